@@ -1,0 +1,311 @@
+// net/unix/af_unix.c (gregkh/linux 0d60e99f2d3e, 6.18 era) with net/core/sock.c
+// (sock_alloc_send_pskb, sock_wfree, sock_def_readable, sock_def_wakeup) and the skb
+// truesize of net/core/skbuff.c alloc_skb_with_frags.
+#include "af_unix.h"
+
+#include <algorithm>
+
+namespace model {
+
+namespace {
+
+int align_up(int x, int a) { return (x + a - 1) / a * a; }
+
+// kmalloc_size_roundup for the kmalloc-cg caches: 8..256 in their buckets, then powers of 2.
+int kmalloc_size_roundup(int size) {
+  for (int b : {8, 16, 32, 64, 96, 128, 192, 256}) {
+    if (size <= b) return b;
+  }
+  int b = 512;
+  while (b < size) b <<= 1;
+  return b;
+}
+
+void rule(Globals& g, std::string_view site, std::string_view what) {
+  g.emit({.kind = EventKind::kRule, .site = site, .detail = what});
+}
+
+}  // namespace
+
+// alloc_skb_with_frags as unix_stream_sendmsg calls it: a linear head of at most
+// SKB_MAX_HEAD(0) bytes from kmalloc (GFP_KERNEL_ACCOUNT, so no small-head cache), the rest
+// in whole pages. truesize = aligned sk_buff + head bucket + page-aligned paged part.
+int unix_skb_truesize(const UnixCalibration& cal, int page_size, int len) {
+  const int max_head = page_size - cal.shinfo_size;  // SKB_MAX_HEAD(0)
+  const int data_len = std::min(len, align_up(std::max(0, len - max_head), page_size));
+  const int head = len - data_len;
+  return cal.sk_buff_size + kmalloc_size_roundup(align_up(head, 64) + cal.shinfo_size) +
+         align_up(data_len, page_size);
+}
+
+// unix_stream_sendmsg: "keep two messages in the pipe" (sndbuf/2 - 64), and at most an
+// order-0 head plus UNIX_SKB_FRAGS_SZ per skb.
+int unix_max_skb_payload(const UnixCalibration& cal, int page_size, int sndbuf) {
+  return std::min((sndbuf >> 1) - 64, page_size - cal.shinfo_size + cal.frags_size);
+}
+
+UnixSock::UnixSock(Globals& g_) : g(&g_), wq(g_, "sk->sk_wq->wait"), sndbuf(g_.profile.unix_cal.sndbuf) {}
+
+// unix_writable: not listening and sk_wmem_alloc * 4 <= sk_sndbuf.
+bool UnixSock::writable() const { return !listening && (wmem_alloc << 2) <= sndbuf; }
+
+// unix_write_space: wake writers only if the socket is writable now.
+void UnixSock::write_space() {
+  if (!writable()) {
+    rule(*g, "unix_write_space", "skb freed but not yet writable: no wakeup");
+    return;
+  }
+  if (!orphaned && wq.active())
+    wake_up_interruptible_sync_poll(wq, EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND, "unix_write_space");
+}
+
+// sock_def_readable
+void UnixSock::data_ready() {
+  if (!orphaned && wq.active())
+    wake_up_interruptible_sync_poll(wq, EPOLLIN | EPOLLPRI | EPOLLRDNORM | EPOLLRDBAND, "sock_def_readable");
+}
+
+// sock_def_wakeup
+void UnixSock::state_change() {
+  if (!orphaned && wq.active()) wake_up_interruptible_all(wq, "sock_def_wakeup");
+}
+
+namespace {
+
+// sock_wfree: uncharge all but one byte, call sk_write_space, then drop the last one.
+void sock_wfree(Skb& skb) {
+  UnixSock& sk = *skb.owner;
+  sk.wmem_alloc -= skb.truesize - 1;
+  sk.write_space();
+  sk.wmem_alloc -= 1;
+  skb.owner.reset();
+}
+
+// sock_error: report and clear sk_err.
+int sock_error(UnixSock& sk) { return -std::exchange(sk.err, 0); }
+
+// unix_stream_sendmsg with sock_alloc_send_pskb's wait for memory, resumable: `sent`
+// survives a sleep in sock_wait_for_wmem.
+struct UnixSend final : PendingCall {
+  UnixSend(UnixSocketFile* f, size_t len) : file(get_file(f)), len(len) {}
+  ~UnixSend() override { cancel(); }
+  UnixSocketFile* file;
+  size_t len;
+  size_t sent = 0;
+  WaitQueueEntry wait;
+
+  long run(Task& t) {
+    UnixSock& sk = *file->sk;
+    Globals& g = *sk.g;
+    if (sk.shutdown & SEND_SHUTDOWN) return pipe_err();
+    while (sent < len) {
+      const int cap = unix_max_skb_payload(g.profile.unix_cal, g.profile.page_size, sk.sndbuf);
+      const int size = static_cast<int>(std::min<size_t>(len - sent, static_cast<size_t>(cap)));
+      // sock_alloc_send_pskb
+      for (;;) {
+        if (int err = sock_error(sk)) return sent ? static_cast<long>(sent) : err;
+        if (sk.shutdown & SEND_SHUTDOWN) return sent ? static_cast<long>(sent) : -EPIPE;
+        if (sk.wmem_alloc - 1 < sk.sndbuf) break;
+        if (file->nonblock()) {
+          rule(g, "sock_alloc_send_pskb", "sk_wmem_alloc >= sk_sndbuf: EAGAIN");
+          return sent ? static_cast<long>(sent) : -EAGAIN;
+        }
+        if (t.signal_pending) return sent ? static_cast<long>(sent) : -EINTR;
+        // sock_wait_for_wmem: prepare_to_wait (non-exclusive, head), then test again.
+        if (!wait.queued()) {
+          wait.flags = 0;
+          wait.priv = &t;
+          wait.func = autoremove_wake_function;
+          __add_wait_queue(sk.wq, wait);
+        }
+        if (sk.wmem_alloc < sk.sndbuf || (sk.shutdown & SEND_SHUTDOWN) || sk.err) {
+          wait.del_init();
+          continue;
+        }
+        return kBlocked;
+      }
+      UnixSock& other = *sk.peer;
+      Skb skb{size, 0, unix_skb_truesize(g.profile.unix_cal, g.profile.page_size, size), file->sk};
+      sk.wmem_alloc += skb.truesize;  // skb_set_owner_w
+      if (other.dead || (other.shutdown & RCV_SHUTDOWN)) {
+        sock_wfree(skb);  // kfree_skb
+        return sent ? static_cast<long>(sent) : pipe_err();
+      }
+      other.receive_queue.push_back(std::move(skb));
+      rule(g, "unix_stream_sendmsg", "skb queued to the peer: sk_data_ready");
+      other.data_ready();
+      sent += static_cast<size_t>(size);
+    }
+    return static_cast<long>(sent);
+  }
+
+  long pipe_err() { return -EPIPE; }  // SIGPIPE is ignored by the trace's process
+
+  long resume(Task& t) override {
+    wait.del_init();
+    const long r = run(t);
+    if (r == kBlocked) t.sched->sleep_again(t);
+    return r;
+  }
+  void cancel() override {
+    wait.del_init();
+    if (file) fput(std::exchange(file, nullptr));
+  }
+};
+
+// unix_stream_read_generic for read(2): consume whole skbs while bytes are wanted; each
+// skb fully consumed is freed, which gives the sender a write-space callback.
+struct UnixRecv final : PendingCall {
+  UnixRecv(UnixSocketFile* f, size_t size) : file(get_file(f)), size(size) {}
+  ~UnixRecv() override { cancel(); }
+  UnixSocketFile* file;
+  size_t size;
+  WaitQueueEntry wait;
+
+  long run(Task& t) {
+    UnixSock& sk = *file->sk;
+    long copied = 0;
+    long err = 0;
+    do {
+      if (sk.receive_queue.empty()) {
+        if (copied >= 1) break;  // target = sock_rcvlowat = 1
+        if ((err = sock_error(sk))) break;
+        if (sk.shutdown & RCV_SHUTDOWN) break;
+        if (file->nonblock()) {
+          err = -EAGAIN;
+          break;
+        }
+        if (t.signal_pending) return -EINTR;
+        // unix_stream_data_wait: prepare_to_wait (non-exclusive, head) on sk_sleep.
+        if (!wait.queued()) {
+          wait.flags = 0;
+          wait.priv = &t;
+          wait.func = autoremove_wake_function;
+          __add_wait_queue(sk.wq, wait);
+        }
+        return kBlocked;
+      }
+      Skb& skb = sk.receive_queue.front();
+      const int chunk = static_cast<int>(std::min<size_t>(static_cast<size_t>(skb.len - skb.consumed), size));
+      copied += chunk;
+      size -= static_cast<size_t>(chunk);
+      skb.consumed += chunk;
+      if (skb.len - skb.consumed) break;  // partly read: the skb stays, nothing freed
+      Skb done = std::move(skb);
+      sk.receive_queue.pop_front();
+      rule(*sk.g, "unix_stream_read_generic", "skb consumed: consume_skb -> sock_wfree");
+      sock_wfree(done);
+    } while (size);
+    return copied ? copied : err;
+  }
+
+  long resume(Task& t) override {
+    wait.del_init();
+    const long r = run(t);
+    if (r == kBlocked) t.sched->sleep_again(t);
+    return r;
+  }
+  void cancel() override {
+    wait.del_init();
+    if (file) fput(std::exchange(file, nullptr));
+  }
+};
+
+template <typename Call>
+long run_call(Task& t, std::unique_ptr<Call> call) {
+  const long r = call->run(t);
+  if (r == kBlocked) t.sched->sleep(t, std::move(call));
+  return r;
+}
+
+}  // namespace
+
+UnixSocketFile::UnixSocketFile(Globals& g_, std::shared_ptr<UnixSock> s, int flags)
+    : File(g_, FMODE_READ | FMODE_WRITE, flags), sk(std::move(s)) {}
+
+// unix_poll (stream)
+poll_t UnixSocketFile::poll(PollTable* pt) {
+  poll_wait(this, sk->wq, pt);
+  poll_t mask = 0;
+  const int shutdown = sk->shutdown;
+  if (sk->err) mask |= EPOLLERR;
+  if (shutdown == SHUTDOWN_MASK) mask |= EPOLLHUP;
+  if (shutdown & RCV_SHUTDOWN) mask |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
+  if (!sk->receive_queue.empty()) mask |= EPOLLIN | EPOLLRDNORM;
+  if (!sk->peer) mask |= EPOLLHUP;  // TCP_CLOSE: never connected
+  if (sk->writable()) mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+  return mask;
+}
+
+long UnixSocketFile::read(Task& t, void*, size_t n) {
+  if (n == 0) return 0;  // sock_read_iter: "match SYS5 semantics"
+  return run_call(t, std::make_unique<UnixRecv>(this, n));
+}
+
+long UnixSocketFile::write(Task& t, const void*, size_t n) { return run_call(t, std::make_unique<UnixSend>(this, n)); }
+
+// unix_release_sock
+void UnixSocketFile::release() {
+  sk->shutdown = SHUTDOWN_MASK;
+  sk->orphaned = true;  // sock_orphan: sk_wq = NULL
+  sk->dead = true;
+  if (std::shared_ptr<UnixSock> skpair = std::move(sk->peer)) {
+    skpair->shutdown = SHUTDOWN_MASK;
+    if (!sk->receive_queue.empty()) {
+      rule(*g, "unix_release_sock", "closed with unread data: peer gets ECONNRESET");
+      skpair->err = ECONNRESET;
+    }
+    skpair->state_change();
+  }
+  while (!sk->receive_queue.empty()) {
+    Skb skb = std::move(sk->receive_queue.front());
+    sk->receive_queue.pop_front();
+    sock_wfree(skb);  // kfree_skb: the peer's sent data is uncharged
+  }
+  sk.reset();
+}
+
+// unix_shutdown: SHUT_RD/WR/RDWR map to RCV/SEND/both; the peer gets the mirror image.
+long UnixSocketFile::shutdown(int how) {
+  if (how < SHUT_RD_ || how > SHUT_RDWR_) return -EINVAL;
+  const int mode = how + 1;
+  sk->shutdown |= mode;
+  std::shared_ptr<UnixSock> other = sk->peer;
+  sk->state_change();
+  if (other) {
+    int peer_mode = 0;
+    if (mode & RCV_SHUTDOWN) peer_mode |= SEND_SHUTDOWN;
+    if (mode & SEND_SHUTDOWN) peer_mode |= RCV_SHUTDOWN;
+    other->shutdown |= peer_mode;
+    other->state_change();
+  }
+  return 0;
+}
+
+long do_socketpair(Globals& g, FdTable& fdt, int domain, int type, int protocol, int sv[2]) {
+  const int flags = type & ~0xf;
+  type &= 0xf;
+  if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) return -EINVAL;
+  if (domain != AF_UNIX_) return -EAFNOSUPPORT;  // the model has only AF_UNIX
+  if (protocol != 0) return -EPROTONOSUPPORT;
+  if (type != SOCK_STREAM_) return -ESOCKTNOSUPPORT;  // the model has only SOCK_STREAM
+  if (!fdt.has_free(2)) return -EMFILE;
+  auto a = std::make_shared<UnixSock>(g);
+  auto b = std::make_shared<UnixSock>(g);
+  a->peer = b;  // unix_socketpair: unix_peer(ska) = skb and back
+  b->peer = a;
+  const int fl = flags & (O_NONBLOCK_ | O_CLOEXEC_);
+  sv[0] = fdt.install(new UnixSocketFile(g, a, fl));
+  sv[1] = fdt.install(new UnixSocketFile(g, b, fl));
+  return 0;
+}
+
+long do_shutdown(FdTable& fdt, int fd, int how) {
+  File* f = fdt.fget(fd);
+  if (!f) return -EBADF;
+  auto* sock = dynamic_cast<UnixSocketFile*>(f);
+  if (!sock) return -ENOTSOCK;
+  return sock->shutdown(how);
+}
+
+}  // namespace model

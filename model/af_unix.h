@@ -1,0 +1,71 @@
+// AF_UNIX SOCK_STREAM socket pairs: net/unix/af_unix.c (6.18: unix_stream_sendmsg,
+// unix_stream_read_generic, unix_poll, unix_shutdown, unix_release_sock, unix_write_space)
+// with the net/core/sock.c pieces they call (sock_alloc_send_pskb, sock_wfree,
+// sock_def_readable, sock_def_wakeup).
+#pragma once
+#include <deque>
+#include <memory>
+
+#include "file.h"
+#include "sched.h"
+
+namespace model {
+
+inline constexpr int RCV_SHUTDOWN = 1;
+inline constexpr int SEND_SHUTDOWN = 2;
+inline constexpr int SHUTDOWN_MASK = 3;
+
+struct UnixSock;
+
+// struct sk_buff, as much as the accounting needs.
+struct Skb {
+  int len = 0;       // payload
+  int consumed = 0;  // UNIXCB(skb).consumed
+  int truesize = 0;
+  std::shared_ptr<UnixSock> owner;  // skb->sk: the sender, charged in sk_wmem_alloc
+};
+
+// struct sock + struct unix_sock. The socket's wait queue (sk->sk_wq->wait) lives here;
+// `orphaned` stands for sock_orphan() clearing sk_wq at close.
+struct UnixSock {
+  explicit UnixSock(Globals& g);
+  Globals* g;
+  WaitQueueHead wq;
+  bool orphaned = false;
+  std::shared_ptr<UnixSock> peer;  // unix_peer(sk), holds a reference (sock_hold)
+  std::deque<Skb> receive_queue;
+  long wmem_alloc = 1;  // sk_wmem_alloc: 1 + truesize of sent skbs not yet freed
+  int sndbuf;
+  int shutdown = 0;
+  int err = 0;
+  bool dead = false;    // SOCK_DEAD
+  bool listening = false;
+
+  bool writable() const;  // unix_writable
+  void write_space();     // unix_write_space
+  void data_ready();      // sock_def_readable
+  void state_change();    // sock_def_wakeup
+};
+
+struct UnixSocketFile final : File {
+  UnixSocketFile(Globals& g, std::shared_ptr<UnixSock> sk, int flags);
+  std::shared_ptr<UnixSock> sk;
+  poll_t poll(PollTable* pt) override;                      // unix_poll
+  long read(Task& t, void* buf, size_t n) override;         // unix_stream_recvmsg
+  long write(Task& t, const void* buf, size_t n) override;  // unix_stream_sendmsg
+  void release() override;                                  // unix_release -> unix_release_sock
+  std::string describe() const override { return "unix stream socket"; }
+  long shutdown(int how);                                   // unix_shutdown
+};
+
+// The truesize of one skb carrying `len` bytes (alloc_skb_with_frags), and how
+// unix_stream_sendmsg cuts a write into skbs.
+int unix_skb_truesize(const UnixCalibration& cal, int page_size, int len);
+int unix_max_skb_payload(const UnixCalibration& cal, int page_size, int sndbuf);
+
+// socketpair(AF_UNIX, SOCK_STREAM[|SOCK_NONBLOCK|SOCK_CLOEXEC], 0)
+long do_socketpair(Globals& g, FdTable& fdt, int domain, int type, int protocol, int sv[2]);
+// shutdown(2): -EBADF, -ENOTSOCK, or unix_shutdown.
+long do_shutdown(FdTable& fdt, int fd, int how);
+
+}  // namespace model

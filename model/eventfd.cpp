@@ -1,0 +1,123 @@
+// fs/eventfd.c as of 6.16+ (Kingxukai/linux 0291023e7330).
+#include "eventfd.h"
+
+#include <cstring>
+#include <limits>
+
+namespace model {
+
+namespace {
+constexpr uint64_t ULLONG_MAX_ = std::numeric_limits<uint64_t>::max();
+}
+
+EventfdFile::EventfdFile(Globals& g_, uint64_t initval, int flags)
+    : File(g_, FMODE_READ | FMODE_WRITE, flags & (O_NONBLOCK_ | O_CLOEXEC_)), wqh(g_, "ctx->wqh"),
+      count(initval), semaphore(flags & EFD_SEMAPHORE) {}
+
+// eventfd_poll
+poll_t EventfdFile::poll(PollTable* pt) {
+  poll_wait(this, wqh, pt);
+  poll_t events = 0;
+  if (count > 0) events |= EPOLLIN;
+  if (count == ULLONG_MAX_) events |= EPOLLERR;
+  if (ULLONG_MAX_ - 1 > count) events |= EPOLLOUT;
+  return events;
+}
+
+namespace {
+
+// wait_event_interruptible_locked_irq: a non-exclusive entry at the tail of ctx->wqh.
+struct EventfdWait final : PendingCall {
+  EventfdWait(EventfdFile* f, bool is_read, uint64_t ucnt, void* out)
+      : file(get_file(f)), is_read(is_read), ucnt(ucnt), out(out) {}
+  ~EventfdWait() override { cancel(); }
+  EventfdFile* file;
+  bool is_read;
+  uint64_t ucnt;
+  void* out;
+  WaitQueueEntry wait;
+
+  bool ready() const { return is_read ? file->count != 0 : ULLONG_MAX_ - file->count > ucnt; }
+  void queue(Task& t) {
+    if (!wait.queued()) {
+      wait.flags = 0;
+      wait.priv = &t;
+      wait.func = autoremove_wake_function;
+      __add_wait_queue_entry_tail(file->wqh, wait);
+    }
+  }
+  long finish(Task& t);
+  long resume(Task& t) override {
+    if (t.signal_pending) return -EINTR;
+    if (!ready()) {
+      queue(t);
+      t.sched->sleep_again(t);
+      return kBlocked;
+    }
+    wait.del_init();
+    return finish(t);
+  }
+  void cancel() override {
+    wait.del_init();
+    if (file) fput(std::exchange(file, nullptr));
+  }
+};
+
+// eventfd_ctx_do_read + the EPOLLOUT wake of eventfd_read.
+long do_read(EventfdFile* f, Task& t, void* buf) {
+  const uint64_t ucnt = f->semaphore ? 1 : f->count;
+  f->count -= ucnt;
+  if (f->wqh.active()) wake_up_locked_poll(f->wqh, EPOLLOUT, "eventfd_read");
+  std::memcpy(buf, &ucnt, sizeof ucnt);
+  t.value = ucnt;
+  return sizeof ucnt;
+}
+
+// The success path of eventfd_write: every successful write wakes with EPOLLIN, even of 0.
+long do_write(EventfdFile* f, uint64_t ucnt) {
+  f->count += ucnt;
+  if (f->wqh.active()) wake_up_locked_poll(f->wqh, EPOLLIN, "eventfd_write");
+  return sizeof ucnt;
+}
+
+long EventfdWait::finish(Task& t) { return is_read ? do_read(file, t, out) : do_write(file, ucnt); }
+
+}  // namespace
+
+long EventfdFile::read(Task& t, void* buf, size_t n) {
+  if (n < sizeof(uint64_t)) return -EINVAL;
+  if (!count) {
+    if (nonblock()) return -EAGAIN;
+    if (t.signal_pending) return -EINTR;
+    auto call = std::make_unique<EventfdWait>(this, true, 0, buf);
+    call->queue(t);
+    t.sched->sleep(t, std::move(call));
+    return kBlocked;
+  }
+  return do_read(this, t, buf);
+}
+
+long EventfdFile::write(Task& t, const void* buf, size_t n) {
+  if (n < sizeof(uint64_t)) return -EINVAL;
+  uint64_t ucnt;
+  std::memcpy(&ucnt, buf, sizeof ucnt);
+  if (ucnt == ULLONG_MAX_) return -EINVAL;
+  if (ULLONG_MAX_ - count > ucnt) return do_write(this, ucnt);
+  if (nonblock()) return -EAGAIN;
+  if (t.signal_pending) return -EINTR;
+  auto call = std::make_unique<EventfdWait>(this, false, ucnt, nullptr);
+  call->queue(t);
+  t.sched->sleep(t, std::move(call));
+  return kBlocked;
+}
+
+// eventfd_release: epitems are already gone (eventpoll_release ran first).
+void EventfdFile::release() { wake_up_poll(wqh, EPOLLHUP, "eventfd_release"); }
+
+long do_eventfd2(Globals& g, FdTable& fdt, unsigned initval, int flags) {
+  if (flags & ~(EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE)) return -EINVAL;
+  if (!fdt.has_free(1)) return -EMFILE;
+  return fdt.install(new EventfdFile(g, initval, flags));
+}
+
+}  // namespace model

@@ -1,0 +1,661 @@
+// fs/eventpoll.c (mainline 6.18, gregkh/linux 0229c2f26289), re-expressed. Each function
+// keeps the kernel's name; the serial model needs no locks, so ep->mtx, ep->lock and
+// epnested_mutex have no counterpart.
+#include "eventpoll.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace model {
+
+namespace {
+constexpr int PATH_ARR_SIZE = 5;
+constexpr int path_limits[PATH_ARR_SIZE] = {1000, 500, 100, 50, 10};
+
+// tfile_check_list and path_count: globals protected by epnested_mutex in the kernel.
+struct PathCheckState {
+  std::vector<EpitemsHead*> tfile_check_list;
+  int path_count[PATH_ARR_SIZE] = {};
+};
+PathCheckState& path_state() {
+  static thread_local PathCheckState s;
+  return s;
+}
+
+Epitem ep_unactive_sentinel;
+
+void emit_ready(Globals& g, EventKind kind, std::string_view site, std::string_view why, const Epitem& epi) {
+  g.emit({.kind = kind, .site = site, .detail = why, .ep = epi.ep, .epi = &epi});
+}
+}  // namespace
+
+Epitem* ep_unactive() { return &ep_unactive_sentinel; }
+
+bool ep_is_linked(const Epitem& epi) { return epi.rdllink.is_linked(); }
+
+Eventpoll* eventpoll_of(File* f) { return f && f->is_epoll() ? static_cast<EventpollFile*>(f)->ep : nullptr; }
+
+Eventpoll::Eventpoll(Globals& g_) : g(&g_), wq(g_, "ep->wq"), poll_wait(g_, "ep->poll_wait"), ovflist(ep_unactive()) {
+  refs.owned_by_ep = true;
+}
+Eventpoll::~Eventpoll() { assert(rbr.empty()); }
+
+EventpollFile::EventpollFile(Globals& g_, Eventpoll* ep_, int flags) : File(g_, FMODE_READ | FMODE_WRITE, flags), ep(ep_) {
+  ep->file = this;
+}
+
+namespace {
+
+// ep_events_available
+bool ep_events_available(const Eventpoll* ep) { return !ep->rdllist.empty() || ep->ovflist != ep_unactive(); }
+
+// ep_poll_safewake (non-lockdep): wake the poll_wait queue with EPOLLIN.
+void ep_poll_safewake(Eventpoll* ep, poll_t pollflags = 0) {
+  wake_up_poll(ep->poll_wait, EPOLLIN | pollflags, "ep_poll_safewake");
+}
+
+void ep_remove_wait_queue(EppollEntry* pwq) {
+  if (pwq->whead) remove_wait_queue(*pwq->whead, pwq->wait);
+}
+
+// ep_unregister_pollwait
+void ep_unregister_pollwait(Eventpoll* ep, Epitem* epi) {
+  while (EppollEntry* pwq = epi->pwqlist) {
+    epi->pwqlist = pwq->next;
+    ep_remove_wait_queue(pwq);
+    delete pwq;
+    --ep->g->live_pwqs;
+  }
+}
+
+// ep_start_scan: steal the ready list into txlist, start chaining callbacks on ovflist.
+void ep_start_scan(Eventpoll* ep, EpList& txlist) {
+  txlist.splice(txlist.end(), ep->rdllist);
+  ep->ovflist = nullptr;
+}
+
+// ep_done_scan: re-insert ovflist items (LIFO chain, head inserts restore FIFO), put the
+// txlist leftovers in front, and wake one more epoll_wait waiter if anything is ready.
+void ep_done_scan(Eventpoll* ep, EpList& txlist) {
+  Epitem* nepi = ep->ovflist;
+  while (Epitem* epi = nepi) {
+    nepi = epi->next;
+    epi->next = ep_unactive();
+    if (!ep_is_linked(*epi)) {
+      ep->rdllist.push_front(*epi);
+      emit_ready(*ep->g, EventKind::kReadyAdd, "ep_done_scan", "from ovflist", *epi);
+    }
+  }
+  ep->ovflist = ep_unactive();
+  ep->rdllist.splice(ep->rdllist.begin(), txlist);
+  if (!ep->rdllist.empty() && ep->wq.active()) wake_up(ep->wq, "ep_done_scan");
+}
+
+void ep_get(Eventpoll* ep) { ++ep->refcount; }
+
+bool ep_refcount_dec_and_test(Eventpoll* ep) { return --ep->refcount == 0; }
+
+void ep_free(Eventpoll* ep) { delete ep; }
+
+// __ep_remove: unhook from the target's queues, the file's list, the tree and the ready list.
+bool __ep_remove(Eventpoll* ep, Epitem* epi, bool force) {
+  File* file = epi->ffd.file;
+  ep_unregister_pollwait(ep, epi);
+  if (epi->dying && !force) return false;
+
+  EpitemsHead* head = file->f_ep;
+  epi->fllink.unlink();
+  if (head->epitems.empty()) {
+    file->f_ep = nullptr;
+    if (!head->owned_by_ep && !head->listed) delete head;  // else freed by unlist_file
+  }
+  ep->rbr.erase(ep->rbr.iterator_to(*epi));
+  if (ep_is_linked(*epi)) {
+    epi->rdllink.unlink();
+    emit_ready(*ep->g, EventKind::kReadyDel, "__ep_remove", "item removed", *epi);
+  }
+  delete epi;
+  --ep->g->live_epitems;
+  --ep->g->user_epoll_watches;
+  return true;
+}
+
+void ep_remove_safe(Eventpoll* ep, Epitem* epi) {
+  if (__ep_remove(ep, epi, false)) ep_refcount_dec_and_test(ep);  // never the last reference here
+}
+
+// ep_clear_and_put: the epoll file is being released.
+void ep_clear_and_put(Eventpoll* ep) {
+  if (ep->poll_wait.active()) ep_poll_safewake(ep);
+  for (Epitem& epi : ep->rbr) ep_unregister_pollwait(ep, &epi);
+  for (auto it = ep->rbr.begin(); it != ep->rbr.end();) {
+    Epitem* epi = &*it++;
+    ep_remove_safe(ep, epi);
+  }
+  if (ep_refcount_dec_and_test(ep)) ep_free(ep);
+}
+
+poll_t ep_item_poll(const Epitem* epi, PollTable* pt, int depth);
+
+// __ep_eventpoll_poll: an epoll is readable iff one of its queued items really polls
+// ready; items in front that do not are pruned from the ready list.
+poll_t __ep_eventpoll_poll(File* file, PollTable* wait, int depth) {
+  Eventpoll* ep = static_cast<EventpollFile*>(file)->ep;
+  EpList txlist;
+  PollTable pt{};
+  poll_t res = 0;
+  poll_wait(file, ep->poll_wait, wait);
+  ep_start_scan(ep, txlist);
+  for (auto it = txlist.begin(); it != txlist.end();) {
+    Epitem& epi = *it++;
+    if (ep_item_poll(&epi, &pt, depth + 1)) {
+      res = EPOLLIN | EPOLLRDNORM;
+      break;
+    }
+    epi.rdllink.unlink();
+    emit_ready(*ep->g, EventKind::kReadyDel, "__ep_eventpoll_poll", "queued but not ready: pruned", epi);
+  }
+  ep_done_scan(ep, txlist);
+  return res;
+}
+
+// epi_fget: the file may be on its way out (refcount already zero).
+File* epi_fget(const Epitem* epi) {
+  File* f = epi->ffd.file;
+  if (f->f_count <= 0) return nullptr;
+  return get_file(f);
+}
+
+// ep_item_poll: current ->poll() of the target, filtered by the armed events.
+poll_t ep_item_poll(const Epitem* epi, PollTable* pt, int depth) {
+  File* file = epi_fget(epi);
+  if (!file) return 0;
+  pt->key = epi->event.events;
+  const poll_t res = file->is_epoll() ? __ep_eventpoll_poll(file, pt, depth) : file->poll(pt);
+  fput(file);
+  return res & epi->event.events;
+}
+
+// ep_poll_callback: the wait-queue function of every eppoll_entry.
+int ep_poll_callback(WaitQueueEntry* wait, unsigned, int sync, poll_t pollflags) {
+  auto* pwq = static_cast<EppollEntry*>(wait->priv);  // ep_pwq_from_wait
+  Epitem* epi = pwq->base;
+  Eventpoll* ep = epi->ep;
+  Globals& g = *ep->g;
+  int pwake = 0;
+  int ewake = 0;
+  auto report = [&](std::string_view what) {
+    g.emit({.kind = EventKind::kCallback, .site = "ep_poll_callback", .detail = what, .queue = pwq->whead,
+            .key = pollflags, .ep = ep, .epi = epi});
+  };
+
+  if (!(epi->event.events & ~EP_PRIVATE_BITS)) {
+    report(kCbDisabled);
+  } else if (pollflags && !(pollflags & epi->event.events)) {
+    report(kCbFiltered);
+  } else {
+    if (ep->ovflist != ep_unactive()) {
+      if (epi->next == ep_unactive()) {
+        epi->next = ep->ovflist;
+        ep->ovflist = epi;
+        report(kCbOvflist);
+      } else {
+        report(kCbOvflistAlready);
+      }
+    } else if (!ep_is_linked(*epi)) {
+      ep->rdllist.push_back(*epi);
+      report(kCbQueued);
+    } else {
+      report(kCbAlreadyQueued);
+    }
+    if (ep->wq.active()) {
+      if ((epi->event.events & EPOLLEXCLUSIVE) && !(pollflags & POLLFREE)) {
+        switch (pollflags & EPOLLINOUT_BITS) {
+          case EPOLLIN:
+            if (epi->event.events & EPOLLIN) ewake = 1;
+            break;
+          case EPOLLOUT:
+            if (epi->event.events & EPOLLOUT) ewake = 1;
+            break;
+          case 0:
+            ewake = 1;
+            break;
+        }
+      }
+      if (sync && g.profile.ep_callback_sync_wake) wake_up_sync(ep->wq, "ep_poll_callback");
+      else wake_up(ep->wq, "ep_poll_callback");
+    }
+    if (ep->poll_wait.active()) pwake++;
+  }
+  if (pwake) ep_poll_safewake(ep);
+  if (!(epi->event.events & EPOLLEXCLUSIVE)) ewake = 1;
+  if (pollflags & POLLFREE) {
+    wait->del_init();
+    pwq->whead = nullptr;
+  }
+  return ewake;
+}
+
+struct EpPqueue {
+  PollTable pt;
+  Epitem* epi;
+};
+
+// ep_ptable_queue_proc: hook an eppoll_entry on each queue the target's ->poll names.
+void ep_ptable_queue_proc(File*, WaitQueueHead* whead, PollTable* pt) {
+  EpPqueue* epq = reinterpret_cast<EpPqueue*>(pt);
+  Epitem* epi = epq->epi;
+  if (!epi) return;
+  auto* pwq = new EppollEntry;
+  ++epi->ep->g->live_pwqs;
+  pwq->wait.func = ep_poll_callback;
+  pwq->wait.priv = pwq;  // the kernel leaves it NULL and uses container_of
+  pwq->whead = whead;
+  pwq->base = epi;
+  if (epi->event.events & EPOLLEXCLUSIVE) add_wait_queue_exclusive(*whead, pwq->wait);
+  else add_wait_queue(*whead, pwq->wait);
+  pwq->next = epi->pwqlist;
+  epi->pwqlist = pwq;
+}
+
+// list_file: put a file's epitems_head on tfile_check_list once.
+void list_file(File* file) {
+  EpitemsHead* head = file->f_ep;
+  if (!head->listed) {
+    head->listed = true;
+    path_state().tfile_check_list.push_back(head);
+  }
+}
+
+// unlist_file / clear_tfile_check_list
+void clear_tfile_check_list() {
+  for (EpitemsHead* head : path_state().tfile_check_list) {
+    head->listed = false;
+    if (head->epitems.empty() && !head->owned_by_ep) delete head;
+  }
+  path_state().tfile_check_list.clear();
+}
+
+int path_count_inc(int nests) {
+  if (nests == 0) return 0;  // any number of direct paths
+  if (++path_state().path_count[nests] > path_limits[nests]) return -1;
+  return 0;
+}
+
+// reverse_path_check_proc: count the paths from a file up to top-level epolls.
+int reverse_path_check_proc(const EpitemsHead& refs, int depth, int max_nests) {
+  if (depth > max_nests) return -1;
+  int error = 0;
+  for (const Epitem& epi : refs.epitems) {
+    const EpitemsHead& up = epi.ep->refs;
+    error = up.epitems.empty() ? path_count_inc(depth) : reverse_path_check_proc(up, depth + 1, max_nests);
+    if (error) break;
+  }
+  return error;
+}
+
+int reverse_path_check(int max_nests) {
+  for (EpitemsHead* head : path_state().tfile_check_list) {
+    std::fill(std::begin(path_state().path_count), std::end(path_state().path_count), 0);
+    if (int error = reverse_path_check_proc(*head, 0, max_nests)) return error;
+  }
+  return 0;
+}
+
+// attach_epitem: hlist_add_head on file->f_ep, allocating the epitems_head lazily.
+void attach_epitem(File* file, Epitem* epi) {
+  if (!file->f_ep) {
+    Eventpoll* tep = eventpoll_of(file);
+    file->f_ep = tep ? &tep->refs : new EpitemsHead;
+  }
+  file->f_ep->epitems.push_front(*epi);
+}
+
+// ep_loop_check_proc (>= 6.17): height of the epoll subtree below ep, memoised per gen;
+// more than EP_MAX_NESTS means a loop or too deep.
+int ep_loop_check_proc(Globals& g, Eventpoll* ep, int depth) {
+  const int max_nests = g.profile.ep_max_nests;
+  if (ep->gen == g.loop_check_gen) return ep->loop_check_depth;
+  ep->gen = g.loop_check_gen;
+  int result = 0;
+  for (Epitem& epi : ep->rbr) {
+    if (Eventpoll* ep_tovisit = eventpoll_of(epi.ffd.file)) {
+      if (ep_tovisit == g.inserting_into || depth > max_nests) result = max_nests + 1;
+      else result = std::max(result, ep_loop_check_proc(g, ep_tovisit, depth + 1) + 1);
+      if (result > max_nests) break;
+    } else {
+      list_file(epi.ffd.file);
+    }
+  }
+  ep->loop_check_depth = result;
+  return result;
+}
+
+// ep_get_upwards_depth_proc (>= 6.17): longest chain of epolls watching ep.
+int ep_get_upwards_depth_proc(Globals& g, Eventpoll* ep, int depth) {
+  if (ep->gen == g.loop_check_gen) return ep->loop_check_depth;
+  int result = 0;
+  for (Epitem& epi : ep->refs.epitems) result = std::max(result, ep_get_upwards_depth_proc(g, epi.ep, depth + 1) + 1);
+  ep->gen = g.loop_check_gen;
+  ep->loop_check_depth = result;
+  return result;
+}
+
+// ep_loop_check_proc before 6.17 (e.g. 6.1, 6.12): a DFS that skips visited epolls and
+// fails only on reaching the epoll being inserted into or going deeper than EP_MAX_NESTS.
+int ep_loop_check_proc_legacy(Globals& g, Eventpoll* ep, int depth) {
+  ep->gen = g.loop_check_gen;
+  int error = 0;
+  for (Epitem& epi : ep->rbr) {
+    if (Eventpoll* ep_tovisit = eventpoll_of(epi.ffd.file)) {
+      if (ep_tovisit->gen == g.loop_check_gen) continue;
+      if (ep_tovisit == g.inserting_into || depth > g.profile.ep_max_nests) error = -1;
+      else error = ep_loop_check_proc_legacy(g, ep_tovisit, depth + 1);
+      if (error) break;
+    } else {
+      list_file(epi.ffd.file);
+    }
+  }
+  return error;
+}
+
+// ep_loop_check: would adding `to` into `ep` close a loop or make a chain too deep?
+int ep_loop_check(Globals& g, Eventpoll* ep, Eventpoll* to) {
+  g.inserting_into = ep;
+  if (!g.profile.ep_loop_check_upwards) return ep_loop_check_proc_legacy(g, to, 0);
+  const int depth = ep_loop_check_proc(g, to, 0);
+  if (depth > g.profile.ep_max_nests) return -1;
+  const int upwards_depth = ep_get_upwards_depth_proc(g, ep, 0);
+  return depth + 1 + upwards_depth > g.profile.ep_max_nests ? -1 : 0;
+}
+
+// ep_insert
+long ep_insert(Eventpoll* ep, const EpollEvent& event, File* tfile, int fd, bool full_check) {
+  Globals& g = *ep->g;
+  if (g.user_epoll_watches >= g.profile.max_user_watches) return -ENOSPC;
+  ++g.user_epoll_watches;
+
+  auto* epi = new Epitem;
+  ++g.live_epitems;
+  epi->ep = ep;
+  epi->ffd = {tfile, fd};
+  epi->event = event;
+  epi->next = ep_unactive();
+
+  attach_epitem(tfile, epi);
+  if (full_check && !tfile->is_epoll()) list_file(tfile);
+  ep->rbr.insert_equal(*epi);
+  ep_get(ep);
+
+  if (full_check && reverse_path_check(g.profile.ep_max_nests)) {
+    ep_remove_safe(ep, epi);
+    return -EINVAL;
+  }
+
+  EpPqueue epq{{ep_ptable_queue_proc, ~poll_t{0}}, epi};
+  const poll_t revents = ep_item_poll(epi, &epq.pt, 1);
+
+  int pwake = 0;
+  if (revents && !ep_is_linked(*epi)) {
+    ep->rdllist.push_back(*epi);
+    emit_ready(g, EventKind::kReadyAdd, "ep_insert", "ready at ADD", *epi);
+    if (ep->wq.active()) wake_up(ep->wq, "ep_insert");
+    if (ep->poll_wait.active()) pwake++;
+  }
+  if (pwake) ep_poll_safewake(ep);
+  return 0;
+}
+
+// ep_modify: set the new interest, re-poll, queue and wake if ready (the ET re-arm).
+long ep_modify(Eventpoll* ep, Epitem* epi, const EpollEvent& event) {
+  PollTable pt{};
+  epi->event = event;
+  int pwake = 0;
+  if (ep_item_poll(epi, &pt, 1)) {
+    if (!ep_is_linked(*epi)) {
+      ep->rdllist.push_back(*epi);
+      emit_ready(*ep->g, EventKind::kReadyAdd, "ep_modify", "ready at MOD", *epi);
+      if (ep->wq.active()) wake_up(ep->wq, "ep_modify");
+      if (ep->poll_wait.active()) pwake++;
+    }
+  }
+  if (pwake) ep_poll_safewake(ep);
+  return 0;
+}
+
+// ep_send_events: harvest up to maxevents; LT items go back to the tail of rdllist,
+// ONESHOT items are disabled, ET items are simply dropped from the list.
+int ep_send_events(Eventpoll* ep, Task& t, int maxevents) {
+  Globals& g = *ep->g;
+  PollTable pt{};
+  int res = 0;
+  EpList txlist;
+  ep_start_scan(ep, txlist);
+  for (auto it = txlist.begin(); it != txlist.end();) {
+    if (res >= maxevents) break;
+    Epitem& epi = *it++;
+    epi.rdllink.unlink();
+    const poll_t revents = ep_item_poll(&epi, &pt, 1);
+    if (!revents) {
+      emit_ready(g, EventKind::kReadyDel, "ep_send_events", "polled not ready: dropped", epi);
+      continue;
+    }
+    t.events.push_back({revents, epi.event.data});
+    g.emit({.kind = EventKind::kEventDelivered, .site = "ep_send_events", .ep = ep, .epi = &epi, .task = &t,
+            .arg = static_cast<long>(revents)});
+    res++;
+    if (epi.event.events & EPOLLONESHOT) {
+      epi.event.events &= EP_PRIVATE_BITS;
+      emit_ready(g, EventKind::kReadyDel, "ep_send_events", "EPOLLONESHOT: disarmed", epi);
+    } else if (!(epi.event.events & EPOLLET)) {
+      ep->rdllist.push_back(epi);
+      emit_ready(g, EventKind::kReadyAdd, "ep_send_events", "level-triggered: requeued at tail", epi);
+    } else {
+      emit_ready(g, EventKind::kReadyDel, "ep_send_events", "edge-triggered: delivered", epi);
+    }
+  }
+  ep_done_scan(ep, txlist);
+  return res;
+}
+
+// ep_autoremove_wake_function: wake the task and always unlink the entry.
+int ep_autoremove_wake_function(WaitQueueEntry* e, unsigned mode, int sync, poll_t key) {
+  const int ret = default_wake_function(e, mode, sync, key);
+  e->del_init();
+  return ret;
+}
+
+// ep_poll: the loop of fs/eventpoll.c ep_poll as a resumable call. `eavail` and
+// `timed_out` survive the sleep, as the kernel's locals do.
+struct EpPoll final : PendingCall {
+  EpPoll(Eventpoll* ep, File* file, int maxevents, int timeout_ms)
+      : ep(ep), file(get_file(file)), maxevents(maxevents), timeout_ms(timeout_ms) {}
+  ~EpPoll() override { cancel(); }
+  Eventpoll* ep;
+  File* file;  // the reference do_epoll_wait's fdget holds for the whole call
+  int maxevents;
+  int timeout_ms;
+  bool timed_out = false;
+  bool eavail = false;
+  bool sleeping = false;
+  int64_t deadline = 0;
+  WaitQueueEntry wait;
+
+  long start(Task& t) {
+    if (timeout_ms == 0) timed_out = true;
+    else if (timeout_ms > 0) deadline = t.sched->now_ns() + int64_t{timeout_ms} * 1000000;
+    eavail = ep_events_available(ep);
+    return loop(t);
+  }
+
+  long loop(Task& t) {
+    for (;;) {
+      if (eavail) {
+        const int res = ep_send_events(ep, t, maxevents);
+        if (res) return res;
+      }
+      if (timed_out) return 0;
+      if (t.signal_pending) return -EINTR;
+      wait.flags = 0;
+      wait.priv = &t;
+      wait.func = ep_autoremove_wake_function;
+      eavail = ep_events_available(ep);
+      if (!eavail) {
+        __add_wait_queue_exclusive(ep->wq, wait);
+        // ep_schedule_timeout: an absolute timeout already past does not sleep.
+        if (timeout_ms > 0 && deadline <= t.sched->now_ns()) {
+          timed_out = true;
+        } else {
+          if (timeout_ms > 0) t.sched->arm_timer(t, deadline);
+          sleeping = true;
+          return kBlocked;
+        }
+      }
+      after_sleep();
+    }
+  }
+
+  // After schedule(): still queued means a timeout or a signal, not a wakeup.
+  void after_sleep() {
+    eavail = true;
+    if (wait.queued()) {
+      if (timed_out) eavail = false;
+      remove_wait_queue(ep->wq, wait);
+    }
+  }
+
+  long resume(Task& t) override {
+    if (sleeping) {
+      sleeping = false;
+      timed_out = t.timed_out;
+      t.timed_out = false;
+      t.sched->cancel_timer(t);
+      after_sleep();
+    }
+    const long r = loop(t);
+    if (r == kBlocked) t.sched->sleep_again(t);
+    return r;
+  }
+
+  void cancel() override {
+    wait.del_init();
+    if (file) fput(std::exchange(file, nullptr));
+  }
+};
+
+}  // namespace
+
+poll_t EventpollFile::poll(PollTable* pt) { return __ep_eventpoll_poll(this, pt, 0); }
+
+void EventpollFile::release() { ep_clear_and_put(ep); }
+
+// eventpoll_release -> eventpoll_release_file: remove every epitem watching this file.
+void eventpoll_release(File* file) {
+  while (file->f_ep && !file->f_ep->epitems.empty()) {
+    Epitem* epi = &file->f_ep->epitems.front();
+    epi->dying = true;
+    Eventpoll* ep = epi->ep;
+    const bool dispose = __ep_remove(ep, epi, true);
+    if (dispose && ep_refcount_dec_and_test(ep)) ep_free(ep);
+  }
+}
+
+// do_epoll_create: only EPOLL_CLOEXEC is a valid flag.
+long do_epoll_create(Globals& g, FdTable& fdt, int flags) {
+  if (flags & ~EPOLL_CLOEXEC) return -EINVAL;
+  if (!fdt.has_free(1)) return -EMFILE;
+  auto* ep = new Eventpoll(g);
+  auto* file = new EventpollFile(g, ep, O_CLOEXEC_ & flags);
+  return fdt.install(file);
+}
+
+// do_epoll_ctl: the kernel's order of checks, then the op.
+long do_epoll_ctl(Globals& g, FdTable& fdt, int epfd, int op, int fd, const EpollEvent* event) {
+  const bool has_event = op != EPOLL_CTL_DEL;  // ep_op_has_event
+  if (has_event && !event) return -EFAULT;     // copy_from_user in the syscall wrapper
+  EpollEvent epds = has_event ? *event : EpollEvent{};
+  File* f = fdt.fget(epfd);
+  if (!f) return -EBADF;
+  File* tf = fdt.fget(fd);
+  if (!tf) return -EBADF;
+  if (!tf->can_poll()) return -EPERM;
+  if (has_event) epds.events &= ~EPOLLWAKEUP;  // ep_take_care_of_epollwakeup: no CAP_BLOCK_SUSPEND
+  if (f == tf || !f->is_epoll()) return -EINVAL;
+  if (has_event && (epds.events & EPOLLEXCLUSIVE)) {
+    if (op == EPOLL_CTL_MOD) return -EINVAL;
+    if (op == EPOLL_CTL_ADD && (tf->is_epoll() || (epds.events & ~EPOLLEXCLUSIVE_OK_BITS))) return -EINVAL;
+  }
+  Eventpoll* ep = eventpoll_of(f);
+
+  // Hold the files for the duration, as CLASS(fd) does: a callback may not free them.
+  get_file(f);
+  get_file(tf);
+  bool full_check = false;
+  long error = 0;
+  if (op == EPOLL_CTL_ADD && (f->f_ep || ep->gen == g.loop_check_gen || tf->is_epoll())) {
+    g.loop_check_gen++;
+    full_check = true;
+    if (Eventpoll* tep = eventpoll_of(tf); tep && ep_loop_check(g, ep, tep) != 0) error = -ELOOP;
+  }
+  if (!error) {
+    auto found = ep->rbr.find(std::pair{tf->id, fd}, EpiKeyLess{});
+    Epitem* epi = found == ep->rbr.end() ? nullptr : &*found;
+    error = -EINVAL;
+    switch (op) {
+      case EPOLL_CTL_ADD:
+        if (!epi) {
+          epds.events |= EPOLLERR | EPOLLHUP;
+          error = ep_insert(ep, epds, tf, fd, full_check);
+        } else {
+          error = -EEXIST;
+        }
+        break;
+      case EPOLL_CTL_DEL:
+        if (epi) {
+          ep_remove_safe(ep, epi);
+          error = 0;
+        } else {
+          error = -ENOENT;
+        }
+        break;
+      case EPOLL_CTL_MOD:
+        if (epi) {
+          if (!(epi->event.events & EPOLLEXCLUSIVE)) {
+            epds.events |= EPOLLERR | EPOLLHUP;
+            error = ep_modify(ep, epi, epds);
+          }
+        } else {
+          error = -ENOENT;
+        }
+        break;
+    }
+  }
+  if (full_check) {
+    clear_tfile_check_list();
+    g.loop_check_gen++;
+  }
+  fput(tf);
+  fput(f);
+  return error;
+}
+
+// do_epoll_wait + ep_check_params, in the order of the profile's kernel.
+long do_epoll_wait(Globals& g, FdTable& fdt, Task& t, int epfd, int maxevents, int timeout_ms) {
+  t.events.clear();
+  File* f = fdt.fget(epfd);
+  const bool bad_max = maxevents <= 0 || maxevents > EP_MAX_EVENTS;
+  if (g.profile.ep_wait_checks_fd_first) {
+    if (!f) return -EBADF;
+    if (bad_max) return -EINVAL;
+  } else {
+    if (bad_max) return -EINVAL;
+    if (!f) return -EBADF;
+  }
+  if (!f->is_epoll()) return -EINVAL;
+  auto call = std::make_unique<EpPoll>(eventpoll_of(f), f, maxevents, timeout_ms);
+  const long r = call->start(t);
+  if (r == kBlocked) t.sched->sleep(t, std::move(call));
+  return r;
+}
+
+}  // namespace model

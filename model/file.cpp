@@ -1,0 +1,73 @@
+#include "file.h"
+
+#include "eventpoll.h"
+
+namespace model {
+
+File::File(Globals& g_, unsigned mode, int flags) : g(&g_), id(g_.next_file_id++), f_mode(mode), f_flags(flags) {
+  ++g->live_files;
+}
+File::~File() { --g->live_files; }
+
+// Files without f_op->read/write: vfs_read/vfs_write return -EINVAL.
+long File::read(Task&, void*, size_t) { return -EINVAL; }
+long File::write(Task&, const void*, size_t) { return -EINVAL; }
+
+// fput -> __fput (fs/file_table.c): eventpoll_release() is the first step of the cleanup
+// chain, then f_op->release().
+void fput(File* f) {
+  if (--f->f_count > 0) return;
+  f->g->emit({.kind = EventKind::kFileRelease, .site = "__fput", .file = f});
+  eventpoll_release(f);
+  f->release();
+  delete f;
+}
+
+FdTable::~FdTable() { close_all(); }
+
+int FdTable::install(File* f) {
+  for (size_t i = 0; i < fds_.size(); ++i) {
+    if (!fds_[i]) {
+      fds_[i] = f;
+      return static_cast<int>(i);
+    }
+  }
+  if (static_cast<int>(fds_.size()) >= max_fds_) return -EMFILE;
+  fds_.push_back(f);
+  return static_cast<int>(fds_.size()) - 1;
+}
+
+bool FdTable::has_free(int n) const {
+  int free_slots = max_fds_ - static_cast<int>(fds_.size());
+  for (File* f : fds_) free_slots += f ? 0 : 1;
+  return free_slots >= n;
+}
+
+File* FdTable::fget(int fd) const {
+  if (fd < 0 || fd >= static_cast<int>(fds_.size())) return nullptr;
+  return fds_[fd];
+}
+
+long FdTable::close(int fd) {
+  File* f = fget(fd);
+  if (!f) return -EBADF;
+  fds_[fd] = nullptr;
+  while (!fds_.empty() && !fds_.back()) fds_.pop_back();
+  fput(f);
+  return 0;
+}
+
+void FdTable::close_all() {
+  for (int fd = static_cast<int>(fds_.size()) - 1; fd >= 0; --fd) {
+    if (fd < static_cast<int>(fds_.size()) && fds_[fd]) close(fd);
+  }
+  fds_.clear();
+}
+
+int FdTable::open_count() const {
+  int n = 0;
+  for (File* f : fds_) n += f ? 1 : 0;
+  return n;
+}
+
+}  // namespace model

@@ -1,0 +1,78 @@
+// struct file, its operations and reference count (include/linux/fs.h, fs/file_table.c),
+// and the descriptor table shared by the tasks of one process (fs/file.c).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "globals.h"
+#include "wait.h"
+
+namespace model {
+
+struct Task;
+struct EpitemsHead;
+
+inline constexpr unsigned FMODE_READ = 0x1;
+inline constexpr unsigned FMODE_WRITE = 0x2;
+
+
+// struct file with its f_op: each file type derives and overrides what its
+// file_operations provide. Dispatch through the vtable is the f_op indirection.
+struct File {
+  File(Globals& g, unsigned mode, int flags);
+  virtual ~File();
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+
+  Globals* g;
+  uint64_t id;          // stands for the struct file address (rb-tree key, explain output)
+  long f_count = 1;     // file_ref
+  unsigned f_mode;      // FMODE_READ / FMODE_WRITE
+  int f_flags;          // O_NONBLOCK...
+  EpitemsHead* f_ep = nullptr;  // epitems watching this file (file->f_ep)
+
+  // f_op->poll. Returns the current mask and registers on the file's queues through pt.
+  virtual poll_t poll(PollTable* pt) = 0;
+  // f_op->read / f_op->write: bytes moved or -errno; kBlocked if the task sleeps.
+  virtual long read(Task& t, void* buf, size_t n);
+  virtual long write(Task& t, const void* buf, size_t n);
+  // f_op->release: the last reference is gone (after eventpoll_release).
+  virtual void release() {}
+  virtual bool is_epoll() const { return false; }
+  virtual bool can_poll() const { return true; }  // file_can_poll
+  // "pipe r", "eventfd", "unix socket" ... for explain output.
+  virtual std::string describe() const = 0;
+
+  bool nonblock() const { return f_flags & O_NONBLOCK_; }
+};
+
+// get_file / fput. __fput runs eventpoll_release() first, then f_op->release().
+template <typename F>
+F* get_file(F* f) {
+  ++f->f_count;
+  return f;
+}
+void fput(File* f);
+
+// The descriptor table of a process (struct files_struct).
+class FdTable {
+ public:
+  explicit FdTable(int max_fds = 1024) : max_fds_(max_fds) {}
+  ~FdTable();
+  // alloc_fd + fd_install: lowest free number; -EMFILE when full. Takes the reference.
+  int install(File* f);
+  // Reserves n numbers at once, or none (pipe2, socketpair): -EMFILE if not all fit.
+  bool has_free(int n) const;
+  File* fget(int fd) const;  // borrowed pointer (no reference taken), nullptr if not open
+  long close(int fd);        // close_fd: -EBADF or 0
+  void close_all();
+  int open_count() const;
+
+ private:
+  std::vector<File*> fds_;
+  int max_fds_;
+};
+
+}  // namespace model

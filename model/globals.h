@@ -1,0 +1,36 @@
+// Globals: the state the kernel keeps in globals and per-user structures, plus the
+// simulation's clock and scheduler hooks. Every model object reaches it through its file
+// or queue, so one process has one Globals.
+#pragma once
+#include <cstdint>
+
+#include "observer.h"
+#include "profile.h"
+
+namespace model {
+
+class Scheduler;
+
+struct Globals {
+  explicit Globals(KernelProfile p) : profile(std::move(p)) {}
+  KernelProfile profile;
+  Observer* observer = nullptr;
+  Scheduler* sched = nullptr;
+
+  uint64_t next_file_id = 1;  // stands for struct file addresses: the rb-tree key order
+  long user_epoll_watches = 0;  // user->epoll_watches (fs/eventpoll.c)
+  uint64_t loop_check_gen = 0;  // fs/eventpoll.c loop_check_gen
+  Eventpoll* inserting_into = nullptr;
+
+  // Live object counts, for leak checks in tests.
+  long live_files = 0;
+  long live_epitems = 0;
+  long live_pwqs = 0;
+
+  void emit(const Event& e) const {
+    if (observer) [[unlikely]] observer->on_event(e);
+  }
+  bool observed() const { return observer != nullptr; }
+};
+
+}  // namespace model

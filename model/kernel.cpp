@@ -1,0 +1,151 @@
+#include "kernel.h"
+
+#include <stdexcept>
+
+#include "af_unix.h"
+#include "eventfd.h"
+#include "eventpoll.h"
+#include "pipe.h"
+#include "select.h"
+
+namespace model {
+
+namespace {
+// MAX_RW_COUNT (include/linux/fs.h): INT_MAX rounded down to a page.
+constexpr size_t kMaxRwCount = 0x7fffffffUL & ~size_t{4095};
+
+void check_idle(const Task& t) {
+  if (t.pending) throw std::logic_error("task " + t.name + " already has a pending call");
+}
+}  // namespace
+
+Kernel::Kernel(KernelProfile profile) : g_(std::move(profile)), sched_(g_) { g_.sched = &sched_; }
+
+Kernel::~Kernel() {
+  for (auto& t : tasks_) t->pending.reset();  // drops wait entries and file references
+  fdt_.close_all();
+}
+
+Task& Kernel::task(std::string_view name) {
+  if (Task* t = find_task(name)) return *t;
+  tasks_.push_back(std::make_unique<Task>(std::string(name), static_cast<int>(tasks_.size()) + 1, sched_));
+  return *tasks_.back();
+}
+
+Task* Kernel::find_task(std::string_view name) {
+  for (auto& t : tasks_) {
+    if (t->name == name) return t.get();
+  }
+  return nullptr;
+}
+
+long Kernel::enter(Task& t, long r) {
+  if (r != kBlocked) {
+    t.result = r;
+    t.completed = true;
+  }
+  settle();
+  return r;
+}
+
+long Kernel::pipe2(Task& t, int fds[2], int flags) {
+  check_idle(t);
+  return enter(t, do_pipe2(g_, fdt_, fds, flags));
+}
+
+long Kernel::socketpair(Task& t, int domain, int type, int protocol, int sv[2]) {
+  check_idle(t);
+  return enter(t, do_socketpair(g_, fdt_, domain, type, protocol, sv));
+}
+
+long Kernel::eventfd2(Task& t, unsigned initval, int flags) {
+  check_idle(t);
+  return enter(t, do_eventfd2(g_, fdt_, initval, flags));
+}
+
+// epoll_create: size only has to be positive.
+long Kernel::epoll_create(Task& t, int size) {
+  check_idle(t);
+  return enter(t, size <= 0 ? -EINVAL : do_epoll_create(g_, fdt_, 0));
+}
+
+long Kernel::epoll_create1(Task& t, int flags) {
+  check_idle(t);
+  return enter(t, do_epoll_create(g_, fdt_, flags));
+}
+
+long Kernel::epoll_ctl(Task& t, int epfd, int op, int fd, const EpollEvent* event) {
+  check_idle(t);
+  return enter(t, do_epoll_ctl(g_, fdt_, epfd, op, fd, event));
+}
+
+long Kernel::epoll_wait(Task& t, int epfd, int maxevents, int timeout_ms) {
+  check_idle(t);
+  return enter(t, do_epoll_wait(g_, fdt_, t, epfd, maxevents, timeout_ms));
+}
+
+long Kernel::poll(Task& t, std::vector<PollFd> fds, int timeout_ms) {
+  check_idle(t);
+  return enter(t, do_sys_poll(g_, fdt_, t, std::move(fds), timeout_ms));
+}
+
+// ksys_read -> vfs_read: EBADF for a closed fd or one not open for reading.
+long Kernel::read(Task& t, int fd, void* buf, size_t n) {
+  check_idle(t);
+  File* f = fdt_.fget(fd);
+  if (!f) return enter(t, -EBADF);
+  if (!(f->f_mode & FMODE_READ)) return enter(t, -EBADF);
+  return enter(t, f->read(t, buf, std::min(n, kMaxRwCount)));
+}
+
+long Kernel::write(Task& t, int fd, const void* buf, size_t n) {
+  check_idle(t);
+  File* f = fdt_.fget(fd);
+  if (!f) return enter(t, -EBADF);
+  if (!(f->f_mode & FMODE_WRITE)) return enter(t, -EBADF);
+  return enter(t, f->write(t, buf, std::min(n, kMaxRwCount)));
+}
+
+long Kernel::close(Task& t, int fd) {
+  check_idle(t);
+  return enter(t, fdt_.close(fd));
+}
+
+// dup: the new descriptor shares the open file (one more reference).
+long Kernel::dup(Task& t, int fd) {
+  check_idle(t);
+  File* f = fdt_.fget(fd);
+  if (!f) return enter(t, -EBADF);
+  if (!fdt_.has_free(1)) return enter(t, -EMFILE);
+  return enter(t, fdt_.install(get_file(f)));
+}
+
+long Kernel::shutdown(Task& t, int fd, int how) {
+  check_idle(t);
+  return enter(t, do_shutdown(fdt_, fd, how));
+}
+
+int Kernel::settle() { return sched_.run_until_idle(); }
+
+void Kernel::advance_ms(int64_t ms) {
+  sched_.advance(ms * 1000000);
+  settle();
+}
+
+void Kernel::interrupt(Task& t) {
+  if (!t.pending) return;
+  sched_.signal(t);
+  settle();
+}
+
+void Kernel::interrupt_all() {
+  for (auto& t : tasks_) interrupt(*t);
+  for (auto& t : tasks_) {
+    if (t->pending) {  // a call that ignores signals: abandon it
+      t->pending.reset();
+      t->state = TaskState::kIdle;
+    }
+  }
+}
+
+}  // namespace model

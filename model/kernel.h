@@ -1,0 +1,71 @@
+// Kernel: the syscall facade of the model. Every call runs on behalf of a task of one
+// process and returns what Linux returns: a value or -errno. A call that sleeps returns
+// kBlocked; its result appears later in the task (completed/result). After every call the
+// woken tasks run (settle), as they would on an idle machine.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "file.h"
+#include "globals.h"
+#include "sched.h"
+#include "uapi.h"
+
+namespace model {
+
+class Kernel {
+ public:
+  explicit Kernel(KernelProfile profile = KernelProfile{});
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  const KernelProfile& profile() const { return g_.profile; }
+  void set_observer(Observer* o) { g_.observer = o; }
+
+  // The task with this name, created on first use (threads of the one process).
+  Task& task(std::string_view name);
+  Task* find_task(std::string_view name);
+  const std::deque<std::unique_ptr<Task>>& tasks() const { return tasks_; }
+
+  long pipe2(Task& t, int fds[2], int flags);
+  long socketpair(Task& t, int domain, int type, int protocol, int sv[2]);
+  long eventfd2(Task& t, unsigned initval, int flags);
+  long epoll_create(Task& t, int size);
+  long epoll_create1(Task& t, int flags);
+  long epoll_ctl(Task& t, int epfd, int op, int fd, const EpollEvent* event);
+  long epoll_wait(Task& t, int epfd, int maxevents, int timeout_ms);  // events in t.events
+  long poll(Task& t, std::vector<PollFd> fds, int timeout_ms);         // revents in t.pollfds
+  long read(Task& t, int fd, void* buf, size_t n);
+  long write(Task& t, int fd, const void* buf, size_t n);
+  long close(Task& t, int fd);
+  long dup(Task& t, int fd);
+  long shutdown(Task& t, int fd, int how);
+
+  // Runs woken tasks until every task sleeps or is idle; returns how many ran.
+  int settle();
+  // Advances the virtual clock (a `sleep` step), firing timers.
+  void advance_ms(int64_t ms);
+  // Sends a signal whose handler does not restart calls (how pending calls end).
+  void interrupt(Task& t);
+  // Ends every pending call: signal, and as a last resort cancel.
+  void interrupt_all();
+
+  Globals& globals() { return g_; }
+  Scheduler& scheduler() { return sched_; }
+  FdTable& fdtable() { return fdt_; }
+  int64_t now_ns() const { return sched_.now_ns(); }
+
+ private:
+  long enter(Task& t, long r);  // common syscall exit: settle
+  Globals g_;
+  Scheduler sched_;
+  FdTable fdt_;
+  std::deque<std::unique_ptr<Task>> tasks_;
+};
+
+}  // namespace model

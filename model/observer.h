@@ -1,0 +1,57 @@
+// Observer: every internal event of the model, for explain, tests and rule coverage.
+// Emitting is one pointer test when no observer is attached.
+#pragma once
+#include <string_view>
+
+#include "uapi.h"
+
+namespace model {
+
+struct WaitQueueHead;
+struct Eventpoll;
+struct Epitem;
+struct Task;
+struct File;
+
+enum class EventKind {
+  kWakeUp,            // a wake_up* on a queue: site = caller, detail = variant
+  kCallback,          // ep_poll_callback ran: detail says what it did (see Callback*)
+  kReadyAdd,          // an epitem entered rdllist: detail = why
+  kReadyDel,          // an epitem left rdllist: detail = why
+  kOvflistAdd,        // an epitem was chained on ovflist during a scan
+  kEventDelivered,    // ep_send_events copied an event to userspace: arg = revents
+  kTaskSleep,         // a task went to sleep on a queue
+  kTaskWake,          // a task's wait entry was called (arg = try_to_wake_up result)
+  kTaskTimeout,       // a task's timer fired
+  kFileRelease,       // last reference of a file dropped: __fput
+  kRule,              // a named rule of a file type or syscall was taken
+};
+
+// What ep_poll_callback did with one wakeup (the branches of fs/eventpoll.c ep_poll_callback).
+inline constexpr std::string_view kCbDisabled = "disabled (EPOLLONESHOT fired, no events armed)";
+inline constexpr std::string_view kCbFiltered = "filtered: key has none of the armed events";
+inline constexpr std::string_view kCbQueued = "rdllist += item";
+inline constexpr std::string_view kCbAlreadyQueued = "item already on rdllist";
+inline constexpr std::string_view kCbOvflist = "scan in progress: ovflist += item";
+inline constexpr std::string_view kCbOvflistAlready = "scan in progress: item already on ovflist";
+
+struct Event {
+  EventKind kind = EventKind::kRule;
+  std::string_view site = {};    // kernel function that produced the event
+  std::string_view detail = {};  // variant, reason or rule name
+  const WaitQueueHead* queue = nullptr;
+  poll_t key = 0;           // wake key (0 = NULL key)
+  const Eventpoll* ep = nullptr;
+  const Epitem* epi = nullptr;
+  const Task* task = nullptr;
+  const File* file = nullptr;
+  long arg = 0;
+};
+
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void on_event(const Event& e) = 0;
+};
+
+}  // namespace model

@@ -1,0 +1,295 @@
+// fs/pipe.c as of 6.18 (anon_pipe_read, anon_pipe_write, pipe_poll, pipe_release).
+#include "pipe.h"
+
+#include <algorithm>
+
+namespace model {
+
+PipeInodeInfo::PipeInodeInfo(Globals& g_)
+    : g(&g_), rd_wait(g_, "pipe->rd_wait"), wr_wait(g_, "pipe->wr_wait"),
+      max_usage(static_cast<unsigned>(g_.profile.pipe_def_buffers)), bufs(max_usage) {}
+
+long PipeInodeInfo::bytes() const {
+  long n = 0;
+  for (unsigned i = tail; i != head; ++i) n += bufs[i % bufs.size()].len;
+  return n;
+}
+
+PipeFile::PipeFile(Globals& g_, PipeInodeInfo* p, unsigned mode, int flags) : File(g_, mode, flags), pipe(p) {}
+
+namespace {
+
+void rule(Globals& g, std::string_view site, std::string_view what) {
+  g.emit({.kind = EventKind::kRule, .site = site, .detail = what});
+}
+
+bool pipe_readable(const PipeInodeInfo* p) { return !p->empty() || !p->writers; }
+bool pipe_writable(const PipeInodeInfo* p) { return !p->full() || !p->readers; }
+
+// anon_pipe_read, one pass of its loop until it returns or would sleep. `woken` is true
+// when the task comes back from wait_event (wake_writer cleared, wake_next_reader set).
+struct PipeRead final : PendingCall {
+  PipeRead(PipeFile* f, size_t n) : file(get_file(f)), total_len(n) {}
+  ~PipeRead() override { cancel(); }
+  PipeFile* file;
+  size_t total_len;
+  bool woken = false;
+  ExclusiveWait w;
+
+  long run(Task& t) {
+    PipeInodeInfo* pipe = file->pipe;
+    long ret = 0;
+    bool wake_writer = false;
+    bool wake_next_reader = woken;
+    for (;;) {
+      if (!pipe->empty()) {
+        PipeBuffer& buf = pipe->slot(pipe->tail);
+        const size_t chars = std::min<size_t>(static_cast<size_t>(buf.len), total_len);
+        buf.offset += static_cast<int>(chars);
+        buf.len -= static_cast<int>(chars);
+        ret += static_cast<long>(chars);
+        if (!buf.len) {
+          wake_writer |= pipe->full();  // a slot freed while the pipe was full
+          buf = {};
+          pipe->tail++;  // pipe_update_tail
+        }
+        total_len -= chars;
+        if (!total_len) break;
+        if (!pipe->empty()) continue;
+      }
+      if (!pipe->writers) break;
+      if (ret) break;
+      if (file->nonblock()) {
+        ret = -EAGAIN;
+        break;
+      }
+      if (wake_writer) {
+        rule(*pipe->g, "anon_pipe_read", "wake writers before sleeping");
+        wake_up_interruptible_sync_poll(pipe->wr_wait, EPOLLOUT | EPOLLWRNORM, "anon_pipe_read");
+      }
+      if (t.signal_pending) return -EINTR;
+      if (pipe_readable(pipe)) {  // wait_event: condition already true, no sleep
+        wake_writer = false;
+        wake_next_reader = true;
+        continue;
+      }
+      w.prepare(t, pipe->rd_wait);
+      return kBlocked;
+    }
+    if (pipe->empty()) wake_next_reader = false;
+    if (wake_writer) {
+      rule(*pipe->g, "anon_pipe_read", "slot freed from a full pipe: wake writers");
+      wake_up_interruptible_sync_poll(pipe->wr_wait, EPOLLOUT | EPOLLWRNORM, "anon_pipe_read");
+    }
+    if (wake_next_reader) wake_up_interruptible_sync_poll(pipe->rd_wait, EPOLLIN | EPOLLRDNORM, "anon_pipe_read");
+    return ret;
+  }
+
+  long resume(Task& t) override {
+    if (t.signal_pending) return -EINTR;  // -ERESTARTSYS, handler without SA_RESTART
+    if (!pipe_readable(file->pipe)) {
+      w.prepare(t, file->pipe->rd_wait);
+      t.sched->sleep_again(t);
+      return kBlocked;
+    }
+    w.finish();
+    woken = true;
+    const long r = run(t);
+    if (r == kBlocked) t.sched->sleep_again(t);
+    return r;
+  }
+
+  void cancel() override {
+    w.finish();
+    if (file) fput(std::exchange(file, nullptr));
+  }
+};
+
+// anon_pipe_write as a resumable loop: ret and the remaining length survive a sleep.
+struct PipeWrite final : PendingCall {
+  PipeWrite(PipeFile* f, size_t n) : file(get_file(f)), remaining(n) {}
+  ~PipeWrite() override { cancel(); }
+  PipeFile* file;
+  size_t remaining;
+  long ret = 0;
+  bool was_empty = false;
+  bool wake_next_writer = false;
+  ExclusiveWait w;
+
+  long start(Task& t) {
+    PipeInodeInfo* pipe = file->pipe;
+    const size_t page = static_cast<size_t>(pipe->g->profile.page_size);
+    if (!pipe->readers) {
+      ret = -EPIPE;  // SIGPIPE is ignored by the trace's process
+      return out();
+    }
+    was_empty = pipe->empty();
+    // Only the len % PAGE_SIZE remainder may merge into the last buffer.
+    const size_t chars = remaining & (page - 1);
+    if (chars && !was_empty) {
+      PipeBuffer& last = pipe->slot(pipe->head - 1);
+      const size_t offset = static_cast<size_t>(last.offset + last.len);
+      if (last.can_merge && offset + chars <= page) {
+        rule(*pipe->g, "anon_pipe_write", "merge into the last buffer");
+        last.len += static_cast<int>(chars);
+        ret = static_cast<long>(chars);
+        remaining -= chars;
+        if (!remaining) return out();
+      }
+    }
+    return loop(t);
+  }
+
+  long loop(Task& t) {
+    PipeInodeInfo* pipe = file->pipe;
+    const size_t page = static_cast<size_t>(pipe->g->profile.page_size);
+    for (;;) {
+      if (!pipe->readers) {
+        if (!ret) ret = -EPIPE;
+        break;
+      }
+      if (!pipe->full()) {
+        const size_t copied = std::min(page, remaining);
+        pipe->slot(pipe->head) = {0, static_cast<int>(copied), !pipe->direct};
+        pipe->head++;
+        ret += static_cast<long>(copied);
+        remaining -= copied;
+        if (!remaining) break;
+        continue;
+      }
+      if (file->nonblock()) {
+        if (!ret) ret = -EAGAIN;
+        break;
+      }
+      if (t.signal_pending) {
+        if (!ret) ret = -EINTR;
+        break;
+      }
+      if (was_empty) {
+        rule(*pipe->g, "anon_pipe_write", "wake readers before sleeping");
+        wake_up_interruptible_sync_poll(pipe->rd_wait, EPOLLIN | EPOLLRDNORM, "anon_pipe_write");
+      }
+      if (!pipe_writable(pipe)) {
+        w.prepare(t, pipe->wr_wait);
+        return kBlocked;
+      }
+      after_wait();
+    }
+    return out();
+  }
+
+  void after_wait() {
+    was_empty = file->pipe->empty();
+    wake_next_writer = true;
+  }
+
+  long out() {
+    PipeInodeInfo* pipe = file->pipe;
+    if (pipe->full()) wake_next_writer = false;
+    bool wake_readers = false;
+    switch (pipe->g->profile.pipe_reader_wake) {
+      case PipeReaderWake::kOnlyWhenEmpty: wake_readers = was_empty; break;
+      case PipeReaderWake::kAlways: wake_readers = true; break;
+      case PipeReaderWake::kWhenEmptyOrPolled: wake_readers = was_empty || pipe->poll_usage; break;
+    }
+    if (wake_readers) {
+      rule(*pipe->g, "anon_pipe_write", was_empty ? "pipe was empty: wake readers" : "pipe was polled: wake readers");
+      wake_up_interruptible_sync_poll(pipe->rd_wait, EPOLLIN | EPOLLRDNORM, "anon_pipe_write");
+    } else {
+      rule(*pipe->g, "anon_pipe_write", "pipe was not empty: readers not woken");
+    }
+    if (wake_next_writer) wake_up_interruptible_sync_poll(pipe->wr_wait, EPOLLOUT | EPOLLWRNORM, "anon_pipe_write");
+    return ret;
+  }
+
+  long resume(Task& t) override {
+    if (t.signal_pending) {
+      w.finish();
+      if (!ret) ret = -EINTR;
+      return out();
+    }
+    if (!pipe_writable(file->pipe)) {
+      w.prepare(t, file->pipe->wr_wait);
+      t.sched->sleep_again(t);
+      return kBlocked;
+    }
+    w.finish();
+    after_wait();
+    const long r = loop(t);
+    if (r == kBlocked) t.sched->sleep_again(t);
+    return r;
+  }
+
+  void cancel() override {
+    w.finish();
+    if (file) fput(std::exchange(file, nullptr));
+  }
+};
+
+template <typename Call>
+long run_or_sleep(Task& t, std::unique_ptr<Call> call, long r) {
+  if (r == kBlocked) t.sched->sleep(t, std::move(call));
+  return r;
+}
+
+}  // namespace
+
+// pipe_poll: marks the pipe as polled, registers on the queues of the file's modes.
+poll_t PipeFile::poll(PollTable* pt) {
+  pipe->poll_usage = true;
+  if (f_mode & FMODE_READ) poll_wait(this, pipe->rd_wait, pt);
+  if (f_mode & FMODE_WRITE) poll_wait(this, pipe->wr_wait, pt);
+  poll_t mask = 0;
+  if (f_mode & FMODE_READ) {
+    if (!pipe->empty()) mask |= EPOLLIN | EPOLLRDNORM;
+    if (!pipe->writers) mask |= EPOLLHUP;  // anonymous pipes: f_pipe never equals w_counter
+  }
+  if (f_mode & FMODE_WRITE) {
+    if (!pipe->full()) mask |= EPOLLOUT | EPOLLWRNORM;
+    if (!pipe->readers) mask |= EPOLLERR;
+  }
+  return mask;
+}
+
+long PipeFile::read(Task& t, void*, size_t n) {
+  if (!(f_mode & FMODE_READ)) return -EBADF;  // vfs_read: not opened for reading
+  if (n == 0) return 0;
+  auto call = std::make_unique<PipeRead>(this, n);
+  const long r = call->run(t);
+  return run_or_sleep(t, std::move(call), r);
+}
+
+long PipeFile::write(Task& t, const void*, size_t n) {
+  if (!(f_mode & FMODE_WRITE)) return -EBADF;  // vfs_write: not opened for writing
+  if (n == 0) return 0;
+  auto call = std::make_unique<PipeWrite>(this, n);
+  const long r = call->start(t);
+  return run_or_sleep(t, std::move(call), r);
+}
+
+// pipe_release: when the last reader or the last writer goes, but not both, everyone on
+// both queues is woken with a NULL key.
+void PipeFile::release() {
+  if (f_mode & FMODE_READ) pipe->readers--;
+  if (f_mode & FMODE_WRITE) pipe->writers--;
+  if (!pipe->readers != !pipe->writers) {
+    rule(*pipe->g, "pipe_release", pipe->readers ? "last writer gone: HUP to readers" : "last reader gone: ERR to writers");
+    wake_up_interruptible_all(pipe->rd_wait, "pipe_release");
+    wake_up_interruptible_all(pipe->wr_wait, "pipe_release");
+  }
+  if (--pipe->files == 0) delete pipe;  // put_pipe_info -> free_pipe_info
+  pipe = nullptr;
+}
+
+long do_pipe2(Globals& g, FdTable& fdt, int fds[2], int flags) {
+  if (flags & ~(O_CLOEXEC_ | O_NONBLOCK_ | O_DIRECT_)) return -EINVAL;
+  if (!fdt.has_free(2)) return -EMFILE;
+  auto* pipe = new PipeInodeInfo(g);
+  pipe->direct = flags & O_DIRECT_;
+  const int fl = flags & (O_NONBLOCK_ | O_CLOEXEC_);
+  fds[0] = fdt.install(new PipeFile(g, pipe, FMODE_READ, fl));
+  fds[1] = fdt.install(new PipeFile(g, pipe, FMODE_WRITE, fl));
+  return 0;
+}
+
+}  // namespace model

@@ -1,0 +1,43 @@
+#include "profile.h"
+
+#include <charconv>
+
+namespace model {
+
+std::string KernelVersion::str() const {
+  std::string s = std::to_string(major) + "." + std::to_string(minor);
+  if (patch) s += "." + std::to_string(patch);
+  return s;
+}
+
+std::optional<KernelVersion> KernelVersion::parse(std::string_view text) {
+  KernelVersion v;
+  int* parts[3] = {&v.major, &v.minor, &v.patch};
+  const char* p = text.data();
+  const char* end = text.data() + text.size();
+  int n = 0;
+  while (n < 3 && p < end) {
+    auto [next, ec] = std::from_chars(p, end, *parts[n]);
+    if (ec != std::errc{}) break;
+    ++n;
+    p = next;
+    if (p < end && *p == '.') ++p;
+    else break;
+  }
+  if (n < 2) return std::nullopt;
+  return v;
+}
+
+KernelProfile KernelProfile::for_version(KernelVersion v) {
+  KernelProfile p;
+  p.version = v;
+  if (v < KernelVersion{5, 14, 0}) p.pipe_reader_wake = PipeReaderWake::kOnlyWhenEmpty;
+  else if (v < KernelVersion{5, 15, 0}) p.pipe_reader_wake = PipeReaderWake::kAlways;
+  else p.pipe_reader_wake = PipeReaderWake::kWhenEmptyOrPolled;
+  p.ep_wait_checks_fd_first = v >= KernelVersion{6, 15, 0};
+  p.ep_loop_check_upwards = v >= KernelVersion{6, 17, 0};
+  p.ep_callback_sync_wake = v >= KernelVersion{6, 10, 0};
+  return p;
+}
+
+}  // namespace model

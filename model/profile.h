@@ -1,0 +1,71 @@
+// KernelProfile: the one place where kernel versions differ. Every behaviour switch
+// the model has is a field here, derived from the version by for_version().
+#pragma once
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace model {
+
+struct KernelVersion {
+  int major = 0, minor = 0, patch = 0;
+  auto operator<=>(const KernelVersion&) const = default;
+  std::string str() const;
+  // Parses "6.18", "6.18.44" or a uname release such as "6.18.44-fc-v657".
+  static std::optional<KernelVersion> parse(std::string_view text);
+};
+
+// Which writes wake pipe readers (fs/pipe.c pipe_write, by version).
+enum class PipeReaderWake {
+  kOnlyWhenEmpty,      // 5.5 .. 5.13: 1b6b26ae7053, wake only if the pipe was empty
+  kAlways,             // 5.14: 3a34b13a88ca "pipe: make pipe writes always wake up readers"
+  kWhenEmptyOrPolled,  // 5.15+: was_empty || pipe->poll_usage
+};
+
+// Sizes of the AF_UNIX send path that depend on allocator and struct layouts. The
+// defaults are those of x86-64 6.18 as measured here; real/calibrate measures them on a
+// kernel (SIOCOUTQ after writes of chosen sizes) and the oracle copies them in.
+struct UnixCalibration {
+  int sndbuf = 212992;        // default sk_sndbuf (net.core.wmem_default)
+  int sk_buff_size = 256;     // SKB_DATA_ALIGN(sizeof(struct sk_buff)): truesize overhead
+  int shinfo_size = 320;      // SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
+  int frags_size = 32768;     // UNIX_SKB_FRAGS_SZ: paged part of one skb at most
+  bool measured = false;      // true once filled from a real kernel
+  friend bool operator==(const UnixCalibration&, const UnixCalibration&) = default;
+};
+
+struct KernelProfile {
+  KernelVersion version{6, 18, 0};
+
+  // fs/pipe.c
+  PipeReaderWake pipe_reader_wake = PipeReaderWake::kWhenEmptyOrPolled;
+  int pipe_def_buffers = 16;  // PIPE_DEF_BUFFERS
+  int page_size = 4096;
+
+  // fs/eventpoll.c
+  // epoll_wait argument checks: >= 6.15 ep_check_params() checks the fd first (EBADF),
+  // before that maxevents (EINVAL) came first.
+  bool ep_wait_checks_fd_first = true;
+  // >= 6.17 ep_loop_check() also counts the epolls above the one being added to
+  // (ep_get_upwards_depth_proc), so a too-deep chain fails with ELOOP when built in any
+  // order; before, only the depth below counted and deep chains built top-down were
+  // refused later by reverse_path_check() with EINVAL.
+  bool ep_loop_check_upwards = true;
+  // >= 6.10 (and 6.1.y backport) ep_poll_callback uses wake_up_sync for sync wakeups.
+  // A scheduler hint only; kept for explain output.
+  bool ep_callback_sync_wake = true;
+  long max_user_watches = 1L << 22;  // /proc/sys/fs/epoll/max_user_watches
+  int ep_max_nests = 4;              // EP_MAX_NESTS
+
+  // net/unix
+  UnixCalibration unix_cal;
+
+  // The profile of a given kernel version, with the switches set as that version has them.
+  static KernelProfile for_version(KernelVersion v);
+  // Oldest kernel the model knows (pipes as rewritten in 5.5).
+  static constexpr KernelVersion kOldest{5, 5, 0};
+};
+
+}  // namespace model

@@ -1,0 +1,93 @@
+#include "sched.h"
+
+namespace model {
+
+int Scheduler::try_to_wake_up(Task& t) {
+  g_.emit({.kind = EventKind::kTaskWake, .site = "try_to_wake_up", .task = &t,
+           .arg = t.state == TaskState::kSleeping ? 1 : 0});
+  if (t.state != TaskState::kSleeping) return 0;
+  t.state = TaskState::kRunnable;
+  runqueue_.push_back(&t);
+  return 1;
+}
+
+void Scheduler::sleep(Task& t, std::unique_ptr<PendingCall> call) {
+  t.pending = std::move(call);
+  sleep_again(t);
+}
+
+void Scheduler::sleep_again(Task& t) {
+  t.state = TaskState::kSleeping;
+  t.completed = false;
+  g_.emit({.kind = EventKind::kTaskSleep, .site = "schedule", .task = &t});
+}
+
+void Scheduler::arm_timer(Task& t, int64_t deadline_ns) {
+  cancel_timer(t);
+  t.timed_out = false;
+  t.has_timer = true;
+  timers_.emplace(deadline_ns, &t);
+}
+
+void Scheduler::cancel_timer(Task& t) {
+  if (!t.has_timer) return;
+  for (auto it = timers_.begin(); it != timers_.end(); ++it) {
+    if (it->second == &t) {
+      timers_.erase(it);
+      break;
+    }
+  }
+  t.has_timer = false;
+}
+
+int Scheduler::run_until_idle() {
+  int ran = 0;
+  while (!runqueue_.empty()) {
+    Task& t = *runqueue_.front();
+    runqueue_.pop_front();
+    if (t.state != TaskState::kRunnable || !t.pending) continue;
+    ++ran;
+    const long r = t.pending->resume(t);
+    if (r == kBlocked) continue;  // resume() put the task to sleep again
+    cancel_timer(t);
+    t.pending.reset();
+    t.state = TaskState::kIdle;
+    t.result = r;
+    t.completed = true;
+    t.signal_pending = false;  // delivered on the way out of the syscall
+  }
+  return ran;
+}
+
+void Scheduler::advance(int64_t ns) {
+  const int64_t until = now_ns_ + ns;
+  while (!timers_.empty() && timers_.begin()->first <= until) {
+    auto [deadline, t] = *timers_.begin();
+    timers_.erase(timers_.begin());
+    now_ns_ = deadline;
+    t->has_timer = false;
+    t->timed_out = true;
+    g_.emit({.kind = EventKind::kTaskTimeout, .site = "hrtimer_wakeup", .task = t});
+    try_to_wake_up(*t);
+    run_until_idle();
+  }
+  now_ns_ = until;
+}
+
+void Scheduler::signal(Task& t) {
+  t.signal_pending = true;
+  try_to_wake_up(t);
+}
+
+int default_wake_function(WaitQueueEntry* e, unsigned, int, poll_t) {
+  Task& t = *static_cast<Task*>(e->priv);
+  return t.sched->try_to_wake_up(t);
+}
+
+int autoremove_wake_function(WaitQueueEntry* e, unsigned mode, int wake_flags, poll_t key) {
+  const int ret = default_wake_function(e, mode, wake_flags, key);
+  if (ret) e->del_init();
+  return ret;
+}
+
+}  // namespace model

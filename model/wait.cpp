@@ -1,0 +1,88 @@
+// kernel/sched/wait.c and include/linux/wait.h, as of 6.16+ (no bookmarks).
+#include "wait.h"
+
+namespace model {
+
+// __add_wait_queue: insert after the run of WQ_FLAG_PRIORITY entries at the head.
+void __add_wait_queue(WaitQueueHead& h, WaitQueueEntry& e) {
+  auto pos = h.head.begin();
+  while (pos != h.head.end() && (pos->flags & WQ_FLAG_PRIORITY)) ++pos;
+  h.head.insert(pos, e);
+}
+
+void __add_wait_queue_entry_tail(WaitQueueHead& h, WaitQueueEntry& e) { h.head.push_back(e); }
+
+// add_wait_queue: clears WQ_FLAG_EXCLUSIVE, inserts at the head.
+void add_wait_queue(WaitQueueHead& h, WaitQueueEntry& e) {
+  e.flags &= ~WQ_FLAG_EXCLUSIVE;
+  __add_wait_queue(h, e);
+}
+
+// add_wait_queue_exclusive: sets WQ_FLAG_EXCLUSIVE, inserts at the tail.
+void add_wait_queue_exclusive(WaitQueueHead& h, WaitQueueEntry& e) {
+  e.flags |= WQ_FLAG_EXCLUSIVE;
+  __add_wait_queue_entry_tail(h, e);
+}
+
+// __add_wait_queue_exclusive: exclusive but at the head; what ep_poll uses, hence LIFO.
+void __add_wait_queue_exclusive(WaitQueueHead& h, WaitQueueEntry& e) {
+  e.flags |= WQ_FLAG_EXCLUSIVE;
+  __add_wait_queue(h, e);
+}
+
+void remove_wait_queue(WaitQueueHead&, WaitQueueEntry& e) { e.del_init(); }
+
+// __wake_up_common (kernel/sched/wait.c): the flags are read before calling func, the
+// next entry is remembered so that func may unlink its own entry.
+int __wake_up_common(WaitQueueHead& h, unsigned mode, int nr_exclusive, int wake_flags, poll_t key) {
+  auto it = h.head.begin();
+  while (it != h.head.end()) {
+    auto next = std::next(it);
+    WaitQueueEntry& curr = *it;
+    const unsigned flags = curr.flags;
+    const int ret = curr.func(&curr, mode, wake_flags, key);
+    if (ret < 0) break;
+    if (ret && (flags & WQ_FLAG_EXCLUSIVE) && !--nr_exclusive) break;
+    it = next;
+  }
+  return nr_exclusive;
+}
+
+namespace {
+void wake(WaitQueueHead& h, unsigned mode, int nr, int wake_flags, poll_t key, std::string_view variant,
+          std::string_view site) {
+  h.g->emit({.kind = EventKind::kWakeUp, .site = site, .detail = variant, .queue = &h, .key = key,
+             .arg = h.active() ? 1 : 0});
+  __wake_up_common(h, mode, nr, wake_flags, key);
+}
+}  // namespace
+
+void wake_up(WaitQueueHead& h, std::string_view site) { wake(h, TASK_NORMAL, 1, 0, 0, "wake_up", site); }
+void wake_up_sync(WaitQueueHead& h, std::string_view site) {
+  wake(h, TASK_NORMAL, 1, WF_SYNC, 0, "wake_up_sync", site);
+}
+void wake_up_all(WaitQueueHead& h, std::string_view site) { wake(h, TASK_NORMAL, 0, 0, 0, "wake_up_all", site); }
+void wake_up_poll(WaitQueueHead& h, poll_t key, std::string_view site) {
+  wake(h, TASK_NORMAL, 1, 0, key, "wake_up_poll", site);
+}
+void wake_up_locked_poll(WaitQueueHead& h, poll_t key, std::string_view site) {
+  wake(h, TASK_NORMAL, 1, 0, key, "wake_up_locked_poll", site);
+}
+void wake_up_interruptible(WaitQueueHead& h, std::string_view site) {
+  wake(h, TASK_INTERRUPTIBLE, 1, 0, 0, "wake_up_interruptible", site);
+}
+void wake_up_interruptible_all(WaitQueueHead& h, std::string_view site) {
+  wake(h, TASK_INTERRUPTIBLE, 0, 0, 0, "wake_up_interruptible_all", site);
+}
+void wake_up_interruptible_poll(WaitQueueHead& h, poll_t key, std::string_view site) {
+  wake(h, TASK_INTERRUPTIBLE, 1, 0, key, "wake_up_interruptible_poll", site);
+}
+void wake_up_interruptible_sync_poll(WaitQueueHead& h, poll_t key, std::string_view site) {
+  wake(h, TASK_INTERRUPTIBLE, 1, WF_SYNC, key, "wake_up_interruptible_sync_poll", site);
+}
+// wake_up_pollfree: only if active, wakes all with EPOLLHUP|POLLFREE.
+void wake_up_pollfree(WaitQueueHead& h, std::string_view site) {
+  if (h.active()) wake(h, TASK_NORMAL, 0, 0, EPOLLHUP | POLLFREE, "wake_up_pollfree", site);
+}
+
+}  // namespace model
