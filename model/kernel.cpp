@@ -19,9 +19,12 @@ void check_idle(const Task& t) {
 }
 }  // namespace
 
-Kernel::Kernel(KernelProfile profile) : g_(std::move(profile)), sched_(g_) { g_.sched = &sched_; }
+Kernel::Kernel(KernelProfile profile, int max_fds) : g_(std::move(profile)), sched_(g_), fdt_(max_fds) {
+  g_.sched = &sched_;
+}
 
 Kernel::~Kernel() {
+  g_.observer = nullptr;  // teardown is not observed: the observer may already be gone
   for (auto& t : tasks_) t->pending.reset();  // drops wait entries and file references
   fdt_.close_all();
 }

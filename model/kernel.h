@@ -19,7 +19,8 @@ namespace model {
 
 class Kernel {
  public:
-  explicit Kernel(KernelProfile profile = KernelProfile{});
+  // max_fds stands for RLIMIT_NOFILE.
+  explicit Kernel(KernelProfile profile = KernelProfile{}, int max_fds = 1024);
   ~Kernel();
   Kernel(const Kernel&) = delete;
   Kernel& operator=(const Kernel&) = delete;

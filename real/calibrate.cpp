@@ -1,0 +1,242 @@
+#include "calibrate.h"
+
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "fd.h"
+
+namespace real {
+
+namespace {
+
+int align_up(int x, int a) { return (x + a - 1) / a * a; }
+
+// mm/slab_common.c kmalloc_size_roundup for the kmalloc caches: small buckets, then powers of 2.
+int kmalloc_size_roundup(int size) {
+  for (int b : {8, 16, 32, 64, 96, 128, 192, 256}) {
+    if (size <= b) return b;
+  }
+  int b = 512;
+  while (b < size) b <<= 1;
+  return b;
+}
+
+bool fail(std::string* error, const std::string& what) {
+  if (error) *error = what;
+  return false;
+}
+
+// Call right after the failed call: errno is read before anything else can change it.
+bool fail_errno(std::string* error, const char* what) {
+  const int e = errno;
+  return fail(error, std::string(what) + ": " + std::strerror(e));
+}
+
+// The candidates of the fit. sk_buff and skb_shared_info sizes are SKB_DATA_ALIGNed
+// (SMP_CACHE_BYTES, 64 on x86-64); UNIX_SKB_FRAGS_SZ is PAGE_SIZE << get_order(32768).
+constexpr int kSkbSizes[] = {192, 256, 320, 384, 448, 512};
+constexpr int kShinfoSizes[] = {256, 320, 384, 448};
+constexpr int kFragsSizes[] = {16384, 32768, 65536};
+
+constexpr int kSampleSizes[] = {
+    // kmalloc bucket edges of the linear head, align(h, 64) + shinfo > 512/1024/2048,
+    // for shinfo 448, 384, 320, 256:
+    1, 64, 65, 128, 129, 192, 193, 256, 257,
+    576, 577, 640, 641, 704, 705, 768, 769,
+    1600, 1601, 1664, 1665, 1728, 1729, 1792, 1793,
+    // SKB_MAX_HEAD(0) = PAGE_SIZE - shinfo, and the first bytes past it:
+    3648, 3649, 3712, 3713, 3776, 3777, 3840, 3841, 4096, 4097,
+    // a page of frags plus a head on each bucket edge (shinfo 320):
+    4288, 4289, 8192,
+    // per-skb payload limit PAGE_SIZE - shinfo + UNIX_SKB_FRAGS_SZ for 16K/32K/64K frags:
+    20160, 20161, 36544, 36545, 65536, 69312, 69313,
+    // several skbs in one write:
+    120000,
+};
+
+// unix_ioctl SIOCOUTQ -> unix_outq_len: sk_wmem_alloc - 1 for a stream socket.
+bool outq(int fd, int* v, std::string* error) {
+  if (::ioctl(fd, SIOCOUTQ, v) != 0) return fail_errno(error, "ioctl(SIOCOUTQ)");
+  return true;
+}
+
+bool make_pair(Fd& a, Fd& b, std::string* error) {
+  int sv[2] = {-1, -1};
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+    return fail_errno(error, "socketpair(AF_UNIX, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC)");
+  a.reset(sv[0]);
+  b.reset(sv[1]);
+  return true;
+}
+
+std::string describe(const UnixConstants& c) {
+  std::ostringstream os;
+  os << "(sk_buff_size " << c.sk_buff_size << ", shinfo_size " << c.shinfo_size << ", frags_size " << c.frags_size
+     << ")";
+  return os.str();
+}
+
+bool measure_pipe(int page_size, Calibration& cal, std::string* error) {
+  int p[2] = {-1, -1};
+  if (::pipe2(p, O_CLOEXEC) != 0) return fail_errno(error, "pipe2");
+  Fd r(p[0]), w(p[1]);
+  const int cap = ::fcntl(w.get(), F_GETPIPE_SZ);
+  if (cap < 0) return fail_errno(error, "fcntl(F_GETPIPE_SZ)");
+  if (cap % page_size != 0)
+    return fail(error, "pipe capacity " + std::to_string(cap) + " is not a multiple of the page size");
+  cal.pipe_capacity = cap;
+  cal.pipe_def_buffers = cap / page_size;  // fs/pipe.c alloc_pipe_info: PIPE_DEF_BUFFERS slots of a page
+  return true;
+}
+
+bool read_max_user_watches(long* out, std::string* error) {
+  const char* path = "/proc/sys/fs/epoll/max_user_watches";
+  std::ifstream in(path);  // closes on every path
+  long v = -1;
+  if (!(in >> v) || v <= 0) return fail(error, std::string("cannot read ") + path);
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+// alloc_skb_with_frags as unix_stream_sendmsg calls it: data_len = min(len,
+// PAGE_ALIGN(len - SKB_MAX_HEAD(0))) in pages, the rest a kmalloc'ed linear head with
+// skb_shared_info at its end; truesize = SKB_TRUESIZE of the head's bucket + the pages.
+int unix_skb_truesize(const UnixConstants& c, int page_size, int len) {
+  const int max_head = page_size - c.shinfo_size;  // SKB_MAX_HEAD(0)
+  const int data_len = std::min(len, align_up(std::max(0, len - max_head), page_size));
+  const int head = len - data_len;
+  return c.sk_buff_size + kmalloc_size_roundup(align_up(head, 64) + c.shinfo_size) + align_up(data_len, page_size);
+}
+
+// unix_stream_sendmsg: at most sk_sndbuf/2 - 64 ("keep two messages in the pipe") and
+// at most SKB_MAX_HEAD(0) + UNIX_SKB_FRAGS_SZ per skb.
+int unix_max_skb_payload(const UnixConstants& c, int page_size) {
+  return std::min((c.sndbuf >> 1) - 64, page_size - c.shinfo_size + c.frags_size);
+}
+
+long unix_write_truesize(const UnixConstants& c, int page_size, long len) {
+  const int cap = unix_max_skb_payload(c, page_size);
+  long total = 0;
+  while (len > 0) {
+    const int size = static_cast<int>(std::min<long>(len, cap));
+    total += unix_skb_truesize(c, page_size, size);
+    len -= size;
+  }
+  return total;
+}
+
+std::span<const int> unix_sample_sizes() { return kSampleSizes; }
+
+std::optional<std::vector<UnixSample>> measure_unix(std::span<const int> sizes, int* sndbuf, std::string* error) {
+  {
+    Fd a, b;
+    if (!make_pair(a, b, error)) return std::nullopt;
+    int v = 0;
+    socklen_t len = sizeof v;
+    if (::getsockopt(a.get(), SOL_SOCKET, SO_SNDBUF, &v, &len) != 0) {
+      fail_errno(error, "getsockopt(SO_SNDBUF)");
+      return std::nullopt;
+    }
+    *sndbuf = v;
+  }
+  const int max_size = sizes.empty() ? 0 : *std::max_element(sizes.begin(), sizes.end());
+  std::vector<char> buf(static_cast<size_t>(std::max(max_size, 1)), 'x');
+  std::vector<UnixSample> samples;
+  for (int size : sizes) {
+    Fd a, b;
+    if (!make_pair(a, b, error)) return std::nullopt;
+    int before = -1;
+    if (!outq(a.get(), &before, error)) return std::nullopt;
+    if (before != 0) {
+      fail(error, "SIOCOUTQ of a fresh socket is " + std::to_string(before) + ", not 0");
+      return std::nullopt;
+    }
+    const ssize_t w = ::write(a.get(), buf.data(), static_cast<size_t>(size));
+    if (w <= 0) {
+      const int e = errno;
+      fail(error, "write of " + std::to_string(size) + " bytes on a fresh socketpair: " +
+                      (w == 0 ? std::string("returned 0") : std::strerror(e)));
+      return std::nullopt;
+    }
+    int q = -1;
+    if (!outq(a.get(), &q, error)) return std::nullopt;
+    samples.push_back({size, static_cast<int>(w), q});
+  }
+  return samples;
+}
+
+std::optional<UnixConstants> fit_unix(int sndbuf, int page_size, std::span<const UnixSample> samples,
+                                      std::string* error) {
+  std::vector<UnixConstants> fits;
+  UnixConstants closest;
+  size_t closest_bad = samples.size() + 1;
+  std::string closest_first;
+  for (int skb : kSkbSizes) {
+    for (int shinfo : kShinfoSizes) {
+      for (int frags : kFragsSizes) {
+        const UnixConstants c{sndbuf, skb, shinfo, frags};
+        size_t bad = 0;
+        std::string first;
+        for (const UnixSample& s : samples) {
+          const long predicted = unix_write_truesize(c, page_size, s.written);
+          if (predicted != s.outq) {
+            if (!bad++)
+              first = "write " + std::to_string(s.written) + ": SIOCOUTQ " + std::to_string(s.outq) +
+                      ", predicted " + std::to_string(predicted);
+          }
+        }
+        if (bad == 0) fits.push_back(c);
+        if (bad < closest_bad) {
+          closest_bad = bad;
+          closest = c;
+          closest_first = first;
+        }
+      }
+    }
+  }
+  if (fits.size() == 1) return fits.front();
+  if (fits.empty()) {
+    fail(error, "no AF_UNIX constants in the grid reproduce the " + std::to_string(samples.size()) +
+                    " samples; closest " + describe(closest) + " misses " + std::to_string(closest_bad) +
+                    ", first " + closest_first);
+  } else {
+    std::string list;
+    for (const UnixConstants& c : fits) list += (list.empty() ? "" : ", ") + describe(c);
+    fail(error, "ambiguous: " + std::to_string(fits.size()) + " AF_UNIX constant sets reproduce the " +
+                    std::to_string(samples.size()) + " samples: " + list);
+  }
+  return std::nullopt;
+}
+
+std::optional<Calibration> calibrate(std::string* error) {
+  Calibration cal;
+  const long page = ::sysconf(_SC_PAGESIZE);
+  if (page <= 0) {
+    fail(error, "sysconf(_SC_PAGESIZE) gave no page size");
+    return std::nullopt;
+  }
+  cal.page_size = static_cast<int>(page);
+  if (!measure_pipe(cal.page_size, cal, error)) return std::nullopt;
+  if (!read_max_user_watches(&cal.max_user_watches, error)) return std::nullopt;
+  int sndbuf = 0;
+  auto samples = measure_unix(unix_sample_sizes(), &sndbuf, error);
+  if (!samples) return std::nullopt;
+  cal.samples = std::move(*samples);
+  auto fit = fit_unix(sndbuf, cal.page_size, cal.samples, error);
+  if (!fit) return std::nullopt;
+  cal.af_unix = *fit;
+  return cal;
+}
+
+}  // namespace real

@@ -1,0 +1,71 @@
+// Calibration: measures on the running kernel the constants the model's KernelProfile
+// takes from a real kernel (AF_UNIX skb accounting, pipe capacity, page size, epoll
+// watch limit). real/ does not include model/: the results are plain numbers, and the
+// oracle (or a test) copies them into a model::KernelProfile.
+#pragma once
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace real {
+
+// One single write(2) on an AF_UNIX stream socketpair whose send queue was empty:
+// `written` is what write returned, `outq` is SIOCOUTQ on the writer right after
+// (unix_outq_len: sk_wmem_alloc - 1, the truesize of the skbs the peer has not read).
+struct UnixSample {
+  int requested = 0;
+  int written = 0;
+  int outq = 0;
+  friend bool operator==(const UnixSample&, const UnixSample&) = default;
+};
+
+// The AF_UNIX constants, field for field those of model::UnixCalibration.
+struct UnixConstants {
+  int sndbuf = 0;        // SO_SNDBUF of a fresh socket (sk_sndbuf = net.core.wmem_default)
+  int sk_buff_size = 0;  // SKB_DATA_ALIGN(sizeof(struct sk_buff))
+  int shinfo_size = 0;   // SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
+  int frags_size = 0;    // UNIX_SKB_FRAGS_SZ
+  friend bool operator==(const UnixConstants&, const UnixConstants&) = default;
+};
+
+struct Calibration {
+  int page_size = 0;           // sysconf(_SC_PAGESIZE)
+  int pipe_capacity = 0;       // F_GETPIPE_SZ of a fresh pipe, in bytes
+  int pipe_def_buffers = 0;    // pipe_capacity / page_size (PIPE_DEF_BUFFERS)
+  long max_user_watches = 0;   // /proc/sys/fs/epoll/max_user_watches
+  UnixConstants af_unix;
+  std::vector<UnixSample> samples;  // the measurements af_unix was fitted to
+};
+
+// The accounting rules the fit assumes; the model's unix_skb_truesize and
+// unix_max_skb_payload (model/af_unix.cpp) compute the same.
+// truesize of one skb of `len` bytes (net/core/skbuff.c alloc_skb_with_frags, as
+// net/unix/af_unix.c unix_stream_sendmsg sizes it).
+int unix_skb_truesize(const UnixConstants& c, int page_size, int len);
+// Largest payload of one skb (unix_stream_sendmsg).
+int unix_max_skb_payload(const UnixConstants& c, int page_size);
+// sk_wmem_alloc - 1 after one write of `len` bytes fully queued: the sum over its skbs.
+long unix_write_truesize(const UnixConstants& c, int page_size, long len);
+
+// Write sizes that tell the grid's candidates apart (kmalloc bucket edges for each
+// shinfo candidate, the linear-head limit, the per-skb payload limits).
+std::span<const int> unix_sample_sizes();
+
+// SO_SNDBUF of a fresh socketpair, then for each size a single write on a fresh
+// socketpair (SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC) with its SIOCOUTQ.
+// nullopt (and *error) if a call fails.
+std::optional<std::vector<UnixSample>> measure_unix(std::span<const int> sizes, int* sndbuf, std::string* error);
+
+// The unique (sk_buff_size, shinfo_size, frags_size) of the grid
+// sk_buff_size 192..512 step 64, shinfo_size 256..448 step 64, frags_size 16K/32K/64K
+// for which unix_write_truesize(written) == outq for every sample. nullopt (and *error
+// naming the candidates) if none or several fit.
+std::optional<UnixConstants> fit_unix(int sndbuf, int page_size, std::span<const UnixSample> samples,
+                                      std::string* error);
+
+// Everything above on the running kernel. Opens descriptors only for the duration of
+// the call and closes each on every path.
+std::optional<Calibration> calibrate(std::string* error);
+
+}  // namespace real

@@ -1,0 +1,162 @@
+// kernel/sched/wait.c: insertion order and __wake_up_common's stopping rule.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "model/wait.h"
+
+namespace {
+
+using namespace model;
+
+// A wait entry that records its calls and returns a fixed value.
+struct Probe {
+  WaitQueueEntry e;
+  std::string name;
+  int ret = 1;
+  std::vector<std::string>* log = nullptr;
+  static int func(WaitQueueEntry* w, unsigned, int, poll_t) {
+    auto* p = static_cast<Probe*>(w->priv);
+    p->log->push_back(p->name);
+    return p->ret;
+  }
+  Probe(std::string n, std::vector<std::string>* l, int r = 1) : name(std::move(n)), ret(r), log(l) {
+    e.priv = this;
+    e.func = func;
+  }
+};
+
+struct WaitTest : ::testing::Test {
+  Globals g{KernelProfile{}};
+  WaitQueueHead h{g, "test"};
+  std::vector<std::string> log;
+};
+
+// add_wait_queue: non-exclusive entries go to the head, so the newest is called first.
+TEST_F(WaitTest, NonExclusiveEntriesAreCalledNewestFirst) {
+  Probe a("a", &log), b("b", &log), c("c", &log);
+  add_wait_queue(h, a.e);
+  add_wait_queue(h, b.e);
+  add_wait_queue(h, c.e);
+  wake_up(h, "test");
+  EXPECT_EQ(log, (std::vector<std::string>{"c", "b", "a"}));
+}
+
+// add_wait_queue_exclusive: tail insertion; wake_up (nr_exclusive 1) stops after the first
+// exclusive entry whose function returns non-zero.
+TEST_F(WaitTest, ExclusiveTailEntriesAreFifoAndOneIsWoken) {
+  Probe a("a", &log), b("b", &log);
+  add_wait_queue_exclusive(h, a.e);
+  add_wait_queue_exclusive(h, b.e);
+  wake_up(h, "test");
+  EXPECT_EQ(log, (std::vector<std::string>{"a"}));
+}
+
+// __wake_up_common: non-exclusive entries (at the head) are all called before the
+// exclusive ones and never count against nr_exclusive.
+TEST_F(WaitTest, NonExclusiveAllCalledThenOneExclusive) {
+  Probe x1("x1", &log), x2("x2", &log), n1("n1", &log), n2("n2", &log);
+  add_wait_queue_exclusive(h, x1.e);
+  add_wait_queue(h, n1.e);
+  add_wait_queue_exclusive(h, x2.e);
+  add_wait_queue(h, n2.e);
+  wake_up(h, "test");
+  EXPECT_EQ(log, (std::vector<std::string>{"n2", "n1", "x1"}));
+}
+
+// __wake_up_common: an exclusive entry returning 0 does not consume nr_exclusive (this is
+// what makes EPOLLEXCLUSIVE wake "one or more").
+TEST_F(WaitTest, ExclusiveEntryReturningZeroDoesNotStopTheWalk) {
+  Probe x1("x1", &log, 0), x2("x2", &log, 0), x3("x3", &log, 1), x4("x4", &log, 1);
+  for (Probe* p : {&x1, &x2, &x3, &x4}) add_wait_queue_exclusive(h, p->e);
+  wake_up(h, "test");
+  EXPECT_EQ(log, (std::vector<std::string>{"x1", "x2", "x3"}));
+}
+
+// __wake_up_common: a negative return stops the walk at once.
+TEST_F(WaitTest, NegativeReturnStopsTheWalk) {
+  Probe a("a", &log, -1), b("b", &log);
+  add_wait_queue(h, b.e);
+  add_wait_queue(h, a.e);
+  wake_up_all(h, "test");
+  EXPECT_EQ(log, (std::vector<std::string>{"a"}));
+}
+
+// wake_up_all (nr_exclusive 0): every exclusive entry is called.
+TEST_F(WaitTest, WakeUpAllCallsEveryExclusiveEntry) {
+  Probe a("a", &log), b("b", &log), c("c", &log);
+  for (Probe* p : {&a, &b, &c}) add_wait_queue_exclusive(h, p->e);
+  wake_up_interruptible_all(h, "test");
+  EXPECT_EQ(log, (std::vector<std::string>{"a", "b", "c"}));
+}
+
+// __add_wait_queue_exclusive (ep_poll's insertion): exclusive at the HEAD, hence LIFO.
+TEST_F(WaitTest, HeadExclusiveInsertionIsLifo) {
+  Probe a("a", &log), b("b", &log), c("c", &log);
+  for (Probe* p : {&a, &b, &c}) __add_wait_queue_exclusive(h, p->e);
+  wake_up(h, "test");
+  wake_up(h, "test");  // all still queued (Probe does not remove itself): c again
+  EXPECT_EQ(log, (std::vector<std::string>{"c", "c"}));
+}
+
+// __add_wait_queue: new head entries go after the run of WQ_FLAG_PRIORITY entries.
+TEST_F(WaitTest, HeadInsertionKeepsPriorityEntriesFirst) {
+  Probe p("prio", &log), a("a", &log);
+  p.e.flags = WQ_FLAG_PRIORITY;
+  __add_wait_queue(h, p.e);
+  add_wait_queue(h, a.e);
+  wake_up_all(h, "test");
+  EXPECT_EQ(log, (std::vector<std::string>{"prio", "a"}));
+}
+
+// __wake_up_common remembers the next entry, so a function may unlink its own entry.
+TEST_F(WaitTest, EntryMayRemoveItselfDuringWake) {
+  struct Self {
+    WaitQueueEntry e;
+    int calls = 0;
+    static int func(WaitQueueEntry* w, unsigned, int, poll_t) {
+      static_cast<Self*>(w->priv)->calls++;
+      w->del_init();
+      return 1;
+    }
+  } s1, s2;
+  for (Self* s : {&s1, &s2}) {
+    s->e.priv = s;
+    s->e.func = Self::func;
+    add_wait_queue(h, s->e);
+  }
+  wake_up(h, "test");
+  EXPECT_EQ(s1.calls + s2.calls, 2);
+  EXPECT_FALSE(h.active());
+}
+
+// The key passed to wake_up_*_poll reaches the entry function; 0 stands for NULL.
+TEST_F(WaitTest, KeyIsPassedToTheEntry) {
+  struct K {
+    WaitQueueEntry e;
+    poll_t seen = 0xdead;
+    static int func(WaitQueueEntry* w, unsigned, int, poll_t key) {
+      static_cast<K*>(w->priv)->seen = key;
+      return 1;
+    }
+  } k;
+  k.e.priv = &k;
+  k.e.func = K::func;
+  add_wait_queue(h, k.e);
+  wake_up_interruptible_sync_poll(h, EPOLLIN | EPOLLRDNORM, "test");
+  EXPECT_EQ(k.seen, EPOLLIN | EPOLLRDNORM);
+  wake_up(h, "test");
+  EXPECT_EQ(k.seen, 0u);
+}
+
+// wake_up_pollfree only wakes when the queue is active, with EPOLLHUP|POLLFREE, all.
+TEST_F(WaitTest, PollfreeWakesAllWithHupAndPollfree) {
+  Probe a("a", &log), b("b", &log);
+  add_wait_queue_exclusive(h, a.e);
+  add_wait_queue_exclusive(h, b.e);
+  wake_up_pollfree(h, "test");
+  EXPECT_EQ(log, (std::vector<std::string>{"a", "b"}));
+}
+
+}  // namespace
