@@ -28,32 +28,45 @@ inline const char* op_name(Op op) {
   return "?";
 }
 
+// Which registrations the timed ops touch. Both sides of a model/kernel comparison use
+// kSample: MOD and DEL cycle through a fixed random sample of kSampleReg registrations
+// (spread uniformly over the tree), ADD through kSampleSpare unregistered eventfds. That is
+// what the kernel side can do here: RLIMIT_NOFILE caps the descriptors one process keeps
+// open (see kernel_bench.cpp). kAll (model only) cycles through all N registrations and
+// 64k spares: every op then walks a cache-cold tree path, as in a server whose clients
+// are all equally active.
+enum class Pattern { kSample, kAll };
+inline constexpr long kSampleReg = 16384;
+inline constexpr long kSampleSpare = 2048;
+inline constexpr long kAllSpare = 65536;
+
+inline const char* pattern_name(Pattern p) { return p == Pattern::kSample ? "sample:16k" : "sample:all"; }
+
 // Ops per timed batch: small enough that N stays N (ADD/DEL move it by at most N/8), large
 // enough that the two clock reads around a batch cost nothing per op.
 inline long batch_for(long n) { return std::clamp(n / 8, 1L, 256L); }
-// Unregistered eventfds the ADD benchmark cycles through: many, so that the inserts land
-// on cold parts of the tree as they would in a server, not on the same few hot paths.
-inline long spare_for(long n) {
+// Spare (unregistered) eventfds for a pattern: a multiple of the batch.
+inline long spare_for(long n, Pattern p) {
   const long b = batch_for(n);
-  return std::max(b, std::min(n, 65536L) / b * b);
+  return std::max(b, std::min(n, p == Pattern::kSample ? kSampleSpare : kAllSpare) / b * b);
 }
 
 // What a run measured, for the summary printed after all benchmarks: the last run of
 // each benchmark is the one Google Benchmark reports.
 struct Results {
-  std::map<std::tuple<std::string, Op, long>, double> rate;  // (side, op, N) -> ops/s
-  std::map<std::pair<std::string, long>, double> setup_s;    // (side, N) -> seconds to build
-  // Memory per registration.
+  std::map<std::tuple<std::string, Pattern, Op, long>, double> rate;  // (side, pattern, op, N) -> ops/s
+  std::map<std::pair<std::string, long>, std::string> setup;          // (side, N) -> how the world was built
+  // Memory per registration, model.
   bool model_mem = false;
   long mem_adds = 0;
   double sizeof_epi = 0, sizeof_pwq = 0, sizeof_head = 0;
   double malloc_bytes = 0;  // mallinfo2().uordblks delta / adds
   double new_bytes = 0;     // operator new bytes / adds
   double new_calls = 0;     // operator new calls / adds
+  // Memory per registration, kernel: growth of the slab caches epoll allocates from.
   bool kernel_mem = false;
-  double kernel_slab_bytes = 0;   // /proc/meminfo Slab delta / adds
-  double kernel_epi_objsize = 0;  // /proc/slabinfo eventpoll_epi objsize
-  double kernel_epi_bytes = 0;    // eventpoll_epi (active objs * objsize) delta / adds
+  long kernel_mem_adds = 0;
+  double kernel_epi = 0, kernel_pwq = 0, kernel_head = 0;  // bytes / adds, per cache
   std::string kernel_release;
 };
 Results& results();
@@ -61,13 +74,26 @@ Results& results();
 using Clock = std::chrono::steady_clock;
 inline double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// A world: one epoll holding N idle registrations (eventfds with count 0, EPOLLIN), one
-// more eventfd with count 1 registered level-triggered (the one ready item), and spare
-// eventfds not registered. World provides add/mod/del(fd) and wait1() -> bool (success),
-// and the cursors below.
+// The roles of the eventfds of a world, as indexes into their creation order: `reg` the N
+// registered ones, `spare` the others, both in one fixed random order.
+struct Roles {
+  std::vector<long> reg, spare;
+};
+inline Roles deal(long total, long n) {
+  std::vector<long> v(static_cast<size_t>(total));
+  for (long i = 0; i < total; ++i) v[static_cast<size_t>(i)] = i;
+  std::mt19937_64 rng(0x5eed);
+  std::shuffle(v.begin(), v.end(), rng);
+  Roles r;
+  r.reg.assign(v.begin(), v.begin() + n);
+  r.spare.assign(v.begin() + n, v.end());
+  return r;
+}
+
+// The fds a benchmark's ops cycle through.
 struct Cursor {
-  std::vector<int> reg;    // registered idle fds, random order
-  std::vector<int> spare;  // unregistered fds, random order
+  std::vector<int> reg;    // registered idle fds
+  std::vector<int> spare;  // unregistered fds
   size_t reg_pos = 0, spare_pos = 0;
   bool mod_alt = false;
   // The next `b` fds of v, cycling.
@@ -78,24 +104,26 @@ struct Cursor {
     return p;
   }
 };
-
-// Splits fds [0, total) (indexes into `fds`) into n registered and the rest spare, both in
-// a fixed random order.
-inline void deal(const std::vector<int>& fds, long n, Cursor& c) {
-  std::vector<int> v = fds;
-  std::mt19937_64 rng(0x5eed);
-  std::shuffle(v.begin(), v.end(), rng);
-  c.reg.assign(v.begin(), v.begin() + n);
-  c.spare.assign(v.begin() + n, v.end());
+// The first `nreg` registered and `nspare` spare fds of the roles (fd_of: index -> fd).
+inline Cursor make_cursor(const Roles& r, const std::vector<int>& fd_of, long nreg, long nspare) {
+  Cursor c;
+  for (long i = 0; i < std::min<long>(nreg, static_cast<long>(r.reg.size())); ++i)
+    c.reg.push_back(fd_of[static_cast<size_t>(r.reg[static_cast<size_t>(i)])]);
+  for (long i = 0; i < std::min<long>(nspare, static_cast<long>(r.spare.size())); ++i)
+    c.spare.push_back(fd_of[static_cast<size_t>(r.spare[static_cast<size_t>(i)])]);
+  return c;
 }
 
+// A world: one epoll holding N idle registrations (eventfds with count 0, EPOLLIN), one
+// more eventfd with count 1 registered level-triggered (the one ready item), and spare
+// eventfds not registered. It provides add/mod/del(fd) and wait1(), each true on success.
+//
 // The timed body shared by both sides. Manual time: each iteration times one batch of
-// `batch_for(N)` ops with steady_clock; ADD's and DEL's undo (DEL resp. re-ADD of the
-// same fds) runs between batches, untimed, so N stays N.
+// batch_for(N) ops with steady_clock; the undo of ADD and DEL (DEL, resp. re-ADD, of the
+// same fds) runs between batches, untimed, so that N stays N.
 template <class World>
-void run_ops(benchmark::State& state, World& w, Op op, const char* side, long n) {
+void run_ops(benchmark::State& state, World& w, Cursor& c, Op op, const char* side, Pattern pattern, long n) {
   const size_t b = static_cast<size_t>(batch_for(n));
-  Cursor& c = w.cursor;
   long ops = 0;
   double secs = 0;
   bool ok = true;
@@ -134,19 +162,26 @@ void run_ops(benchmark::State& state, World& w, Op op, const char* side, long n)
     secs += dt;
     ops += static_cast<long>(b);
     if (!ok) {
-      state.SkipWithError("a call failed (see the world's checks)");
+      state.SkipWithError("a call failed");
       break;
     }
   }
   state.SetItemsProcessed(ops);
   state.counters["ns/op"] = secs > 0 ? secs * 1e9 / static_cast<double>(ops) : 0;
-  state.SetLabel("batch=" + std::to_string(b));
-  if (ok && secs > 0) results().rate[{side, op, n}] = static_cast<double>(ops) / secs;
+  if (ok && secs > 0) results().rate[{side, pattern, op, n}] = static_cast<double>(ops) / secs;
+}
+
+inline std::string bench_name(const char* side, Op op, long n, Pattern p) {
+  std::string s = std::string(side) + "/" + op_name(op) + "/N:" + std::to_string(n);
+  if (op != Op::kWait) s += std::string("/") + pattern_name(p);
+  return s;
 }
 
 // kernel_bench.cpp
 void register_kernel_benchmark(Op op, long n);
 void register_kernel_memory_benchmark(long adds);
 void release_kernel_world();
+// In a holder process (kernel_bench.cpp) serves and exits; else returns false.
+bool run_fd_holder_if_asked(int argc, char** argv);
 
 }  // namespace eo_bench

@@ -44,7 +44,7 @@ int unix_max_skb_payload(const UnixCalibration& cal, int page_size, int sndbuf) 
   return std::min((sndbuf >> 1) - 64, page_size - cal.shinfo_size + cal.frags_size);
 }
 
-UnixSock::UnixSock(Globals& g_) : g(&g_), wq(g_, "sk->sk_wq->wait"), sndbuf(g_.profile.unix_cal.sndbuf) {}
+UnixSock::UnixSock(Globals& g_) : g(&g_), wq(g_, "sk->sk_wq->wait", this), sndbuf(g_.profile.unix_cal.sndbuf) {}
 
 // unix_writable: not listening and sk_wmem_alloc * 4 <= sk_sndbuf.
 bool UnixSock::writable() const { return !listening && (wmem_alloc << 2) <= sndbuf; }
@@ -147,6 +147,9 @@ struct UnixSend final : PendingCall {
     if (r == kBlocked) t.sched->sleep_again(t);
     return r;
   }
+  void held_files(std::vector<File*>& out) const override {
+    if (file) out.push_back(file);
+  }
   void cancel() override {
     wait.del_init();
     if (file) fput(std::exchange(file, nullptr));
@@ -204,6 +207,9 @@ struct UnixRecv final : PendingCall {
     const long r = run(t);
     if (r == kBlocked) t.sched->sleep_again(t);
     return r;
+  }
+  void held_files(std::vector<File*>& out) const override {
+    if (file) out.push_back(file);
   }
   void cancel() override {
     wait.del_init();

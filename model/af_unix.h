@@ -55,6 +55,7 @@ struct UnixSocketFile final : File {
   long write(Task& t, const void* buf, size_t n) override;  // unix_stream_sendmsg
   void release() override;                                  // unix_release -> unix_release_sock
   std::string describe() const override { return "unix stream socket"; }
+  const void* private_data() const override { return sk.get(); }
   long shutdown(int how);                                   // unix_shutdown
 };
 

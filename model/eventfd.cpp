@@ -11,7 +11,7 @@ constexpr uint64_t ULLONG_MAX_ = std::numeric_limits<uint64_t>::max();
 }
 
 EventfdFile::EventfdFile(Globals& g_, uint64_t initval, int flags)
-    : File(g_, FMODE_READ | FMODE_WRITE, flags & (O_NONBLOCK_ | O_CLOEXEC_)), wqh(g_, "ctx->wqh"),
+    : File(g_, FMODE_READ | FMODE_WRITE, flags & (O_NONBLOCK_ | O_CLOEXEC_)), wqh(g_, "ctx->wqh", this),
       count(initval), semaphore(flags & EFD_SEMAPHORE) {}
 
 // eventfd_poll
@@ -57,6 +57,9 @@ struct EventfdWait final : PendingCall {
     wait.del_init();
     return finish(t);
   }
+  void held_files(std::vector<File*>& out) const override {
+    if (file) out.push_back(file);
+  }
   void cancel() override {
     wait.del_init();
     if (file) fput(std::exchange(file, nullptr));
@@ -98,7 +101,7 @@ long EventfdFile::read(Task& t, void* buf, size_t n) {
 }
 
 long EventfdFile::write(Task& t, const void* buf, size_t n) {
-  if (n < sizeof(uint64_t)) return -EINVAL;
+  if (n != sizeof(uint64_t)) return -EINVAL;  // exactly 8: longer writes are EINVAL too
   uint64_t ucnt;
   std::memcpy(&ucnt, buf, sizeof ucnt);
   if (ucnt == ULLONG_MAX_) return -EINVAL;

@@ -35,7 +35,7 @@ bool ep_is_linked(const Epitem& epi) { return epi.rdllink.is_linked(); }
 
 Eventpoll* eventpoll_of(File* f) { return f && f->is_epoll() ? static_cast<EventpollFile*>(f)->ep : nullptr; }
 
-Eventpoll::Eventpoll(Globals& g_) : g(&g_), wq(g_, "ep->wq"), poll_wait(g_, "ep->poll_wait"), ovflist(ep_unactive()) {
+Eventpoll::Eventpoll(Globals& g_) : g(&g_), wq(g_, "ep->wq", this), poll_wait(g_, "ep->poll_wait", this), ovflist(ep_unactive()) {
   refs.owned_by_ep = true;
 }
 Eventpoll::~Eventpoll() { assert(rbr.empty()); }
@@ -224,6 +224,8 @@ int ep_poll_callback(WaitQueueEntry* wait, unsigned, int sync, poll_t pollflags)
       }
       if (sync && g.profile.ep_callback_sync_wake) wake_up_sync(ep->wq, "ep_poll_callback");
       else wake_up(ep->wq, "ep_poll_callback");
+    } else {
+      g.emit({.kind = EventKind::kRule, .detail = "ep->wq: no waiter", .ep = ep});
     }
     if (ep->poll_wait.active()) pwake++;
   }
@@ -537,6 +539,9 @@ struct EpPoll final : PendingCall {
     return r;
   }
 
+  void held_files(std::vector<File*>& out) const override {
+    if (file) out.push_back(file);
+  }
   void cancel() override {
     wait.del_init();
     if (file) fput(std::exchange(file, nullptr));

@@ -97,6 +97,7 @@ struct EventpollFile final : File {
   void release() override;              // ep_eventpoll_release
   bool is_epoll() const override { return true; }
   std::string describe() const override { return "eventpoll"; }
+  const void* private_data() const override { return ep; }
 };
 
 // Syscall bodies (the fd lookups happen in the Kernel facade which passes the table).

@@ -1,5 +1,7 @@
 #include "file.h"
 
+#include <algorithm>
+
 #include "eventpoll.h"
 
 namespace model {
@@ -25,23 +27,24 @@ void fput(File* f) {
 
 FdTable::~FdTable() { close_all(); }
 
+// alloc_fd (fs/file.c): the search for the lowest free number starts at files->next_fd.
 int FdTable::install(File* f) {
-  for (size_t i = 0; i < fds_.size(); ++i) {
+  for (size_t i = next_fd_; i < fds_.size(); ++i) {
     if (!fds_[i]) {
       fds_[i] = f;
+      ++open_;
+      next_fd_ = i + 1;
       return static_cast<int>(i);
     }
   }
   if (static_cast<int>(fds_.size()) >= max_fds_) return -EMFILE;
   fds_.push_back(f);
+  ++open_;
+  next_fd_ = fds_.size();
   return static_cast<int>(fds_.size()) - 1;
 }
 
-bool FdTable::has_free(int n) const {
-  int free_slots = max_fds_ - static_cast<int>(fds_.size());
-  for (File* f : fds_) free_slots += f ? 0 : 1;
-  return free_slots >= n;
-}
+bool FdTable::has_free(int n) const { return max_fds_ - open_ >= n; }
 
 File* FdTable::fget(int fd) const {
   if (fd < 0 || fd >= static_cast<int>(fds_.size())) return nullptr;
@@ -52,6 +55,8 @@ long FdTable::close(int fd) {
   File* f = fget(fd);
   if (!f) return -EBADF;
   fds_[fd] = nullptr;
+  --open_;
+  next_fd_ = std::min(next_fd_, static_cast<size_t>(fd));  // __put_unused_fd
   while (!fds_.empty() && !fds_.back()) fds_.pop_back();
   fput(f);
   return 0;
@@ -62,12 +67,10 @@ void FdTable::close_all() {
     if (fd < static_cast<int>(fds_.size()) && fds_[fd]) close(fd);
   }
   fds_.clear();
+  open_ = 0;
+  next_fd_ = 0;
 }
 
-int FdTable::open_count() const {
-  int n = 0;
-  for (File* f : fds_) n += f ? 1 : 0;
-  return n;
-}
+int FdTable::open_count() const { return open_; }
 
 }  // namespace model

@@ -41,6 +41,8 @@ struct File {
   // f_op->release: the last reference is gone (after eventpoll_release).
   virtual void release() {}
   virtual bool is_epoll() const { return false; }
+  // file->private_data: the object behind the file (pipe inode, eventfd ctx, sock, eventpoll).
+  virtual const void* private_data() const { return this; }
   virtual bool can_poll() const { return true; }  // file_can_poll
   // "pipe r", "eventfd", "unix socket" ... for explain output.
   virtual std::string describe() const = 0;
@@ -69,10 +71,13 @@ class FdTable {
   long close(int fd);        // close_fd: -EBADF or 0
   void close_all();
   int open_count() const;
+  int size() const { return static_cast<int>(fds_.size()); }  // highest open fd + 1
 
  private:
   std::vector<File*> fds_;
   int max_fds_;
+  int open_ = 0;       // open descriptors (the bits set in open_fds)
+  size_t next_fd_ = 0;  // files->next_fd: every number below it is in use
 };
 
 }  // namespace model

@@ -27,8 +27,13 @@ struct Globals {
   long live_epitems = 0;
   long live_pwqs = 0;
 
-  void emit(const Event& e) const {
-    if (observer) [[unlikely]] observer->on_event(e);
+  int depth = 0;  // nesting of wake_up calls, for indented explain output
+
+  void emit(Event e) const {
+    if (observer) [[unlikely]] {
+      e.depth = depth;
+      observer->on_event(e);
+    }
   }
   bool observed() const { return observer != nullptr; }
 };

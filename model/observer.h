@@ -23,6 +23,7 @@ enum class EventKind {
   kTaskSleep,         // a task went to sleep on a queue
   kTaskWake,          // a task's wait entry was called (arg = try_to_wake_up result)
   kTaskTimeout,       // a task's timer fired
+  kTaskRun,           // the scheduler runs a woken task: its sleeping call goes on
   kFileRelease,       // last reference of a file dropped: __fput
   kRule,              // a named rule of a file type or syscall was taken
 };
@@ -30,10 +31,10 @@ enum class EventKind {
 // What ep_poll_callback did with one wakeup (the branches of fs/eventpoll.c ep_poll_callback).
 inline constexpr std::string_view kCbDisabled = "disabled (EPOLLONESHOT fired, no events armed)";
 inline constexpr std::string_view kCbFiltered = "filtered: key has none of the armed events";
-inline constexpr std::string_view kCbQueued = "rdllist += item";
-inline constexpr std::string_view kCbAlreadyQueued = "item already on rdllist";
-inline constexpr std::string_view kCbOvflist = "scan in progress: ovflist += item";
-inline constexpr std::string_view kCbOvflistAlready = "scan in progress: item already on ovflist";
+inline constexpr std::string_view kCbQueued = "rdllist += ";
+inline constexpr std::string_view kCbAlreadyQueued = "already on rdllist: ";
+inline constexpr std::string_view kCbOvflist = "scan in progress: ovflist += ";
+inline constexpr std::string_view kCbOvflistAlready = "scan in progress, already on ovflist: ";
 
 struct Event {
   EventKind kind = EventKind::kRule;
@@ -46,6 +47,7 @@ struct Event {
   const Task* task = nullptr;
   const File* file = nullptr;
   long arg = 0;
+  int depth = 0;  // how many wake_up calls enclose this event
 };
 
 class Observer {

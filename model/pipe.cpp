@@ -6,7 +6,7 @@
 namespace model {
 
 PipeInodeInfo::PipeInodeInfo(Globals& g_)
-    : g(&g_), rd_wait(g_, "pipe->rd_wait"), wr_wait(g_, "pipe->wr_wait"),
+    : g(&g_), rd_wait(g_, "pipe->rd_wait", this), wr_wait(g_, "pipe->wr_wait", this),
       max_usage(static_cast<unsigned>(g_.profile.pipe_def_buffers)), bufs(max_usage) {}
 
 long PipeInodeInfo::bytes() const {
@@ -99,6 +99,9 @@ struct PipeRead final : PendingCall {
     return r;
   }
 
+  void held_files(std::vector<File*>& out) const override {
+    if (file) out.push_back(file);
+  }
   void cancel() override {
     w.finish();
     if (file) fput(std::exchange(file, nullptr));
@@ -220,6 +223,9 @@ struct PipeWrite final : PendingCall {
     return r;
   }
 
+  void held_files(std::vector<File*>& out) const override {
+    if (file) out.push_back(file);
+  }
   void cancel() override {
     w.finish();
     if (file) fput(std::exchange(file, nullptr));

@@ -43,6 +43,7 @@ struct PipeFile final : File {
   long write(Task& t, const void* buf, size_t n) override;  // anon_pipe_write
   void release() override;                                  // pipe_release
   std::string describe() const override { return f_mode & FMODE_READ ? "pipe read end" : "pipe write end"; }
+  const void* private_data() const override { return pipe; }
 };
 
 // do_pipe2: flags other than O_CLOEXEC|O_NONBLOCK|O_DIRECT give -EINVAL.

@@ -47,6 +47,7 @@ int Scheduler::run_until_idle() {
     runqueue_.pop_front();
     if (t.state != TaskState::kRunnable || !t.pending) continue;
     ++ran;
+    g_.emit({.kind = EventKind::kTaskRun, .site = "schedule", .task = &t});
     const long r = t.pending->resume(t);
     if (r == kBlocked) continue;  // resume() put the task to sleep again
     cancel_timer(t);

@@ -14,6 +14,7 @@
 
 namespace model {
 
+struct File;
 struct Task;
 
 // The rest of a syscall that went to sleep: resume() runs when the task is woken and
@@ -23,6 +24,9 @@ struct PendingCall {
   virtual long resume(Task& t) = 0;
   // The call is abandoned (teardown): drop wait entries and references now.
   virtual void cancel() {}
+  // Appends the files whose references the sleeping call holds (its fdget or get_file),
+  // one entry per reference: tests account every f_count with it.
+  virtual void held_files(std::vector<File*>& out) const { (void)out; }
 };
 
 enum class TaskState { kIdle, kRunnable, kSleeping };

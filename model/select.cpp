@@ -112,6 +112,9 @@ struct PollCall final : PendingCall {
     return r;
   }
 
+  void held_files(std::vector<File*>& out) const override {
+    for (const PollTableEntry& e : entries) out.push_back(e.filp);
+  }
   // poll_freewait
   void cancel() override {
     for (PollTableEntry& e : entries) {

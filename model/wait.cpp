@@ -53,7 +53,9 @@ void wake(WaitQueueHead& h, unsigned mode, int nr, int wake_flags, poll_t key, s
           std::string_view site) {
   h.g->emit({.kind = EventKind::kWakeUp, .site = site, .detail = variant, .queue = &h, .key = key,
              .arg = h.active() ? 1 : 0});
+  ++h.g->depth;
   __wake_up_common(h, mode, nr, wake_flags, key);
+  --h.g->depth;
 }
 }  // namespace
 

@@ -41,13 +41,14 @@ using WaitList = bi::list<WaitQueueEntry, bi::member_hook<WaitQueueEntry, WaitHo
                           bi::constant_time_size<false>>;
 
 struct WaitQueueHead {
-  WaitQueueHead(Globals& g, std::string_view name) : g(&g), name(name) {}
+  WaitQueueHead(Globals& g, std::string_view name, const void* owner = nullptr) : g(&g), name(name), owner(owner) {}
   WaitQueueHead(const WaitQueueHead&) = delete;
   WaitQueueHead& operator=(const WaitQueueHead&) = delete;
   ~WaitQueueHead() { head.clear(); }  // entries unlink themselves; nothing dangles
 
   Globals* g;
   std::string_view name;  // e.g. "rd_wait", "ep->wq": for explain output
+  const void* owner;      // the object holding the queue (a file's private_data), for explain
   WaitList head;
 
   bool active() const { return !head.empty(); }  // waitqueue_active

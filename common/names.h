@@ -1,0 +1,59 @@
+// Names of a running trace: descriptor names bound to numbers, and epoll labels carried
+// as epoll_event.data. Both executors use it, so both map names the same way.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace eo {
+
+class NameTable {
+ public:
+  // Binds a name to a descriptor number (-1 when the creating call failed: later uses then
+  // get EBADF, as a program using an unset variable would).
+  void bind(const std::string& name, int fd) { fds_[name] = fd; }
+  // The number a name denotes; -1 if never bound.
+  int fd(const std::string& name) const {
+    auto it = fds_.find(name);
+    return it == fds_.end() ? -1 : it->second;
+  }
+  // The epoll_event.data that stands for a label.
+  uint64_t label_id(const std::string& label) {
+    for (size_t i = 0; i < labels_.size(); ++i) {
+      if (labels_[i] == label) return i;
+    }
+    labels_.push_back(label);
+    return labels_.size() - 1;
+  }
+  std::string label(uint64_t id) const {
+    return id < labels_.size() ? labels_[id] : "data=" + std::to_string(id);
+  }
+  const std::map<std::string, int>& fds() const { return fds_; }
+
+ private:
+  std::map<std::string, int> fds_;
+  std::vector<std::string> labels_;
+};
+
+}  // namespace eo
+
+#include "common/program.h"
+
+namespace eo {
+
+// The names a creating call binds: those of its first `[a, b]` / `name` alternative.
+inline std::vector<std::string> names_bound_by(const Step& s) {
+  for (const ResultAlt& a : s.expect.alts) {
+    if (a.kind == ResultAlt::Kind::kBind) return a.names;
+  }
+  return {};
+}
+
+// The label an epoll_ctl step gives its registration: data=LABEL or the target fd's name.
+inline std::string label_of(const Step& s) {
+  if (!s.args.label.empty()) return s.args.label;
+  return s.args.fds.size() > 1 ? s.args.fds[1] : std::string();
+}
+
+}  // namespace eo

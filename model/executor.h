@@ -1,0 +1,29 @@
+// ModelExecutor: runs a trace program on the model (the Kernel facade), one simulated task
+// per trace task, and reports what each step returned (common/executor.h).
+#pragma once
+#include <memory>
+#include <string>
+
+#include "common/executor.h"
+#include "model/observer.h"
+#include "model/profile.h"
+
+namespace model {
+
+class ModelExecutor : public eo::Executor {
+ public:
+  explicit ModelExecutor(KernelProfile profile, bool explain = false) : profile_(std::move(profile)), explain_(explain) {}
+  std::string name() const override { return "model"; }
+  std::string version() const override { return profile_.version.str(); }
+  eo::RunResult run(const eo::Program& p) override;
+  // An extra observer (rule coverage) that sees every event of every run.
+  void set_observer(Observer* o) { extra_ = o; }
+  const KernelProfile& profile() const { return profile_; }
+
+ private:
+  KernelProfile profile_;
+  bool explain_;
+  Observer* extra_ = nullptr;
+};
+
+}  // namespace model

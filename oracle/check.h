@@ -1,0 +1,45 @@
+// The checker: compares what executors observed with the results a trace writes, and
+// executors with each other (the trace language's matching rules, TRACE_FORMAT.md).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "common/executor.h"
+#include "common/program.h"
+
+namespace eo {
+
+// One step where an executor differs from the written result, or from the other executor.
+struct Mismatch {
+  int step = -1;          // index into Program::steps of the step it concerns
+  Pos pos;                // where to point the reader
+  std::string expected;   // the written result ("" when comparing executors)
+  std::string actual;     // what the executor did
+  std::string message;    // one line saying what is wrong
+};
+
+enum class Verdict { kPass, kFail, kSkip, kError };
+const char* verdict_name(Verdict v);
+
+// One trace on one executor.
+struct ExecutorReport {
+  std::string executor;   // "model", "kernel"
+  std::string version;
+  Verdict verdict = Verdict::kPass;
+  std::string skip_reason;
+  std::vector<Mismatch> mismatches;  // against the written results, in step order
+  RunResult run;
+  int first_mismatch_step() const { return mismatches.empty() ? -1 : mismatches.front().step; }
+};
+
+// Matches one run against the program's written results.
+std::vector<Mismatch> check_run(const Program& p, const RunResult& r);
+
+// Steps whose results the trace leaves unchecked but where two executors disagree.
+std::vector<Mismatch> compare_runs(const Program& p, const RunResult& a, const std::string& a_name,
+                                   const RunResult& b, const std::string& b_name);
+
+// Whether an outcome satisfies one written alternative.
+bool outcome_matches(Call call, const Outcome& o, const ResultAlt& alt);
+
+}  // namespace eo

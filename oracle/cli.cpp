@@ -1,0 +1,323 @@
+// epoll-oracle: the command line. See `epoll-oracle --help`.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "model/executor.h"
+#include "model/profile.h"
+#include "oracle/beliefs.h"
+#include "oracle/corpus.h"
+#include "oracle/record.h"
+#include "oracle/report.h"
+#include "oracle/runner.h"
+#include "real/calibrate.h"
+#include "real/executor.h"
+
+namespace {
+
+// Documented exit statuses.
+constexpr int kExitPass = 0;
+constexpr int kExitDiverged = 1;
+constexpr int kExitBadInput = 2;
+
+std::string uname_release() {
+  struct utsname u {};
+  uname(&u);
+  return u.release;
+}
+
+struct Common {
+  std::string on = "model,kernel";
+  std::string profile;  // X.Y[.Z] for the model; default: this kernel's version
+  std::string color = "auto";
+  int watchdog_ms = 2000;
+};
+
+void add_common(CLI::App* cmd, Common& c, bool with_on = true) {
+  if (with_on) {
+    cmd->add_option("--on", c.on, "Executors to run, comma-separated: model, kernel")
+        ->check(CLI::IsMember({"model", "kernel", "model,kernel", "kernel,model"}))
+        ->capture_default_str();
+  }
+  cmd->add_option("--profile", c.profile,
+                  "Kernel version the model imitates, e.g. 5.10 or 6.12.40 (default: this machine's kernel)");
+  cmd->add_option("--color", c.color, "Colour the output: auto (on a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  cmd->add_option("--watchdog", c.watchdog_ms, "Milliseconds a kernel step may take before it is reported stuck")
+      ->check(CLI::Range(50, 600000))
+      ->capture_default_str();
+}
+
+// The model's profile: the chosen version's switches, with the constants measured on this
+// machine's kernel (AF_UNIX accounting, pipe size, watch limit).
+std::optional<model::KernelProfile> model_profile(const Common& c, std::string* error) {
+  const std::string text = c.profile.empty() ? uname_release() : c.profile;
+  auto v = model::KernelVersion::parse(text);
+  if (!v) {
+    *error = "--profile: expected a kernel version like 6.12 or 5.15.3, got '" + text + "'";
+    return std::nullopt;
+  }
+  if (*v < model::KernelProfile::kOldest) {
+    *error = "--profile: the model knows kernels from " + model::KernelProfile::kOldest.str() + " on, not " + v->str();
+    return std::nullopt;
+  }
+  model::KernelProfile p = model::KernelProfile::for_version(*v);
+  std::string cal_error;
+  if (auto cal = real::calibrate(&cal_error)) {
+    p.unix_cal.sndbuf = cal->af_unix.sndbuf;
+    p.unix_cal.sk_buff_size = cal->af_unix.sk_buff_size;
+    p.unix_cal.shinfo_size = cal->af_unix.shinfo_size;
+    p.unix_cal.frags_size = cal->af_unix.frags_size;
+    p.unix_cal.measured = true;
+    p.page_size = cal->page_size;
+    p.pipe_def_buffers = cal->pipe_def_buffers;
+    p.max_user_watches = cal->max_user_watches;
+  } else {
+    std::cerr << "epoll-oracle: warning: calibration failed (" << cal_error << "); the model uses x86-64 6.18 defaults\n";
+  }
+  return p;
+}
+
+struct Executors {
+  std::unique_ptr<model::ModelExecutor> model;
+  std::unique_ptr<real::KernelExecutor> kernel;
+  std::vector<eo::Executor*> list;
+  eo::ReportOptions opt;
+};
+
+std::optional<Executors> make_executors(const Common& c, bool explain, std::string* error) {
+  Executors ex;
+  std::set<std::string> wanted;
+  std::stringstream ss(c.on);
+  for (std::string item; std::getline(ss, item, ',');) wanted.insert(item);
+  if (wanted.count("model")) {
+    auto p = model_profile(c, error);
+    if (!p) return std::nullopt;
+    ex.model = std::make_unique<model::ModelExecutor>(*p, explain);
+    ex.list.push_back(ex.model.get());
+  }
+  if (wanted.count("kernel")) {
+    real::KernelOptions o;
+    o.watchdog_ms = c.watchdog_ms;
+    ex.kernel = std::make_unique<real::KernelExecutor>(o);
+    ex.list.push_back(ex.kernel.get());
+  }
+  for (eo::Executor* e : ex.list) {
+    ex.opt.executors.push_back(e->name());
+    ex.opt.versions.push_back(e->version());
+  }
+  ex.opt.color = c.color == "always" || (c.color == "auto" && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
+  return ex;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+bool has_tag(const eo::Program& p, const std::vector<std::string>& tags) {
+  if (tags.empty()) return true;
+  for (const std::string& t : tags) {
+    for (const std::string& pt : p.tags) {
+      if (pt == t) return true;
+    }
+  }
+  return false;
+}
+
+int cmd_check(const Common& c, std::vector<std::string> paths, const std::string& tags_arg, const std::string& format) {
+  std::string error;
+  auto ex = make_executors(c, true, &error);
+  if (!ex) {
+    std::cerr << "epoll-oracle: " << error << "\n";
+    return kExitBadInput;
+  }
+  const std::string corpus = eo::default_corpus_dir();
+  if (paths.empty()) paths.push_back(corpus);
+  std::vector<std::string> missing;
+  const std::vector<std::string> files = eo::find_traces(paths, &missing);
+  for (const std::string& m : missing) std::cerr << "epoll-oracle: " << m << ": no such file or directory\n";
+  if (!missing.empty()) return kExitBadInput;
+  if (files.empty()) {
+    std::cerr << "epoll-oracle: no .trace files under " << fmt::format("{}", fmt::join(paths, ", ")) << "\n";
+    return kExitBadInput;
+  }
+  const std::vector<std::string> tags = split(tags_arg);
+  const bool progress = files.size() > 1 && isatty(STDERR_FILENO) && format == "human";
+  std::vector<eo::TraceOutcome> results;
+  size_t n = 0;
+  for (const std::string& f : files) {
+    ++n;
+    if (progress) std::cerr << fmt::format("\r\033[K[{}/{}] {}", n, files.size(), eo::display_path(f, corpus)) << std::flush;
+    std::string text;
+    eo::TraceOutcome t;
+    if (!tags.empty()) {
+      // Parse once without running to filter by tags.
+      t = eo::run_trace_file(f, {});
+      if (!t.bad_input() && !has_tag(*t.program, tags)) continue;
+      if (!t.bad_input()) t = eo::run_trace_file(f, ex->list);
+    } else {
+      t = eo::run_trace_file(f, ex->list);
+    }
+    t.shown = eo::display_path(f, corpus);
+    results.push_back(std::move(t));
+  }
+  if (progress) std::cerr << "\r\033[K" << std::flush;
+  if (results.empty()) {
+    std::cerr << "epoll-oracle: no trace has the tags " << tags_arg << "\n";
+    return kExitBadInput;
+  }
+  if (format == "json") eo::report_json(std::cout, results, ex->opt);
+  else if (format == "ktap") eo::report_ktap(std::cout, results, ex->opt);
+  else {
+    std::cout << fmt::format("epoll-oracle check: {} trace{} on", results.size(), results.size() == 1 ? "" : "s");
+    for (size_t i = 0; i < ex->opt.executors.size(); ++i) {
+      std::cout << (i ? " and " : " ") << ex->opt.executors[i] << " " << ex->opt.versions[i];
+    }
+    std::cout << "\n\n";
+    eo::report_human(std::cout, results, ex->opt);
+  }
+  bool bad = false, diverged = false;
+  for (const auto& t : results) {
+    bad = bad || t.bad_input();
+    diverged = diverged || t.diverged();
+  }
+  return bad ? kExitBadInput : diverged ? kExitDiverged : kExitPass;
+}
+
+int cmd_run(const Common& c, const std::string& path, bool explain) {
+  std::string error;
+  auto ex = make_executors(c, true, &error);
+  if (!ex) {
+    std::cerr << "epoll-oracle: " << error << "\n";
+    return kExitBadInput;
+  }
+  eo::TraceOutcome t = eo::run_trace_file(path, ex->list);
+  if (t.bad_input()) {
+    std::cerr << t.input_error << "\n";
+    return kExitBadInput;
+  }
+  eo::report_steps(std::cout, t, ex->opt, explain);
+  return t.diverged() ? kExitDiverged : kExitPass;
+}
+
+int cmd_explain(const Common& c, const std::string& path) {
+  Common mc = c;
+  mc.on = "model";
+  std::string error;
+  auto ex = make_executors(mc, true, &error);
+  if (!ex) {
+    std::cerr << "epoll-oracle: " << error << "\n";
+    return kExitBadInput;
+  }
+  eo::TraceOutcome t = eo::run_trace_file(path, ex->list);
+  if (t.bad_input()) {
+    std::cerr << t.input_error << "\n";
+    return kExitBadInput;
+  }
+  eo::report_explain(std::cout, t, ex->opt);
+  return t.diverged() ? kExitDiverged : kExitPass;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "epoll-oracle: what Linux epoll really does.\n"
+      "Runs traces (small strace-like programs of pipe, socketpair, eventfd and epoll calls with the\n"
+      "results Linux gives) on a faithful model of fs/eventpoll.c and on this machine's kernel, and\n"
+      "reports every step where they differ, with the model's account of what happened inside.\n\n"
+      "Exit status: 0 everything matched, 1 a divergence, 2 bad input (unreadable or malformed trace,\n"
+      "bad option)."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "epoll-oracle 0.1");
+
+  Common common;
+  std::vector<std::string> paths;
+  std::string tags, format = "human";
+  auto* check = app.add_subcommand("check", "Run traces (default: the shipped corpus) and report divergences");
+  check->add_option("paths", paths, "Trace files or directories (searched recursively for *.trace)");
+  check->add_option("--tags", tags, "Only traces with at least one of these tags, comma-separated");
+  check->add_option("--format", format, "Report format: human, json, ktap")
+      ->check(CLI::IsMember({"human", "json", "ktap"}))
+      ->capture_default_str();
+  add_common(check, common);
+  check->footer("Exit status: 0 all traces pass, 1 a divergence, 2 bad input.");
+
+  std::string trace;
+  bool explain_flag = false;
+  auto* run = app.add_subcommand("run", "Run one trace: every step with written, model and kernel results side by side");
+  run->add_option("trace", trace, "The trace file")->required();
+  run->add_flag("--explain", explain_flag, "Also print the model's account of each step");
+  add_common(run, common);
+
+  bool in_place = false;
+  auto* record = app.add_subcommand("record", "Fill in the results a trace leaves out, from this machine's kernel");
+  record->add_option("trace", trace, "The trace file")->required();
+  record->add_flag("--in-place,-i", in_place, "Rewrite the file instead of printing the result");
+  add_common(record, common, false);
+  record->footer("Steps without `= RESULT` get the kernel's result; resume lines are added for pending\n"
+                 "calls that returned. Written results are kept; where the kernel disagrees a warning\n"
+                 "is printed and the exit status is 1.");
+
+  auto* explain = app.add_subcommand("explain", "Show, step by step, what happens inside the model in kernel terms");
+  explain->add_option("trace", trace, "The trace file")->required();
+  add_common(explain, common, false);
+
+  std::string readme;
+  auto* beliefs = app.add_subcommand("beliefs", "Print the table of common beliefs about epoll and Linux's verdicts");
+  beliefs->add_option("--corpus", paths, "Corpus directory (default: the shipped corpus)");
+  beliefs->add_option("--update-readme", readme, "Replace the generated section of this README instead of printing");
+
+  auto* calibrate = app.add_subcommand("calibrate", "Measure the kernel constants the model takes from this machine");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitPass : kExitBadInput;
+  }
+
+  if (check->parsed()) return cmd_check(common, paths, tags, format);
+  if (run->parsed()) return cmd_run(common, trace, explain_flag);
+  if (explain->parsed()) return cmd_explain(common, trace);
+  if (record->parsed()) {
+    real::KernelOptions o;
+    o.watchdog_ms = common.watchdog_ms;
+    real::KernelExecutor kernel(o);
+    return eo::cmd_record(trace, in_place, kernel, std::cout, std::cerr);
+  }
+  if (beliefs->parsed()) {
+    const std::string dir = paths.empty() ? eo::default_corpus_dir() + "/beliefs" : paths.front();
+    return eo::cmd_beliefs(dir, readme, std::cout, std::cerr);
+  }
+  if (calibrate->parsed()) {
+    std::string error;
+    auto cal = real::calibrate(&error);
+    if (!cal) {
+      std::cerr << "epoll-oracle: calibration failed: " << error << "\n";
+      return kExitDiverged;
+    }
+    std::cout << fmt::format(
+        "kernel {}\npage size {}\npipe capacity {} ({} buffers)\nmax_user_watches {}\n"
+        "AF_UNIX: sndbuf {}, sk_buff {}, skb_shared_info {}, frags {} ({} samples fitted)\n",
+        uname_release(), cal->page_size, cal->pipe_capacity, cal->pipe_def_buffers, cal->max_user_watches,
+        cal->af_unix.sndbuf, cal->af_unix.sk_buff_size, cal->af_unix.shinfo_size, cal->af_unix.frags_size,
+        cal->samples.size());
+    return kExitPass;
+  }
+  return kExitBadInput;
+}

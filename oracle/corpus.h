@@ -1,0 +1,21 @@
+// Finding traces: files and directories given on the command line, or the shipped corpus.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace eo {
+
+// The shipped corpus: $EPOLL_ORACLE_TRACES, else ./traces, else the source tree's traces/.
+std::string default_corpus_dir();
+
+// Every *.trace file under the paths (directories recursively, in sorted order). A path
+// that does not exist is reported in *missing.
+std::vector<std::string> find_traces(const std::vector<std::string>& paths, std::vector<std::string>* missing);
+
+// A path shown relative to the corpus directory when it lies inside it.
+std::string display_path(const std::string& path, const std::string& corpus_dir);
+
+// Reads a whole file; false if it cannot be read.
+bool read_file(const std::string& path, std::string* out);
+
+}  // namespace eo

@@ -1,0 +1,148 @@
+#include "record.h"
+
+#include <fstream>
+
+#include "oracle/check.h"
+#include "oracle/corpus.h"
+#include "oracle/runner.h"
+#include "oracle/trace/parser.h"
+#include "oracle/trace/printer.h"
+
+namespace eo {
+
+namespace {
+
+bool is_resume(const Step& s) { return s.kind == Step::Kind::kResume || s.kind == Step::Kind::kResumeBlocked; }
+
+// The written form of an outcome, or nothing when it cannot be written (stuck, blocked).
+std::optional<ResultAlt> alt_of(Call call, const Outcome& o) {
+  ResultAlt a;
+  if (o.kind == Outcome::Kind::kError) {
+    a.kind = ResultAlt::Kind::kError;
+    a.value = o.ret;
+  } else if (o.kind != Outcome::Kind::kValue) {
+    return std::nullopt;
+  } else if (call == Call::kEpollWait || call == Call::kPoll) {
+    a.kind = ResultAlt::Kind::kEvents;
+    a.events = o.events;
+  } else {
+    a.kind = ResultAlt::Kind::kValue;
+    a.value = o.ret;
+  }
+  return a;
+}
+
+// Marks the source line of a step as changed, so the printer prints the step anew.
+void touch_line(Program& p, int step) {
+  for (Line& l : p.lines) {
+    if (l.kind == Line::Kind::kStep && l.step == step) l.text.clear();
+  }
+}
+
+// Inserts a step at index `at` (and its line after the line of step at-1).
+void insert_step(Program& p, int at, Step s) {
+  p.steps.insert(p.steps.begin() + at, std::move(s));
+  size_t after = p.lines.size();
+  for (size_t i = 0; i < p.lines.size(); ++i) {
+    Line& l = p.lines[i];
+    if (l.kind != Line::Kind::kStep) continue;
+    if (l.step >= at) ++l.step;
+    if (l.step == at - 1) after = i + 1;
+  }
+  p.lines.insert(p.lines.begin() + static_cast<long>(after), Line{Line::Kind::kStep, "", at});
+}
+
+}  // namespace
+
+int fill_in_results(Program& p, const RunResult& run) {
+  int added = 0;
+  // Results of the calls themselves.
+  for (size_t i = 0; i < p.steps.size() && i < run.steps.size(); ++i) {
+    Step& s = p.steps[i];
+    if (s.kind != Step::Kind::kCall || s.expect.checked()) continue;
+    if (auto a = alt_of(s.call, run.steps[i].outcome)) {
+      s.expect.alts.push_back(*a);
+      touch_line(p, static_cast<int>(i));
+      ++added;
+    }
+  }
+  // Resume lines for pending calls that returned without one. Walk backwards so that
+  // insertions do not move the steps still to visit.
+  for (int i = static_cast<int>(std::min(p.steps.size(), run.steps.size())) - 1; i >= 0; --i) {
+    const Step& s = p.steps[static_cast<size_t>(i)];
+    if (is_resume(s)) continue;
+    int end = i + 1;
+    while (end < static_cast<int>(p.steps.size()) && is_resume(p.steps[static_cast<size_t>(end)])) ++end;
+    for (const TaskReturn& ret : run.steps[static_cast<size_t>(i)].returned) {
+      if (s.kind == Step::Kind::kPendingCall && ret.task == s.task) continue;
+      bool written = false;
+      for (int j = i + 1; j < end; ++j) written = written || p.steps[static_cast<size_t>(j)].task == ret.task;
+      if (written) continue;
+      Call call = Call::kSleep;
+      for (int k = i; k >= 0; --k) {
+        const Step& ps = p.steps[static_cast<size_t>(k)];
+        if (ps.kind == Step::Kind::kPendingCall && ps.task == ret.task) {
+          call = ps.call;
+          break;
+        }
+      }
+      auto a = alt_of(call, ret.outcome);
+      if (!a) continue;
+      Step r;
+      r.kind = Step::Kind::kResume;
+      r.task = ret.task;
+      r.task_written = true;
+      r.call = call;
+      r.expect.alts.push_back(*a);
+      insert_step(p, end, std::move(r));
+      ++added;
+    }
+  }
+  return added;
+}
+
+int cmd_record(const std::string& path, bool in_place, Executor& kernel, std::ostream& out, std::ostream& err) {
+  std::string text;
+  if (!read_file(path, &text)) {
+    err << path << ":1:1: cannot read the file\n";
+    return 2;
+  }
+  ParseResult parsed = parse_trace(text, path);
+  if (!parsed) {
+    err << parsed.error().str() << "\n";
+    return 2;
+  }
+  Program p = std::move(parsed).program();
+  int ma, mi, pa;
+  if (parse_version(kernel.version(), &ma, &mi, &pa) && !p.kernel_matches(ma, mi, pa)) {
+    err << "epoll-oracle: warning: kernel " << kernel.version() << " is outside @kernel " << p.kernel_text << "\n";
+  }
+  const RunResult run = kernel.run(p);
+  int rc = 0;
+  for (const Mismatch& m : check_run(p, run)) {
+    err << path << ":" << m.pos.line << ":" << m.pos.col << ": warning: " << m.message << ": written " << m.expected
+        << ", kernel " << m.actual << "\n";
+    rc = 1;
+  }
+  if (!run.error.empty()) {
+    err << path << ": kernel run stopped: " << run.error << "\n";
+    rc = 1;
+  }
+  const int added = fill_in_results(p, run);
+  const std::string printed = print_trace(p);
+  if (in_place) {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f << printed;
+    if (!f) {
+      err << path << ": cannot write the file\n";
+      return 2;
+    }
+    err << path << ": " << added << " result" << (added == 1 ? "" : "s") << " recorded from kernel " << kernel.version()
+        << "\n";
+  } else {
+    out << printed;
+  }
+  return rc;
+}
+
+}  // namespace eo

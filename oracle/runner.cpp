@@ -1,0 +1,82 @@
+#include "runner.h"
+
+#include <cstdio>
+
+#include "oracle/corpus.h"
+#include "oracle/trace/parser.h"
+
+namespace eo {
+
+bool TraceOutcome::diverged() const {
+  if (!cross.empty()) return true;
+  for (const ExecutorReport& r : reports) {
+    if (r.verdict == Verdict::kFail || r.verdict == Verdict::kError) return true;
+  }
+  return false;
+}
+
+bool TraceOutcome::all_skipped() const {
+  for (const ExecutorReport& r : reports) {
+    if (r.verdict != Verdict::kSkip) return false;
+  }
+  return !reports.empty();
+}
+
+bool parse_version(const std::string& text, int* major, int* minor, int* patch) {
+  *major = *minor = *patch = 0;
+  return std::sscanf(text.c_str(), "%d.%d.%d", major, minor, patch) >= 2;
+}
+
+TraceOutcome run_trace_text(const std::string& path, const std::string& text, const std::vector<Executor*>& executors) {
+  TraceOutcome out;
+  out.path = path;
+  out.shown = path;
+  ParseResult parsed = parse_trace(text, path);
+  if (!parsed) {
+    out.input_error = parsed.error().str();
+    return out;
+  }
+  out.program = std::move(parsed).program();
+  const Program& p = *out.program;
+  std::vector<const ExecutorReport*> ran;
+  for (Executor* ex : executors) {
+    ExecutorReport rep;
+    rep.executor = ex->name();
+    rep.version = ex->version();
+    int ma, mi, pa;
+    if (parse_version(rep.version, &ma, &mi, &pa) && !p.kernel_matches(ma, mi, pa)) {
+      rep.verdict = Verdict::kSkip;
+      rep.skip_reason = rep.version + " is outside @kernel " + p.kernel_text;
+      out.reports.push_back(std::move(rep));
+      continue;
+    }
+    rep.run = ex->run(p);
+    rep.mismatches = check_run(p, rep.run);
+    if (!rep.mismatches.empty()) rep.verdict = Verdict::kFail;
+    else if (!rep.run.error.empty()) rep.verdict = Verdict::kError;
+    out.reports.push_back(std::move(rep));
+  }
+  for (size_t i = 0; i < out.reports.size(); ++i) {
+    for (size_t j = i + 1; j < out.reports.size(); ++j) {
+      const ExecutorReport& a = out.reports[i];
+      const ExecutorReport& b = out.reports[j];
+      if (a.verdict == Verdict::kSkip || b.verdict == Verdict::kSkip) continue;
+      auto m = compare_runs(p, a.run, a.executor, b.run, b.executor);
+      out.cross.insert(out.cross.end(), m.begin(), m.end());
+    }
+  }
+  return out;
+}
+
+TraceOutcome run_trace_file(const std::string& path, const std::vector<Executor*>& executors) {
+  std::string text;
+  if (!read_file(path, &text)) {
+    TraceOutcome out;
+    out.path = out.shown = path;
+    out.input_error = path + ":1:1: cannot read the file";
+    return out;
+  }
+  return run_trace_text(path, text, executors);
+}
+
+}  // namespace eo

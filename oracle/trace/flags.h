@@ -1,0 +1,68 @@
+// Names of flags, ops and errno values as the trace language spells them (x86-64 Linux
+// values, TRACE_FORMAT.md "Lexical rules"): lookup by name in a context, and formatting
+// of a value back to names.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "oracle/trace/lexer.h"
+
+namespace eo {
+
+// Where a flag set or named value is written; each context allows its own names.
+enum class FlagContext {
+  kEpollEvents,   // epoll_ctl EVENTS, epoll_wait result masks: EPOLL*
+  kPollEvents,    // poll EVENTS and REVENTS: POLL*
+  kPipe2,         // pipe2 FLAGS: O_NONBLOCK, O_CLOEXEC, O_DIRECT
+  kEventfd2,      // eventfd2 FLAGS: EFD_*
+  kEpollCreate1,  // epoll_create1 FLAGS: EPOLL_CLOEXEC
+  kSocketDomain,  // socketpair DOMAIN: AF_UNIX (one value)
+  kSocketType,    // socketpair TYPE: SOCK_STREAM|SOCK_DGRAM|SOCK_SEQPACKET, SOCK_NONBLOCK...
+  kEpollCtlOp,    // epoll_ctl OP: EPOLL_CTL_ADD/DEL/MOD or ADD/DEL/MOD (one value)
+  kShutdownHow,   // shutdown HOW: SHUT_RD/WR/RDWR (one value)
+};
+
+struct FlagName {
+  std::string_view name;
+  int64_t value;
+};
+
+// The names allowed in a context, in the order of their values (aliases after).
+std::span<const FlagName> flag_names(FlagContext ctx);
+// The value of a name in a context, if the name is allowed there.
+std::optional<int64_t> flag_value(FlagContext ctx, std::string_view name);
+// What a context accepts, for messages: "EPOLL* names or a number".
+std::string_view flag_context_description(FlagContext ctx);
+// Whether a context holds one value (OP, HOW, DOMAIN) rather than a set of bits.
+bool flag_context_is_single(FlagContext ctx);
+// The largest value a context accepts: events are 32 bits, poll events 16 bits, int flags
+// 32 bits (signed or unsigned).
+int64_t flag_context_max(FlagContext ctx);
+// Whether negative numbers are accepted (int arguments: flags, op, how, domain).
+bool flag_context_allows_negative(FlagContext ctx);
+
+// The canonical spelling of a value: names joined by '|' in the order of the bit values,
+// bits without a name as one 0x... at the end, 0 as "0", negative values in decimal.
+// Single-value contexts print the name of the value or the number.
+std::string format_flags(FlagContext ctx, int64_t value);
+
+// A flag set written as text, e.g. "EPOLLIN | EPOLLET|0x10" (whitespace is free).
+struct FlagParse {
+  std::optional<int64_t> value;  // set on success
+  size_t offset = 0;             // on failure: where in the text the problem is
+  std::string message;           // on failure: what was expected
+};
+FlagParse parse_flags(FlagContext ctx, std::string_view text);
+// The same, reading tokens of a line: NAME|NUMBER|... (a single value in single-value
+// contexts, where a number may be negative). Throws SyntaxError.
+int64_t read_flags(FlagContext ctx, TokenCursor& cur);
+
+// errno names of x86-64 Linux: "EBADF" <-> 9. Aliases (EWOULDBLOCK, EDEADLOCK, ENOTSUP)
+// are accepted by errno_number; errno_name gives the primary name, "" if unknown.
+std::string_view errno_name(int64_t number);
+std::optional<int> errno_number(std::string_view name);
+
+}  // namespace eo

@@ -1,0 +1,836 @@
+#include "executor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/names.h"
+#include "fd.h"
+
+namespace real {
+
+namespace {
+
+using eo::Call;
+using eo::Outcome;
+using eo::Step;
+using Clock = std::chrono::steady_clock;
+
+// x86-64 packs struct epoll_event (12 bytes), and fs/eventpoll.c caps maxevents at
+// EP_MAX_EVENTS = INT_MAX / sizeof(struct epoll_event).
+static_assert(sizeof(epoll_event) == 12, "traces describe x86-64's packed epoll_event");
+constexpr long kEpMaxEvents = INT_MAX / static_cast<long>(sizeof(epoll_event));
+// epoll_wait buffers up to this many entries are plain heap memory; larger ones reserve
+// address space only (see EventBuffer).
+constexpr int kHeapEvents = 4096;
+constexpr int kInterruptSignal = SIGUSR1;
+// Executor descriptors live at or above this number, out of the trace's way.
+constexpr int kHighFdBase = 900;
+
+// Signal dispositions and descriptor numbering are per process: one run at a time.
+std::mutex g_run_mutex;
+
+// Does nothing: its only job is to exist without SA_RESTART, so that a call it
+// interrupts returns EINTR instead of being restarted.
+void on_interrupt_signal(int) {}
+
+// syscall(2) gives -1 and errno; outcomes want -errno.
+long ret_of(long r) { return r == -1 ? -errno : r; }
+
+// The memory epoll_wait writes events into. The kernel rejects maxevents <= 0 and
+// > EP_MAX_EVENTS with EINVAL before it looks at the buffer (do_epoll_wait), and checks
+// access_ok(events, maxevents * 12) next: a valid maxevents needs a buffer that covers
+// all of it. Up to kHeapEvents it is heap memory; beyond, an anonymous MAP_NORESERVE
+// mapping of maxevents * 12 bytes (at most 2 GiB of address space, backed only where the
+// kernel writes events), so a hostile maxevents costs no memory.
+class EventBuffer {
+ public:
+  explicit EventBuffer(int maxevents) {
+    if (maxevents > kHeapEvents && maxevents <= kEpMaxEvents) {
+      map_len_ = static_cast<size_t>(maxevents) * sizeof(epoll_event);
+      void* m = mmap(nullptr, map_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (m == MAP_FAILED) {
+        map_len_ = 0;
+      } else {
+        map_ = static_cast<epoll_event*>(m);
+      }
+    } else {
+      heap_.resize(static_cast<size_t>(std::clamp(maxevents, 1, kHeapEvents)));
+    }
+  }
+  ~EventBuffer() {
+    if (map_) munmap(map_, map_len_);
+  }
+  EventBuffer(const EventBuffer&) = delete;
+  EventBuffer& operator=(const EventBuffer&) = delete;
+  bool ok() const { return map_ || !heap_.empty(); }
+  epoll_event* data() { return map_ ? map_ : heap_.data(); }
+
+ private:
+  std::vector<epoll_event> heap_;
+  epoll_event* map_ = nullptr;
+  size_t map_len_ = 0;
+};
+
+// The system call a task sleeps in while the call is blocked (x86-64 numbers, as
+// /proc/TID/syscall shows them). Calls that never sleep map to their own number.
+long syscall_nr(Call c) {
+  switch (c) {
+    case Call::kRead:
+    case Call::kDrain:
+    case Call::kEventfdRead: return SYS_read;  // 0
+    case Call::kWrite:
+    case Call::kFill:
+    case Call::kEventfdWrite: return SYS_write;  // 1
+    case Call::kPoll: return SYS_poll;  // 7
+    case Call::kEpollWait: return SYS_epoll_wait;  // 232
+    case Call::kPipe2: return SYS_pipe2;
+    case Call::kSocketpair: return SYS_socketpair;
+    case Call::kEventfd2: return SYS_eventfd2;
+    case Call::kEpollCreate1: return SYS_epoll_create1;
+    case Call::kDup: return SYS_dup;
+    case Call::kClose: return SYS_close;
+    case Call::kShutdown: return SYS_shutdown;
+    case Call::kEpollCtl: return SYS_epoll_ctl;
+    case Call::kSleep: return SYS_nanosleep;
+  }
+  return -1;
+}
+
+// One call handed to a task thread: the arguments prepared by the coordinator (which owns
+// the name table), the raw results written by the task thread.
+struct Command {
+  size_t step = 0;    // index into Program::steps
+  bool pending = false;
+  Call call = Call::kSleep;
+  int fd = -1;        // FD, or EP for epoll_ctl/epoll_wait
+  int fd2 = -1;       // epoll_ctl's FD
+  long n = 0, n2 = 0, op = 0;
+  size_t count = 0;   // bytes per read/write system call
+  std::vector<char> buf;
+  epoll_event ev{};
+  bool has_ev = false;
+  int maxevents = 0;
+  std::unique_ptr<EventBuffer> events;
+  std::vector<pollfd> pfds;
+  // Results.
+  long ret = 0;       // >= 0: value; < 0: -errno
+  int fds[2] = {-1, -1};
+  uint64_t value = 0;  // eventfd_read / eventfd_write
+};
+
+// fill/drain: CHUNK-sized calls until EAGAIN (or end of file / a zero write); another
+// error is the result only if nothing moved yet. `cancel` ends a loop that a signal
+// interrupted between two calls.
+long fill_drain(Command& c, const std::atomic<bool>& cancel) {
+  long total = 0;
+  for (;;) {
+    if (cancel.load()) return total ? total : -EINTR;
+    const long nr = c.call == Call::kFill ? SYS_write : SYS_read;
+    const long r = ret_of(syscall(nr, long{c.fd}, c.buf.data(), c.count));
+    if (r == -EAGAIN || r == 0) return total;
+    if (r < 0) return total ? total : r;
+    total += r;
+  }
+}
+
+// Runs the call on the calling (task) thread. Raw syscall(2) throughout: the number the
+// task sleeps in is then exactly syscall_nr(call), and libc adds nothing (no
+// cancellation points, no fd bookkeeping).
+void execute(Command& c, const std::atomic<bool>& cancel) {
+  if (cancel.load()) {
+    c.ret = -EINTR;
+    return;
+  }
+  switch (c.call) {
+    case Call::kPipe2:
+      c.ret = ret_of(syscall(SYS_pipe2, c.fds, c.n));
+      break;
+    case Call::kSocketpair:
+      c.ret = ret_of(syscall(SYS_socketpair, c.op, c.n2, 0L, c.fds));
+      break;
+    case Call::kEventfd2:
+      c.ret = ret_of(syscall(SYS_eventfd2, c.n, c.n2));
+      break;
+    case Call::kEpollCreate1:
+      c.ret = ret_of(syscall(SYS_epoll_create1, c.n));
+      break;
+    case Call::kDup:
+      c.ret = ret_of(syscall(SYS_dup, long{c.fd}));
+      break;
+    case Call::kClose:
+      c.ret = ret_of(syscall(SYS_close, long{c.fd}));
+      break;
+    case Call::kShutdown:
+      c.ret = ret_of(syscall(SYS_shutdown, long{c.fd}, c.op));
+      break;
+    case Call::kRead:
+      c.ret = ret_of(syscall(SYS_read, long{c.fd}, c.buf.data(), c.count));
+      break;
+    case Call::kWrite:
+      c.ret = ret_of(syscall(SYS_write, long{c.fd}, c.buf.data(), c.count));
+      break;
+    case Call::kFill:
+    case Call::kDrain:
+      c.ret = fill_drain(c, cancel);
+      break;
+    case Call::kEventfdRead:
+      c.ret = ret_of(syscall(SYS_read, long{c.fd}, &c.value, sizeof c.value));
+      break;
+    case Call::kEventfdWrite:
+      c.ret = ret_of(syscall(SYS_write, long{c.fd}, &c.value, sizeof c.value));
+      break;
+    case Call::kEpollCtl:
+      c.ret = ret_of(syscall(SYS_epoll_ctl, long{c.fd}, c.op, long{c.fd2}, c.has_ev ? &c.ev : nullptr));
+      break;
+    case Call::kEpollWait:
+      c.ret = ret_of(syscall(SYS_epoll_wait, long{c.fd}, c.events->data(), long{c.maxevents}, c.n2));
+      break;
+    case Call::kPoll:
+      c.ret = ret_of(syscall(SYS_poll, c.pfds.data(), static_cast<unsigned long>(c.pfds.size()), c.n2));
+      break;
+    case Call::kSleep:
+      c.ret = 0;  // runs on the coordinator, never here
+      break;
+  }
+}
+
+struct Shared {
+  std::mutex mu;
+  std::condition_variable changed;  // a task finished a call, or published its tid
+  uint64_t completions = 0;         // calls finished so far (guarded by mu)
+};
+
+// One trace task: a thread that runs the calls handed to it, one at a time.
+struct Task {
+  enum class State { kIdle, kAssigned, kRunning, kDone };
+  std::string name;
+  // Guarded by Shared::mu.
+  State state = State::kIdle;
+  bool quit = false;
+  pid_t tid = 0;
+  std::unique_ptr<Command> cmd;
+  bool pending = false;   // cmd is a pending call
+  long expect_nr = -1;    // the system call cmd sleeps in
+  std::condition_variable work;
+  // Read by the task between calls of a loop; set by the coordinator to interrupt.
+  std::atomic<bool> cancel{false};
+  // Coordinator only.
+  std::thread thread;
+  bool abandoned = false;
+  Fd stat_fd, syscall_fd, schedstat_fd;  // /proc/self/task/TID/{stat,syscall,schedstat}
+
+  bool in_flight() const { return state == State::kAssigned || state == State::kRunning; }
+};
+
+void task_main(std::shared_ptr<Shared> sh, std::shared_ptr<Task> t) {
+  // Threads inherit the creator's mask; the interrupt must reach this one.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, kInterruptSignal);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  // From the thread itself: naming another thread would open /proc/.../comm.
+  prctl(PR_SET_NAME, ("eo:" + t->name).substr(0, 15).c_str(), 0, 0, 0);
+
+  std::unique_lock lk(sh->mu);
+  t->tid = gettid();
+  sh->changed.notify_all();
+  for (;;) {
+    t->work.wait(lk, [&] { return t->quit || t->state == Task::State::kAssigned; });
+    if (t->state != Task::State::kAssigned) return;
+    t->state = Task::State::kRunning;
+    Command& c = *t->cmd;  // the coordinator leaves cmd alone until kDone
+    lk.unlock();
+    execute(c, t->cancel);
+    lk.lock();
+    // Recorded by the task itself: a call counts as returned only from here on.
+    t->state = Task::State::kDone;
+    ++sh->completions;
+    sh->changed.notify_all();
+  }
+}
+
+// pread at offset 0 regenerates a /proc seq_file (seq_read_iter restarts at ki_pos 0),
+// so one descriptor opened before the run serves every snapshot.
+bool read_proc(const Fd& fd, char* buf, size_t size, std::string* out) {
+  const ssize_t n = pread(fd.get(), buf, size - 1, 0);
+  if (n < 0) return false;
+  out->assign(buf, static_cast<size_t>(n));
+  return true;
+}
+
+// What a coordinator snapshot saw: settled when every task with a call in flight was
+// blocked; `sched` holds each blocked task's /proc/TID/schedstat text (run time, run
+// delay, times scheduled in), which changes whenever the task has run.
+struct Snapshot {
+  bool settled = false;
+  uint64_t completions = 0;
+  std::vector<std::pair<const Task*, std::string>> sched;
+  friend bool operator==(const Snapshot&, const Snapshot&) = default;
+};
+
+class Run {
+ public:
+  Run(const KernelOptions& o, const eo::Program& p) : o_(o), p_(p), sh_(std::make_shared<Shared>()) {}
+  ~Run() { cleanup(); }
+
+  eo::RunResult run() {
+    res_.steps.resize(p_.steps.size());
+    std::string error;
+    if (!setup(&error)) {
+      res_.error = "setup: " + error;
+      res_.stopped_at = 0;
+      return std::move(res_);
+    }
+    for (size_t i = 0; i < p_.steps.size(); ++i) {
+      if (!step(i)) {
+        res_.stopped_at = static_cast<int>(i);
+        break;
+      }
+    }
+    cleanup();
+    return std::move(res_);
+  }
+
+ private:
+  std::chrono::milliseconds ms(long v) const { return std::chrono::milliseconds(v); }
+
+  std::string where(size_t i) const {
+    const Step& s = p_.steps[i];
+    return "step " + std::to_string(i) + " (line " + std::to_string(s.pos.line) + ", task " + s.task + ")";
+  }
+
+  bool stop(const std::string& why) {
+    if (res_.error.empty()) res_.error = why;
+    return false;
+  }
+
+  // ---- setup and cleanup -------------------------------------------------------------
+
+  bool setup(std::string* error) {
+    // No SA_RESTART: a blocked call that the signal interrupts returns EINTR.
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(kInterruptSignal, &sa, &old_interrupt_);
+    sa.sa_handler = SIG_IGN;  // a write with no reader gives EPIPE, not a dead process
+    sigaction(SIGPIPE, &sa, &old_pipe_);
+    signals_set_ = true;
+
+    // One thread per task that issues calls (sleep runs on the coordinator).
+    std::vector<std::string> names;
+    for (const Step& s : p_.steps) {
+      if ((s.kind == Step::Kind::kCall || s.kind == Step::Kind::kPendingCall) && s.call != Call::kSleep &&
+          std::find(names.begin(), names.end(), s.task) == names.end()) {
+        names.push_back(s.task);
+      }
+    }
+    for (const std::string& n : names) {
+      auto t = std::make_shared<Task>();
+      t->name = n;
+      t->thread = std::thread(task_main, sh_, t);
+      tasks_.push_back(std::move(t));
+    }
+    {
+      std::unique_lock lk(sh_->mu);
+      sh_->changed.wait(lk, [&] {
+        return std::all_of(tasks_.begin(), tasks_.end(), [](const auto& t) { return t->tid != 0; });
+      });
+    }
+
+    // The /proc files each task is watched through, opened now (before the first step)
+    // and moved to high numbers, so that the trace sees the lowest free numbers it would
+    // see without us.
+    const long need = 3 * static_cast<long>(tasks_.size());
+    long base = kHighFdBase;
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        base + need >= static_cast<long>(rl.rlim_cur)) {
+      base = static_cast<long>(rl.rlim_cur) - need - 1;
+    }
+    if (need > 0 && base < 3) {
+      *error = "RLIMIT_NOFILE too small for " + std::to_string(tasks_.size()) + " tasks";
+      return false;
+    }
+    for (auto& t : tasks_) {
+      const std::string dir = "/proc/self/task/" + std::to_string(t->tid) + "/";
+      for (auto [file, fd] : {std::pair{"stat", &t->stat_fd}, {"syscall", &t->syscall_fd},
+                              {"schedstat", &t->schedstat_fd}}) {
+        Fd low(open((dir + file).c_str(), O_RDONLY | O_CLOEXEC));
+        if (!low) {
+          *error = "open " + dir + file + ": " + std::strerror(errno);
+          return false;
+        }
+        fd->reset(fcntl(low.get(), F_DUPFD_CLOEXEC, base));
+        if (!*fd) {
+          *error = "F_DUPFD_CLOEXEC " + std::to_string(base) + ": " + std::strerror(errno);
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  // Interrupts every call still in flight, joins every thread, closes what the trace
+  // left open and every executor descriptor, restores the signal dispositions. Runs on
+  // every exit path (also from the destructor).
+  void cleanup() {
+    if (cleaned_) return;
+    cleaned_ = true;
+    for (auto& t : tasks_) {
+      if (!interrupt(*t)) t->abandoned = true;
+    }
+    {
+      std::lock_guard lk(sh_->mu);
+      for (auto& t : tasks_) {
+        t->quit = true;
+        t->work.notify_one();
+      }
+    }
+    bool abandoned = false;
+    for (auto& t : tasks_) {
+      if (!t->thread.joinable()) continue;
+      if (t->abandoned) {
+        // The kernel kept it despite the signals. It holds its own references to the
+        // shared state, so detaching is safe; it is reported, and the signal handler is
+        // left installed (a late SIGUSR1 must not kill the process).
+        t->thread.detach();
+        abandoned = true;
+        if (res_.error.empty()) res_.error = "task " + t->name + " could not be interrupted; its thread was abandoned";
+      } else {
+        t->thread.join();
+      }
+    }
+    // Results nobody collected still tell which descriptors exist.
+    for (auto& t : tasks_) {
+      if (!t->abandoned && t->state == Task::State::kDone && t->cmd) finish(*t->cmd);
+    }
+    for (int fd : open_fds_) syscall(SYS_close, long{fd});
+    open_fds_.clear();
+    for (auto& t : tasks_) {
+      t->stat_fd.reset();
+      t->syscall_fd.reset();
+      t->schedstat_fd.reset();
+    }
+    if (signals_set_) {
+      if (!abandoned) sigaction(kInterruptSignal, &old_interrupt_, nullptr);
+      sigaction(SIGPIPE, &old_pipe_, nullptr);
+    }
+    tasks_.clear();
+  }
+
+  // Gets t's call (if any) out of the kernel: sets cancel (for fill/drain loops) and
+  // sends the signal again every few milliseconds, since one sent just before the task
+  // entered the system call is consumed by the handler without interrupting anything.
+  // False if the call did not return within interrupt_ms.
+  bool interrupt(Task& t) {
+    std::unique_lock lk(sh_->mu);
+    if (!t.in_flight()) return true;
+    t.cancel.store(true);
+    const auto deadline = Clock::now() + ms(o_.interrupt_ms);
+    for (;;) {
+      syscall(SYS_tgkill, long{getpid()}, long{t.tid}, long{kInterruptSignal});
+      if (sh_->changed.wait_for(lk, ms(5), [&] { return !t.in_flight(); })) return true;
+      if (Clock::now() >= deadline) return false;
+    }
+  }
+
+  // ---- steps ---------------------------------------------------------------------------
+
+  Task* task(const std::string& name) {
+    for (auto& t : tasks_) {
+      if (t->name == name) return t.get();
+    }
+    return nullptr;
+  }
+
+  int fd_arg(const Step& s, size_t k) { return k < s.args.fds.size() ? names_.fd(s.args.fds[k]) : -1; }
+
+  // The command for a call step; nullptr (and *error) if its buffer cannot be had.
+  std::unique_ptr<Command> prepare(size_t i, std::string* error) {
+    const Step& s = p_.steps[i];
+    const eo::Args& a = s.args;
+    auto c = std::make_unique<Command>();
+    c->step = i;
+    c->pending = s.kind == Step::Kind::kPendingCall;
+    c->call = s.call;
+    c->fd = fd_arg(s, 0);
+    c->fd2 = fd_arg(s, 1);
+    // The kernel reads int/unsigned arguments from the low 32 bits; converting here
+    // gives the same values the model gets from its static_casts.
+    c->n = a.n;
+    c->n2 = a.n2;
+    c->op = static_cast<int>(a.op);
+    switch (s.call) {
+      case Call::kPipe2:
+      case Call::kEpollCreate1:
+        c->n = static_cast<int>(a.n);
+        break;
+      case Call::kSocketpair:
+        c->n2 = static_cast<int>(a.n2);
+        break;
+      case Call::kEventfd2:
+        c->n = static_cast<unsigned>(a.n);
+        c->n2 = static_cast<int>(a.n2);
+        break;
+      case Call::kRead:
+      case Call::kWrite:
+        // A negative N is passed as the size_t it converts to (the kernel's answer:
+        // EFAULT/EINVAL); a valid pointer is needed all the same.
+        c->count = a.n < 0 ? static_cast<size_t>(a.n) : std::min(static_cast<size_t>(a.n), KernelExecutor::kMaxIoBytes);
+        c->buf.assign(a.n < 0 ? 1 : std::max<size_t>(c->count, 1), 'x');
+        break;
+      case Call::kFill:
+      case Call::kDrain:
+        c->count = a.n > 0 ? std::min(static_cast<size_t>(a.n), KernelExecutor::kMaxIoBytes) : 65536;
+        c->buf.assign(c->count, 'x');
+        break;
+      case Call::kEventfdWrite:
+        c->value = static_cast<uint64_t>(a.n);
+        break;
+      case Call::kEpollCtl:
+        c->has_ev = a.has_events;
+        c->ev.events = a.events;
+        c->ev.data.u64 = names_.label_id(eo::label_of(s));
+        break;
+      case Call::kEpollWait:
+        c->maxevents = static_cast<int>(a.n);
+        c->n2 = static_cast<int>(a.n2);
+        c->events = std::make_unique<EventBuffer>(c->maxevents);
+        if (!c->events->ok()) {
+          *error = "cannot reserve an epoll_wait buffer for " + std::to_string(c->maxevents) + " events: " +
+                   std::strerror(errno);
+          return nullptr;
+        }
+        break;
+      case Call::kPoll:
+        c->n2 = static_cast<int>(a.n2);
+        for (const eo::EventSpec& e : a.poll) {
+          c->pfds.push_back({names_.fd(e.name), static_cast<short>(e.mask), 0});
+        }
+        break;
+      default:
+        break;
+    }
+    return c;
+  }
+
+  // The outcome of a finished command. Creating calls bind their names and register the
+  // descriptors they made; a successful close unregisters its number.
+  Outcome finish(const Command& c) {
+    const Step& s = p_.steps[c.step];
+    Outcome o;
+    if (c.ret < 0) {
+      o.kind = Outcome::Kind::kError;
+      o.ret = -c.ret;
+    } else {
+      o.kind = Outcome::Kind::kValue;
+      o.ret = c.ret;
+    }
+    const bool ok = o.kind == Outcome::Kind::kValue;
+    switch (s.call) {
+      case Call::kPipe2:
+      case Call::kSocketpair:
+        if (ok) o.fds = {c.fds[0], c.fds[1]}, o.ret = 0;
+        bind(s, o);
+        break;
+      case Call::kEventfd2:
+      case Call::kEpollCreate1:
+      case Call::kDup:
+        if (ok) o.fds = {static_cast<int>(c.ret)};
+        bind(s, o);
+        break;
+      case Call::kClose:
+        if (ok) open_fds_.erase(c.fd);
+        break;
+      case Call::kEventfdWrite:
+        if (ok) o.ret = 0;
+        break;
+      case Call::kEventfdRead:
+        if (ok) o.ret = static_cast<int64_t>(c.value);
+        break;
+      case Call::kEpollWait:
+        for (long k = 0; ok && k < c.ret; ++k) {
+          const epoll_event& e = c.events->data()[k];
+          o.events.push_back({names_.label(e.data.u64), e.events});
+        }
+        break;
+      case Call::kPoll:
+        for (size_t k = 0; ok && k < c.pfds.size(); ++k) {
+          if (c.pfds[k].revents) {
+            o.events.push_back({s.args.poll[k].name, static_cast<uint16_t>(c.pfds[k].revents)});
+          }
+        }
+        break;
+      default:
+        break;
+    }
+    return o;
+  }
+
+  // On failure the names denote -1 (later uses get EBADF), as in the model.
+  void bind(const Step& s, const Outcome& o) {
+    for (int fd : o.fds) open_fds_.insert(fd);
+    const std::vector<std::string> names = eo::names_bound_by(s);
+    for (size_t k = 0; k < names.size(); ++k) names_.bind(names[k], k < o.fds.size() ? o.fds[k] : -1);
+  }
+
+  void dispatch(Task& t, std::unique_ptr<Command> c) {
+    std::lock_guard lk(sh_->mu);
+    t.pending = c->pending;
+    t.expect_nr = syscall_nr(c->call);
+    t.cmd = std::move(c);
+    t.cancel.store(false);
+    t.state = Task::State::kAssigned;
+    t.work.notify_one();
+  }
+
+  // Pending calls that have returned, into obs.returned (sorted by task).
+  void gather_returns(eo::StepObservation& obs) {
+    std::vector<std::pair<std::string, std::unique_ptr<Command>>> done;
+    {
+      std::lock_guard lk(sh_->mu);
+      for (auto& t : tasks_) {
+        if (t->state == Task::State::kDone && t->pending) {
+          done.emplace_back(t->name, std::move(t->cmd));
+          t->state = Task::State::kIdle;
+        }
+      }
+    }
+    for (auto& [name, c] : done) obs.returned.push_back({name, finish(*c)});
+    std::sort(obs.returned.begin(), obs.returned.end(),
+              [](const eo::TaskReturn& a, const eo::TaskReturn& b) { return a.task < b.task; });
+  }
+
+  void list_blocked(eo::StepObservation& obs) {
+    std::lock_guard lk(sh_->mu);
+    for (auto& t : tasks_) {
+      if (t->in_flight() && t->pending) obs.still_blocked.push_back(t->name);
+    }
+    std::sort(obs.still_blocked.begin(), obs.still_blocked.end());
+  }
+
+  // The task's call result once it is done; nullptr if it is still in flight.
+  std::unique_ptr<Command> take(Task& t) {
+    std::lock_guard lk(sh_->mu);
+    if (t.state != Task::State::kDone) return nullptr;
+    t.state = Task::State::kIdle;
+    return std::move(t.cmd);
+  }
+
+  bool step(size_t i) {
+    const Step& s = p_.steps[i];
+    eo::StepObservation& obs = res_.steps[i];
+    // Calls that returned between steps (timeouts) are reported at the next step.
+    gather_returns(obs);
+
+    bool ok = true;
+    if ((s.kind == Step::Kind::kCall || s.kind == Step::Kind::kPendingCall) && s.call == Call::kSleep) {
+      ok = sleep(i, obs);
+    } else if (s.kind == Step::Kind::kCall || s.kind == Step::Kind::kPendingCall) {
+      ok = call(i, obs);
+    }
+    if (ok && !settle(Clock::now() + ms(o_.watchdog_ms))) {
+      ok = stop(where(i) + ": the tasks did not settle within " + std::to_string(o_.watchdog_ms) + " ms");
+    }
+    gather_returns(obs);
+    list_blocked(obs);
+    // A pending call that returned at once: its outcome is that return (and it is listed
+    // in returned, where the checker sees the missing block).
+    if (s.kind == Step::Kind::kPendingCall && obs.outcome.kind == Outcome::Kind::kBlocked) {
+      for (const eo::TaskReturn& r : obs.returned) {
+        if (r.task == s.task) obs.outcome = r.outcome;
+      }
+    }
+    return ok;
+  }
+
+  bool sleep(size_t i, eo::StepObservation& obs) {
+    const long v = p_.steps[i].args.n;
+    if (v > o_.max_sleep_ms) {
+      return stop(where(i) + ": sleep(" + std::to_string(v) + ") exceeds the executor's limit of " +
+                  std::to_string(o_.max_sleep_ms) + " ms");
+    }
+    // Absolute deadline: a signal to this thread must not shorten the sleep.
+    timespec until{};
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    const long ms_ = std::max(v, 0L);
+    until.tv_sec += ms_ / 1000;
+    until.tv_nsec += (ms_ % 1000) * 1'000'000;
+    if (until.tv_nsec >= 1'000'000'000) until.tv_sec += 1, until.tv_nsec -= 1'000'000'000;
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
+    }
+    obs.outcome.kind = Outcome::Kind::kValue;
+    obs.outcome.ret = 0;
+    return true;
+  }
+
+  bool call(size_t i, eo::StepObservation& obs) {
+    const Step& s = p_.steps[i];
+    Task& t = *task(s.task);
+    {
+      std::lock_guard lk(sh_->mu);
+      if (t.in_flight()) return stop(where(i) + ": task " + s.task + " already has a pending call");
+    }
+    std::string error;
+    std::unique_ptr<Command> c = prepare(i, &error);
+    if (!c) return stop(where(i) + ": " + error);
+    const bool pending = c->pending;
+    long bound = o_.watchdog_ms;
+    if ((s.call == Call::kEpollWait || s.call == Call::kPoll) && c->n2 > 0) bound += c->n2;
+    dispatch(t, std::move(c));
+
+    if (pending) {
+      // Blocked or returned, as the settle loop sees it.
+      if (!settle(Clock::now() + ms(bound))) {
+        obs.outcome.kind = Outcome::Kind::kStuck;
+        return stop(where(i) + ": the pending call was neither seen blocked nor returned within " +
+                    std::to_string(bound) + " ms");
+      }
+      obs.outcome.kind = Outcome::Kind::kBlocked;  // step() replaces it if the call returned
+      return true;
+    }
+
+    {
+      std::unique_lock lk(sh_->mu);
+      sh_->changed.wait_until(lk, Clock::now() + ms(bound), [&] { return t.state == Task::State::kDone; });
+    }
+    if (std::unique_ptr<Command> done = take(t)) {
+      obs.outcome = finish(*done);
+      return true;
+    }
+    obs.outcome.kind = Outcome::Kind::kStuck;
+    stop(where(i) + ": the call did not return within " + std::to_string(bound) + " ms (watchdog)");
+    // Get it out of the kernel now; its late result only matters for the descriptors.
+    if (interrupt(t)) {
+      if (std::unique_ptr<Command> late = take(t)) finish(*late);
+    } else {
+      t.abandoned = true;
+    }
+    return false;
+  }
+
+  // ---- blocked and settled ---------------------------------------------------------------
+
+  // Whether t sleeps in system call nr: /proc/TID/syscall names it (the kernel prints
+  // "running" unless the task is off the CPU with a consistent snapshot,
+  // task_current_syscall) and /proc/TID/stat says S (TASK_INTERRUPTIBLE: waiting on a wait
+  // queue, not a transient D on a mutex, not R/woken). *sched gets the schedstat text.
+  bool blocked_in(const Task& t, long nr, std::string* sched) {
+    char buf[1024];
+    std::string text;
+    if (!read_proc(t.schedstat_fd, buf, sizeof buf, sched)) sched->clear();
+    if (!read_proc(t.syscall_fd, buf, sizeof buf, &text)) return false;
+    char* end = nullptr;
+    const long got = std::strtol(text.c_str(), &end, 10);
+    if (end == text.c_str() || got != nr) return false;
+    if (!read_proc(t.stat_fd, buf, sizeof buf, &text)) return false;
+    const size_t paren = text.rfind(')');  // comm may contain spaces and parentheses
+    return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'S';
+  }
+
+  Snapshot snapshot() {
+    Snapshot snap;
+    std::vector<std::pair<const Task*, long>> flying;
+    {
+      std::lock_guard lk(sh_->mu);
+      snap.completions = sh_->completions;
+      for (auto& t : tasks_) {
+        if (t->state == Task::State::kAssigned) return snap;  // not even started
+        if (t->state == Task::State::kRunning) flying.emplace_back(t.get(), t->expect_nr);
+      }
+    }
+    for (auto [t, nr] : flying) {
+      std::string sched;
+      if (!blocked_in(*t, nr, &sched)) return snap;
+      snap.sched.emplace_back(t, std::move(sched));
+    }
+    {
+      std::lock_guard lk(sh_->mu);
+      if (sh_->completions != snap.completions) return snap;
+    }
+    snap.settled = true;
+    return snap;
+  }
+
+  // Waits until every task is idle (its call returned and recorded) or blocked, seen
+  // twice in a row with nothing in between: same calls returned, and no blocked task
+  // scheduled in since (schedstat unchanged). One snapshot is not enough because the
+  // tasks are read one after the other: a task read as blocked can be woken by one read
+  // later that was still running (a pipe reader returning wakes the writer); the second
+  // snapshot sees it running, returned, or with a new schedstat.
+  bool settle(Clock::time_point deadline) {
+    Snapshot prev;
+    auto pause = std::chrono::microseconds(20);
+    for (;;) {
+      Snapshot snap = snapshot();
+      if (snap.settled && prev.settled && snap == prev) return true;
+      if (Clock::now() >= deadline) return false;
+      if (!snap.settled) {
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::microseconds(1000));
+      }
+      prev = std::move(snap);
+    }
+  }
+
+  const KernelOptions& o_;
+  const eo::Program& p_;
+  std::shared_ptr<Shared> sh_;
+  std::vector<std::shared_ptr<Task>> tasks_;
+  eo::NameTable names_;
+  std::set<int> open_fds_;  // descriptors the trace created and has not closed
+  eo::RunResult res_;
+  struct sigaction old_interrupt_ {};
+  struct sigaction old_pipe_ {};
+  bool signals_set_ = false;
+  bool cleaned_ = false;
+};
+
+}  // namespace
+
+KernelExecutor::KernelExecutor(KernelOptions options) : options_(options) {
+  utsname u{};
+  if (uname(&u) == 0) version_ = u.release;
+}
+
+eo::RunResult KernelExecutor::run(const eo::Program& p) {
+  std::lock_guard lk(g_run_mutex);
+  try {
+    Run r(options_, p);
+    return r.run();
+  } catch (const std::exception& e) {  // thread creation, allocation; Run's destructor cleaned up
+    eo::RunResult res;
+    res.steps.resize(p.steps.size());
+    res.error = std::string("kernel executor: ") + e.what();
+    res.stopped_at = 0;
+    return res;
+  }
+}
+
+}  // namespace real

@@ -1,0 +1,1158 @@
+// Tests of the trace language front end (oracle/trace): every construct of
+// TRACE_FORMAT.md v1 and of docs/TRACE_EXTENSIONS.md, every kind of error with its exact
+// position, the printers (exact round trip of the source, canonical form), and RapidCheck
+// properties: garbage never crashes the parser and always gets an error inside the input;
+// generated valid programs print canonically and parse back to themselves.
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "oracle/trace/calls.h"
+#include "oracle/trace/flags.h"
+#include "oracle/trace/parser.h"
+#include "oracle/trace/printer.h"
+#include "oracle/trace/step_syntax.h"
+
+namespace {
+
+using namespace eo;
+
+// ---- the examples of TRACE_FORMAT.md ------------------------------------------------
+
+const std::string kExample =
+    "@title  ET on a pipe fires again on every write, even when data is already queued\n"
+    "@kernel >=5.15\n"
+    "@tags   pipe et belief\n"
+    "\n"
+    "pipe2(O_NONBLOCK) = [r, w]\n"
+    "epoll_create1(0) = ep\n"
+    "epoll_ctl(ep, EPOLL_CTL_ADD, r, EPOLLIN|EPOLLET) = 0\n"
+    "epoll_wait(ep, 8, 0) = []\n"
+    "write(w, 10) = 10\n"
+    "epoll_wait(ep, 8, 0) = [r: EPOLLIN]\n"
+    "write(w, 10) = 10            # the pipe was not empty, yet the reader is woken again\n"
+    "epoll_wait(ep, 8, 0) = [r: EPOLLIN]\n"
+    "epoll_wait(ep, 8, 0) = []\n"
+    "read(r, 64) = 20\n"
+    "close(w) = 0\n"
+    "epoll_wait(ep, 8, 0) = [r: EPOLLHUP]\n";
+
+// The Tasks example, with the steps that create what it uses.
+const std::string kTasksExample =
+    "pipe2(O_NONBLOCK) = [r, w]\n"
+    "epoll_create1(0) = ep\n"
+    "epoll_ctl(ep, EPOLL_CTL_ADD, r, EPOLLIN|EPOLLET) = 0\n"
+    "t1: epoll_wait(ep, 1, -1) ...\n"
+    "t2: epoll_wait(ep, 1, -1) ...\n"
+    "write(w, 1) = 1\n"
+    "t2: ... = [r: EPOLLIN]        # edge-triggered: only the waiter that blocked last (LIFO)\n"
+    "write(w, 1) = 1\n"
+    "t1: ... = [r: EPOLLIN]\n";
+
+// Every call, result form and directive at least once.
+const std::string kEverything =
+    "# a comment line before the directives\n"
+    "  @title   every construct of the language   # a comment after the title\n"
+    "@kernel >=5.5, <5.15 | >=6.16 | >=6.12.40, <6.13\n"
+    "@tags pipe et  sockets\n"
+    "@belief partly: it wakes one or more\n"
+    "\n"
+    "pipe2(O_NONBLOCK|O_CLOEXEC) = [r, w]\n"
+    "socketpair(AF_UNIX, SOCK_STREAM|SOCK_NONBLOCK) = [a, b]\n"
+    "socketpair(1, SOCK_DGRAM) = [c, d] or -1 EMFILE\n"
+    "eventfd2(3, EFD_NONBLOCK|EFD_SEMAPHORE) = efd\n"
+    "epoll_create1(EPOLL_CLOEXEC) = ep\n"
+    "dup(r) = r2\n"
+    "\tepoll_ctl( ep , ADD , r , EPOLLIN | EPOLLET , data = lr ) = 0   \n"
+    "epoll_ctl(ep, EPOLL_CTL_MOD, r, EPOLLIN|EPOLLOUT|0x800) = 0\n"
+    "epoll_ctl(ep, DEL, r2) = -1 ENOENT\n"
+    "epoll_ctl(ep, 7, r2, 0) = -1 EINVAL\n"
+    "write(w, 0x10) = 16\n"
+    "read(r, 64) = *\n"
+    "read(r, 64)\n"
+    "fill(w) = 65536\n"
+    "fill(w, 4096) = -1 EAGAIN or 0\n"
+    "drain(r)\n"
+    "drain(a, 1) = -1 ECONNRESET\n"
+    "eventfd_write(efd, 0xfffffffffffffffe) = 0\n"
+    "eventfd_read(efd) = 18446744073709551614\n"
+    "shutdown(a, SHUT_WR) = 0\n"
+    "epoll_wait(ep, 8, 0) = [lr: EPOLLIN|EPOLLOUT] or [] or -1 EINTR\n"
+    "poll([r: POLLIN, w: POLLOUT|POLLWRNORM, a: 0], 0) = [r: POLLIN, w: POLLOUT]\n"
+    "poll([], 10) = []\n"
+    "main: epoll_wait(ep, 1, -1) ...   # main blocks\n"
+    "sleep(100) = 0\n"
+    "worker_1: read(r, 1) ...\n"
+    "worker_1: ... blocked\n"
+    "close(w)\n"
+    "worker_1: ... = 0\n"
+    "main: ... = [] or -1 EINTR\n"
+    "t3: pipe2(0) ...\n"
+    "t3: ... = [x, y]\n"
+    "close(x) = 0\n"
+    "# a comment line at the end\n";
+
+// ---- helpers ------------------------------------------------------------------------
+
+Program parse_ok(const std::string& text) {
+  ParseResult r = parse_trace(text, "t.trace");
+  if (!r) {
+    ADD_FAILURE() << "unexpected error: " << r.error().str() << "\n" << text;
+    return {};
+  }
+  return std::move(r).program();
+}
+
+ParseError parse_err(const std::string& text) {
+  ParseResult r = parse_trace(text, "t.trace");
+  if (r) {
+    ADD_FAILURE() << "parsed, but an error was expected:\n" << text;
+    return {};
+  }
+  return r.error();
+}
+
+// What printing must give back: the text, with a newline at the end.
+std::string with_final_newline(std::string text) {
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  return text;
+}
+
+// Directives and steps equal (positions aside); on failure says what differs.
+::testing::AssertionResult same_program(const Program& a, const Program& b) {
+  if (a.title != b.title) return ::testing::AssertionFailure() << "title: '" << a.title << "' vs '" << b.title << "'";
+  if (a.kernel != b.kernel) return ::testing::AssertionFailure() << "kernel differs";
+  if (a.tags != b.tags) return ::testing::AssertionFailure() << "tags differ";
+  if (a.belief_verdict != b.belief_verdict || a.belief_why != b.belief_why) {
+    return ::testing::AssertionFailure() << "belief differs";
+  }
+  if (a.steps.size() != b.steps.size()) {
+    return ::testing::AssertionFailure() << a.steps.size() << " steps vs " << b.steps.size();
+  }
+  for (size_t i = 0; i < a.steps.size(); ++i) {
+    if (!same_step(a.steps[i], b.steps[i])) {
+      return ::testing::AssertionFailure() << "step " << i << ": '" << format_step(a.steps[i]) << "' #"
+                                           << a.steps[i].comment << " vs '" << format_step(b.steps[i]) << "' #"
+                                           << b.steps[i].comment;
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// The two round trips every valid trace must pass.
+void expect_round_trips(const std::string& text) {
+  const Program p = parse_ok(text);
+  EXPECT_EQ(print_trace(p), with_final_newline(text));
+  const std::string canonical = print_trace_canonical(p);
+  const Program q = parse_ok(canonical);
+  EXPECT_TRUE(same_program(p, q)) << canonical;
+  EXPECT_EQ(print_trace_canonical(q), canonical);
+  EXPECT_EQ(print_trace(q), canonical);
+}
+
+// ---- the examples -------------------------------------------------------------------
+
+TEST(TraceParser, ParsesTheExampleOfTheFormat) {
+  const Program p = parse_ok(kExample);
+  EXPECT_EQ(p.file, "t.trace");
+  EXPECT_EQ(p.title, "ET on a pipe fires again on every write, even when data is already queued");
+  ASSERT_EQ(p.kernel.size(), 1u);
+  EXPECT_EQ(p.kernel[0], (std::vector<VersionBound>{{">=", 5, 15, 0}}));
+  EXPECT_EQ(p.kernel_text, ">=5.15");
+  EXPECT_EQ(p.tags, (std::vector<std::string>{"pipe", "et", "belief"}));
+  EXPECT_EQ(p.belief_verdict, "");
+  ASSERT_EQ(p.steps.size(), 12u);
+  ASSERT_EQ(p.lines.size(), 16u);
+  EXPECT_EQ(p.lines[0].kind, Line::Kind::kDirective);
+  EXPECT_EQ(p.lines[3].kind, Line::Kind::kBlank);
+  EXPECT_EQ(p.lines[4].kind, Line::Kind::kStep);
+  EXPECT_EQ(p.lines[4].step, 0);
+  EXPECT_EQ(p.lines[15].step, 11);
+  EXPECT_EQ(p.lines[10].text, "write(w, 10) = 10            # the pipe was not empty, yet the reader is woken again");
+
+  const Step& pipe = p.steps[0];
+  EXPECT_EQ(pipe.kind, Step::Kind::kCall);
+  EXPECT_EQ(pipe.task, "main");
+  EXPECT_FALSE(pipe.task_written);
+  EXPECT_EQ(pipe.call, Call::kPipe2);
+  EXPECT_EQ(pipe.args.n, 04000);
+  EXPECT_EQ(pipe.pos, (Pos{5, 1}));
+  ASSERT_EQ(pipe.expect.alts.size(), 1u);
+  EXPECT_EQ(pipe.expect.alts[0].kind, ResultAlt::Kind::kBind);
+  EXPECT_EQ(pipe.expect.alts[0].names, (std::vector<std::string>{"r", "w"}));
+  EXPECT_EQ(pipe.expect.pos, (Pos{5, 21}));
+
+  const Step& ctl = p.steps[2];
+  EXPECT_EQ(ctl.call, Call::kEpollCtl);
+  EXPECT_EQ(ctl.args.fds, (std::vector<std::string>{"ep", "r"}));
+  EXPECT_EQ(ctl.args.fd_pos, (std::vector<Pos>{{7, 11}, {7, 30}}));
+  EXPECT_EQ(ctl.args.op, 1);
+  EXPECT_TRUE(ctl.args.has_events);
+  EXPECT_EQ(ctl.args.events, 0x80000001u);
+  EXPECT_EQ(ctl.args.label, "");
+  EXPECT_EQ(ctl.expect.alts[0].kind, ResultAlt::Kind::kValue);
+  EXPECT_EQ(ctl.expect.alts[0].value, 0);
+
+  EXPECT_EQ(p.steps[3].expect.alts[0].kind, ResultAlt::Kind::kEvents);
+  EXPECT_TRUE(p.steps[3].expect.alts[0].events.empty());
+  EXPECT_EQ(p.steps[5].expect.alts[0].events, (std::vector<EventSpec>{{"r", 1}}));
+  EXPECT_EQ(p.steps[6].comment, " the pipe was not empty, yet the reader is woken again");
+  EXPECT_EQ(p.steps[11].expect.alts[0].events, (std::vector<EventSpec>{{"r", 0x10}}));
+  expect_round_trips(kExample);
+}
+
+TEST(TraceParser, ParsesTheTasksExampleOfTheFormat) {
+  const Program p = parse_ok(kTasksExample);
+  ASSERT_EQ(p.steps.size(), 9u);
+  const Step& t1 = p.steps[3];
+  EXPECT_EQ(t1.kind, Step::Kind::kPendingCall);
+  EXPECT_EQ(t1.task, "t1");
+  EXPECT_TRUE(t1.task_written);
+  EXPECT_EQ(t1.args.n, 1);
+  EXPECT_EQ(t1.args.n2, -1);
+  EXPECT_FALSE(t1.expect.checked());
+  const Step& resume = p.steps[6];
+  EXPECT_EQ(resume.kind, Step::Kind::kResume);
+  EXPECT_EQ(resume.task, "t2");
+  EXPECT_EQ(resume.call, Call::kEpollWait);  // the pending call's
+  EXPECT_EQ(resume.expect.alts[0].events, (std::vector<EventSpec>{{"r", 1}}));
+  EXPECT_EQ(resume.expect.pos, (Pos{7, 11}));
+  EXPECT_EQ(resume.comment, " edge-triggered: only the waiter that blocked last (LIFO)");
+  expect_round_trips(kTasksExample);
+}
+
+TEST(TraceParser, ParsesEveryConstruct) {
+  const Program p = parse_ok(kEverything);
+  EXPECT_EQ(p.title, "every construct of the language");
+  EXPECT_EQ(p.kernel_text, ">=5.5, <5.15 | >=6.16 | >=6.12.40, <6.13");
+  ASSERT_EQ(p.kernel.size(), 3u);
+  EXPECT_EQ(p.kernel[0], (std::vector<VersionBound>{{">=", 5, 5, 0}, {"<", 5, 15, 0}}));
+  EXPECT_EQ(p.kernel[1], (std::vector<VersionBound>{{">=", 6, 16, 0}}));
+  EXPECT_EQ(p.kernel[2], (std::vector<VersionBound>{{">=", 6, 12, 40}, {"<", 6, 13, 0}}));
+  EXPECT_EQ(p.tags, (std::vector<std::string>{"pipe", "et", "sockets"}));
+  EXPECT_EQ(p.belief_verdict, "partly");
+  EXPECT_EQ(p.belief_why, "it wakes one or more");
+
+  std::map<std::string, const Step*> by_text;  // the first step of each call
+  for (const Step& s : p.steps) by_text.emplace(format_call(s), &s);
+  auto step = [&](size_t i) -> const Step& { return p.steps.at(i); };
+
+  EXPECT_EQ(step(0).args.n, 04000 | 02000000);
+  EXPECT_EQ(step(1).args.op, 1);
+  EXPECT_EQ(step(1).args.n2, 1 | 04000);
+  EXPECT_EQ(step(2).args.n2, 2);
+  ASSERT_EQ(step(2).expect.alts.size(), 2u);
+  EXPECT_EQ(step(2).expect.alts[1].kind, ResultAlt::Kind::kError);
+  EXPECT_EQ(step(2).expect.alts[1].value, 24);  // EMFILE
+  EXPECT_EQ(step(3).args.n, 3);
+  EXPECT_EQ(step(3).args.n2, 04000 | 1);
+  EXPECT_EQ(step(3).expect.alts[0].names, std::vector<std::string>{"efd"});
+  EXPECT_EQ(step(4).args.n, 02000000);
+  EXPECT_EQ(step(5).args.fds, std::vector<std::string>{"r"});
+  const Step& add = step(6);
+  EXPECT_EQ(add.pos, (Pos{13, 2}));
+  EXPECT_EQ(add.args.label, "lr");
+  EXPECT_EQ(add.args.events, 0x80000001u);
+  EXPECT_EQ(add.comment, "");
+  EXPECT_EQ(step(7).args.op, 3);
+  EXPECT_EQ(step(7).args.events, 0x805u);
+  EXPECT_EQ(step(8).args.op, 2);
+  EXPECT_FALSE(step(8).args.has_events);
+  EXPECT_EQ(step(8).expect.alts[0].value, 2);  // ENOENT
+  EXPECT_EQ(step(9).args.op, 7);
+  EXPECT_TRUE(step(9).args.has_events);
+  EXPECT_EQ(step(10).args.n, 16);
+  EXPECT_EQ(step(11).expect.alts[0].kind, ResultAlt::Kind::kAny);
+  EXPECT_FALSE(step(12).expect.checked());
+  EXPECT_EQ(step(13).call, Call::kFill);
+  EXPECT_EQ(step(13).args.n, 0);
+  EXPECT_EQ(step(14).args.n, 4096);
+  EXPECT_EQ(step(14).expect.alts[0].value, 11);  // EAGAIN
+  EXPECT_EQ(step(14).expect.alts[1].kind, ResultAlt::Kind::kValue);
+  EXPECT_EQ(step(15).call, Call::kDrain);
+  EXPECT_EQ(step(16).expect.alts[0].value, 104);  // ECONNRESET
+  EXPECT_EQ(static_cast<uint64_t>(step(17).args.n), 0xfffffffffffffffeull);
+  EXPECT_EQ(static_cast<uint64_t>(step(18).expect.alts[0].value), 0xfffffffffffffffeull);
+  EXPECT_EQ(step(19).args.op, 1);  // SHUT_WR
+  ASSERT_EQ(step(20).expect.alts.size(), 3u);
+  EXPECT_EQ(step(20).expect.alts[0].events, (std::vector<EventSpec>{{"lr", 5}}));
+  const Step& poll = step(21);
+  EXPECT_EQ(poll.args.poll, (std::vector<EventSpec>{{"r", 1}, {"w", 0x104}, {"a", 0}}));
+  EXPECT_EQ(poll.args.fds, (std::vector<std::string>{"r", "w", "a"}));
+  EXPECT_EQ(poll.args.fd_pos, (std::vector<Pos>{{28, 7}, {28, 18}, {28, 41}}));
+  EXPECT_EQ(poll.expect.alts[0].events, (std::vector<EventSpec>{{"r", 1}, {"w", 4}}));
+  EXPECT_TRUE(step(22).args.poll.empty());
+  EXPECT_EQ(step(22).args.n2, 10);
+  EXPECT_EQ(step(23).kind, Step::Kind::kPendingCall);
+  EXPECT_EQ(step(23).task, "main");
+  EXPECT_TRUE(step(23).task_written);
+  EXPECT_EQ(step(24).call, Call::kSleep);
+  EXPECT_EQ(step(24).args.n, 100);
+  EXPECT_EQ(step(26).kind, Step::Kind::kResumeBlocked);
+  EXPECT_EQ(step(26).call, Call::kRead);
+  EXPECT_EQ(step(28).kind, Step::Kind::kResume);
+  EXPECT_EQ(step(28).expect.alts[0].value, 0);
+  EXPECT_EQ(step(29).call, Call::kEpollWait);
+  EXPECT_EQ(step(31).expect.alts[0].names, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(step(32).args.fds, std::vector<std::string>{"x"});
+  EXPECT_EQ(p.steps.size(), 33u);
+  EXPECT_EQ(p.lines.back().kind, Line::Kind::kComment);
+  expect_round_trips(kEverything);
+}
+
+TEST(TraceParser, EmptyAndCommentOnlyTraces) {
+  for (const std::string text : {"", "\n", "# nothing\n", "   \n\t\n", "@title  only a title\n"}) {
+    const Program p = parse_ok(text);
+    EXPECT_TRUE(p.steps.empty());
+    expect_round_trips(text);
+  }
+}
+
+TEST(TraceParser, KeepsCarriageReturnsAndAMissingFinalNewline) {
+  const std::string text = "pipe2(0) = [r, w]\r\nclose(r) = 0\r\nclose(w) = 0";
+  const Program p = parse_ok(text);
+  ASSERT_EQ(p.steps.size(), 3u);
+  EXPECT_EQ(p.lines[0].text, "pipe2(0) = [r, w]\r");
+  EXPECT_EQ(print_trace(p), text + "\n");
+}
+
+TEST(TraceParser, NameBoundByAFailedCreationIsStillBound) {
+  // names.h: a name whose creating call failed denotes -1, and uses get EBADF.
+  const Program p = parse_ok("epoll_create1(0) = -1 EMFILE or ep\nclose(ep) = -1 EBADF or 0\n");
+  EXPECT_EQ(p.steps.size(), 2u);
+}
+
+TEST(TraceParser, AcceptsErrnoAliasesAndPrintsThePrimaryName) {
+  const Program p = parse_ok("pipe2(O_NONBLOCK) = [r, w]\nread(r, 1) = -1 EWOULDBLOCK\n");
+  EXPECT_EQ(p.steps[1].expect.alts[0].value, 11);
+  EXPECT_EQ(format_step(p.steps[1]), "read(r, 1) = -1 EAGAIN");
+}
+
+TEST(TraceParser, ANameIsUsableFromTheStepAfterItsBinding) {
+  parse_ok("pipe2(0) = [r, w]\nt1: read(r, 1) ...\nt1: ... = 0\n");
+  parse_ok("pipe2(0) = [r, w]\nt1: pipe2(0) ...\nt1: ... = [a, b]\nclose(a) = 0\nclose(r) = 0\n");
+  const ParseError e = parse_err("t1: pipe2(0) ...\nclose(a) = 0\nt1: ... = [a, b]\n");
+  EXPECT_EQ(e.str(), "t.trace:2:7: name 'a' is not bound");
+}
+
+TEST(TraceParser, SleepRunsWhileMainIsPending) {
+  parse_ok("epoll_create1(0) = ep\nepoll_wait(ep, 1, 100) ...\nsleep(200)\nmain: ... = []\n");
+}
+
+// ---- errors: each with its position and message -------------------------------------
+
+struct ErrorCase {
+  std::string text;
+  int line;
+  int col;
+  std::string message;  // the whole message
+};
+
+const std::string kPrelude = "pipe2(O_NONBLOCK) = [r, w]\nepoll_create1(0) = ep\n";  // lines 1-2
+
+std::vector<ErrorCase> error_cases() {
+  return {
+      // lexical
+      {"pipe2(0) = [r, w]\nread(r, 64) = 2x0\n", 2, 15, "malformed number '2x0' (expected decimal digits or 0x and hex digits)"},
+      {"pipe2(0) = [r, w]\nread(r, 0x) = 1\n", 2, 9, "malformed number '0x' (expected decimal digits or 0x and hex digits)"},
+      {"pipe2(0) = [r, w]\nread(r, 99999999999999999999) = 1\n", 2, 9, "number '99999999999999999999' is too large"},
+      {"pipe2(0) = [r, w]\nread(r, 1) = 1 ; x\n", 2, 16, "unexpected character ';'"},
+      {"pipe2(0) = [r, w]\nread(r, 1) = 1 \x01\n", 2, 16, "unexpected byte 0x01"},
+      {"pipe2(0) = [r, w]\nt1: read(r, 1) ..\n", 2, 16, "expected '...'"},
+      // calls and arguments
+      {"epol_wait(ep, 1, 0) = []\n", 1, 1, "unknown call 'epol_wait' (did you mean 'epoll_wait'?)"},
+      {"frobnicate(1)\n", 1, 1, "unknown call 'frobnicate'"},
+      {"42\n", 1, 1, "expected a call such as epoll_wait(...), or a task name and ':', found '42'"},
+      {"pipe2 O_NONBLOCK\n", 1, 7, "expected '(' after 'pipe2', found 'O_NONBLOCK'"},
+      {kPrelude + "epoll_wait(ep, 1, 0, 5) = []\n", 3, 20,
+       "expected ')' after the last argument (epoll_wait(EP, MAXEVENTS, TIMEOUT_MS)), found ','"},
+      {kPrelude + "epoll_wait(ep, 1) = []\n", 3, 17,
+       "expected ',' and TIMEOUT_MS (epoll_wait(EP, MAXEVENTS, TIMEOUT_MS)), found ')'"},
+      {kPrelude + "read(r 1) = 1\n", 3, 8, "expected ',' and N (read(FD, N)), found '1'"},
+      {kPrelude + "read(r, 1 = 1\n", 3, 11, "expected ')' after the arguments (read(FD, N)), found '='"},
+      {kPrelude + "read(3, 1) = 1\n", 3, 6, "expected a descriptor name for FD (read(FD, N)), found '3'"},
+      {kPrelude + "read(r, x) = 1\n", 3, 9, "expected a number for N, found 'x'"},
+      {kPrelude + "read(r, -) = 1\n", 3, 10, "expected a number after '-', found ')'"},
+      {kPrelude + "epoll_wait(ep, 1, 2147483648) = []\n", 3, 19,
+       "TIMEOUT_MS out of range: expected a number from -2147483648 to 2147483647"},
+      {kPrelude + "sleep(-1)\n", 3, 7, "MS out of range: expected a number from 0 to 9223372036854775807"},
+      {kPrelude + "fill(w, 0) = 0\n", 3, 9, "CHUNK out of range: expected a number from 1 to 9223372036854775807"},
+      {kPrelude + "eventfd2(-1, 0) = e\n", 3, 10, "INITVAL out of range: expected a number from 0 to 4294967295"},
+      // flags
+      {"pipe2(O_NONBLOK) = [r, w]\n", 1, 7,
+       "unknown flag 'O_NONBLOK' (expected O_NONBLOCK, O_CLOEXEC, O_DIRECT or a number)"},
+      {kPrelude + "epoll_ctl(ep, ADD, r, POLLIN) = 0\n", 3, 23,
+       "'POLLIN' is not allowed here (expected EPOLL* names or a number)"},
+      {kPrelude + "poll([r: EPOLLIN], 0) = []\n", 3, 10, "'EPOLLIN' is not allowed here (expected POLL* names or a number)"},
+      {kPrelude + "epoll_ctl(ep, ADD, r, EPOLLIN|) = 0\n", 3, 31, "expected EPOLL* names or a number, found ')'"},
+      {kPrelude + "epoll_ctl(ep, ADD, r, -1) = 0\n", 3, 23, "expected EPOLL* names or a number, found a negative number"},
+      {kPrelude + "epoll_ctl(ep, ADD, r, 0x100000000) = 0\n", 3, 23, "number out of range (from 0 to 0xffffffff)"},
+      {kPrelude + "poll([r: 0x10000], 0) = []\n", 3, 10, "number out of range (from 0 to 0xffff)"},
+      {"epoll_create1(EPOLL_CLOEXEC|O_CLOEXEC) = ep\n", 1, 29,
+       "'O_CLOEXEC' is not allowed here (expected EPOLL_CLOEXEC or a number)"},
+      {"socketpair(AF_INET, SOCK_STREAM) = [a, b]\n", 1, 12, "unknown flag 'AF_INET' (expected AF_UNIX or a number)"},
+      {"socketpair(AF_UNIX, EFD_NONBLOCK) = [a, b]\n", 1, 21,
+       "'EFD_NONBLOCK' is not allowed here (expected SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_NONBLOCK, "
+       "SOCK_CLOEXEC or a number)"},
+      {kPrelude + "shutdown(r, SHUT_RD|SHUT_WR) = 0\n", 3, 20,
+       "expected ')' after the arguments (shutdown(FD, HOW)), found '|'"},
+      {kPrelude + "epoll_ctl(ep, EPOLL_CTL_FOO, r, EPOLLIN) = 0\n", 3, 15,
+       "unknown flag 'EPOLL_CTL_FOO' (expected EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_CTL_DEL (or ADD, MOD, DEL) or a "
+       "number)"},
+      // epoll_ctl
+      {kPrelude + "epoll_ctl(ep, EPOLL_CTL_DEL, r, EPOLLIN) = 0\n", 3, 33, "EPOLL_CTL_DEL takes no EVENTS"},
+      {kPrelude + "epoll_ctl(ep, DEL, r, data=x) = 0\n", 3, 23, "DEL takes no data=LABEL"},
+      {kPrelude + "epoll_ctl(ep, 2, r, 0) = 0\n", 3, 21, "EPOLL_CTL_DEL takes no EVENTS"},
+      {kPrelude + "epoll_ctl(ep, EPOLL_CTL_ADD, r) = 0\n", 3, 31, "EVENTS required for EPOLL_CTL_ADD"},
+      {kPrelude + "epoll_ctl(ep, MOD, r, data=x) = 0\n", 3, 21, "EVENTS required for MOD"},
+      {kPrelude + "epoll_ctl(ep, 9, r) = -1 EINVAL\n", 3, 19, "EVENTS required for op 9"},
+      {kPrelude + "epoll_ctl(ep, ADD, r, EPOLLIN, x) = 0\n", 3, 32,
+       "expected 'data=LABEL' or ')' after EVENTS, found 'x'"},
+      {kPrelude + "epoll_ctl(ep, ADD, r, EPOLLIN, data=3) = 0\n", 3, 37, "expected a label after 'data=', found '3'"},
+      // names
+      {"close(x) = 0\n", 1, 7, "name 'x' is not bound"},
+      {kPrelude + "pipe2(0) = [a, r]\n", 3, 16, "name 'r' is already bound (at 1:22)"},
+      {kPrelude + "pipe2(0) = [a, a]\n", 3, 16, "name 'a' is already bound (at 3:13)"},
+      {kPrelude + "dup(r) = ep\n", 3, 10, "name 'ep' is already bound (at 2:20)"},
+      {kPrelude + "dup(r) = or\n", 3, 10, "'or' cannot be a name: it separates alternative results"},
+      {kPrelude + "dup(r) = a or b\n", 3, 15, "every alternative must bind the same names as the first"},
+      {kPrelude + "dup(d) = d\n", 3, 5, "name 'd' is not bound"},
+      {kPrelude + "poll([r: POLLIN, x: POLLIN], 0) = []\n", 3, 18, "name 'x' is not bound"},
+      {kPrelude + "poll([r: POLLIN, r: POLLOUT], 0) = []\n", 3, 18, "descriptor 'r' appears twice in the poll list (at 3:7)"},
+      // results
+      {kPrelude + "pipe2(0) = a\n", 3, 12, "expected '[READ_END, WRITE_END]', '*' or '-1 ERRNO', found 'a'"},
+      {kPrelude + "socketpair(AF_UNIX, SOCK_STREAM) = [a]\n", 3, 38, "expected ',' and the second name of '[A, B]', found ']'"},
+      {kPrelude + "dup(r) = [a]\n", 3, 10, "expected a name for the new descriptor, '*' or '-1 ERRNO', found '['"},
+      {kPrelude + "epoll_wait(ep, 1, 0) = 0\n", 3, 24,
+       "expected the events returned '[LABEL: MASK, ...]' or '[]', '*' or '-1 ERRNO', found '0'"},
+      {kPrelude + "epoll_wait(ep, 1, 0) = [r EPOLLIN]\n", 3, 27, "expected ':' and the mask after 'r', found 'EPOLLIN'"},
+      {kPrelude + "epoll_wait(ep, 1, 0) = [r: EPOLLIN\n", 3, 35, "expected ',' or ']' after the mask, found the end of the line"},
+      {kPrelude + "epoll_wait(ep, 1, 0) = [r: EPOLLIN] [w: EPOLLIN]\n", 3, 37,
+       "expected 'or' or the end of the line after the result, found '['"},
+      {kPrelude + "epoll_wait(ep, 1, 0) = [] or\n", 3, 29,
+       "expected the events returned '[LABEL: MASK, ...]' or '[]', '*' or '-1 ERRNO', found the end of the line"},
+      {kPrelude + "poll([r: POLLIN], 0) = [w: POLLIN]\n", 3, 25, "'w' is not in the poll list"},
+      {kPrelude + "poll([r: POLLIN, w: POLLOUT], 0) = [w: POLLOUT, r: POLLIN]\n", 3, 49,
+       "'r' is out of order: poll results list descriptors in argument order, each once"},
+      {kPrelude + "close(r) = 1\n", 3, 12, "expected 0, '*' or '-1 ERRNO' (close returns 0), found '1'"},
+      {kPrelude + "read(r, 1) = r\n", 3, 14, "expected the number of bytes, '*' or '-1 ERRNO', found 'r'"},
+      {kPrelude + "read(r, 1) = -2 EBADF\n", 3, 14, "a failing call is written '-1 ERRNO' (like -1 EBADF)"},
+      {kPrelude + "read(r, 1) = -1\n", 3, 16, "expected an errno name after '-1' (like EBADF), found the end of the line"},
+      {kPrelude + "read(r, 1) = -1 EBDAF\n", 3, 17, "unknown errno name 'EBDAF'"},
+      {kPrelude + "read(r, 1) 5\n", 3, 12, "expected '= RESULT', '...' or the end of the line after ')', found '5'"},
+      {kPrelude + "read(r, 1) =\n", 3, 13, "expected the number of bytes, '*' or '-1 ERRNO', found the end of the line"},
+      {kPrelude + "t1: read(r, 1) ... = 1\n", 3, 20, "expected the end of the line after '...', found '='"},
+      // tasks
+      {kPrelude + "t1: read(r, 1) ...\nt1: read(r, 1) = 1\n", 4, 1, "task 't1' already has a pending call (at 3:1)"},
+      {kPrelude + "read(r, 1) ...\nread(r, 1)\n", 4, 1, "task 'main' already has a pending call (at 3:1)"},
+      {kPrelude + "t2: ... = 1\n", 3, 1, "resume line for task 't2' which has no pending call"},
+      {kPrelude + "t1: read(r, 1) ...\nt1: ... = 1\nt1: ... blocked\n", 5, 1,
+       "resume line for task 't1' which has no pending call"},
+      {kPrelude + "t1: read(r, 1) ...\n... = 1\n", 4, 1, "a resume line names its task: 'TASK: ... = RESULT'"},
+      {kPrelude + "t1: read(r, 1) ...\nt1: ...\n", 4, 8, "expected '= RESULT' or 'blocked' after '...', found the end of the line"},
+      {kPrelude + "t1: read(r, 1) ...\nt1: ... blocked = 1\n", 4, 17, "expected the end of the line after 'blocked', found '='"},
+      {kPrelude + "t1: sleep(10)\n", 3, 1, "sleep takes no task prefix (it advances the time of every task)"},
+      {kPrelude + "sleep(10) ...\n", 3, 11, "sleep is never pending: expected '= 0' or the end of the line"},
+      {kPrelude + "t1: pipe2(0) ...\nt1: ... = 0\n", 4, 11, "expected '[READ_END, WRITE_END]', '*' or '-1 ERRNO', found '0'"},
+      {kPrelude + "t1: poll([r: POLLIN], -1) ...\nt1: ... = [w: POLLIN]\n", 4, 12, "'w' is not in the poll list"},
+      // directives
+      {"@titel x\n", 1, 1, "unknown directive '@titel' (expected @title, @kernel, @tags or @belief)"},
+      {"@\n", 1, 1, "unknown directive '@' (expected @title, @kernel, @tags or @belief)"},
+      {"@title\n", 1, 7, "@title: expected a line of text saying what the trace shows"},
+      {"@title   # only a comment\n", 1, 10, "@title: expected a line of text saying what the trace shows"},
+      {"@title a\n@title b\n", 2, 1, "@title given twice (first at 1:1)"},
+      {"pipe2(0) = [r, w]\n  @title late\n", 2, 3, "directive after the first step (at 1:1); directives come first"},
+      {"@kernel 5.15\n", 1, 9, "@kernel: expected a bound like >=5.15 (one of >=, >, <=, <, == and a version)"},
+      {"@kernel >=5\n", 1, 11, "@kernel: expected a version like 5.15 or 6.1.12"},
+      {"@kernel >=5.15.1.2\n", 1, 11, "@kernel: expected a version like 5.15 or 6.1.12"},
+      {"@kernel >= x\n", 1, 12, "@kernel: expected a version like 5.15 or 6.1.12"},
+      {"@kernel >=6.1rc1\n", 1, 11, "@kernel: expected a version like 5.15 or 6.1.12"},
+      {"@kernel >=5.15 <6.1\n", 1, 16, "@kernel: expected ',' (and), '|' (or) or the end of the line after a version"},
+      {"@kernel >=5.15,\n", 1, 16, "@kernel: expected a bound like >=5.15 (one of >=, >, <=, <, == and a version)"},
+      {"@kernel >=5.15 | \n", 1, 18, "@kernel: expected a bound like >=5.15 (one of >=, >, <=, <, == and a version)"},
+      {"@kernel =>5.15\n", 1, 9, "@kernel: expected a bound like >=5.15 (one of >=, >, <=, <, == and a version)"},
+      {"@kernel >=5.99999\n", 1, 11, "@kernel: version part too large (at most 65535)"},
+      {"@kernel\n", 1, 8, "@kernel: expected a bound like >=5.15 (one of >=, >, <=, <, == and a version)"},
+      {"@tags\n", 1, 6, "@tags: expected one or more words"},
+      {"@tags pipe,et\n", 1, 11, "@tags: expected words separated by spaces"},
+      {"@belief maybe: x\n", 1, 9, "@belief: expected true, false or partly"},
+      {"@belief true x\n", 1, 14, "@belief: expected ':' and the reason after the verdict"},
+      {"@belief false:   \n", 1, 18, "@belief: expected the reason after ':'"},
+  };
+}
+
+TEST(TraceParser, EveryErrorNamesItsPositionAndWhatWasExpected) {
+  for (const ErrorCase& c : error_cases()) {
+    SCOPED_TRACE(c.text);
+    const ParseError e = parse_err(c.text);
+    EXPECT_EQ(e.file, "t.trace");
+    EXPECT_EQ(e.line, c.line);
+    EXPECT_EQ(e.col, c.col);
+    EXPECT_EQ(e.message, c.message);
+    EXPECT_EQ(e.str(), "t.trace:" + std::to_string(c.line) + ":" + std::to_string(c.col) + ": " + c.message);
+  }
+}
+
+TEST(TraceParser, ReadsFiles) {
+  const auto dir = std::filesystem::temp_directory_path() / ("eo_trace_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "a.trace").string();
+  std::ofstream(path) << kExample;
+  const ParseResult ok = parse_trace_file(path);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok.program().file, path);
+  const ParseResult missing = parse_trace_file((dir / "missing.trace").string());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().line, 0);
+  EXPECT_EQ(missing.error().str(), (dir / "missing.trace").string() + ": cannot read the file: No such file or directory");
+  std::filesystem::remove_all(dir);
+}
+
+// ---- flags and errno names ----------------------------------------------------------
+
+TEST(Flags, FormatsMasksInTheOrderOfTheBitValues) {
+  EXPECT_EQ(format_flags(FlagContext::kEpollEvents, 0), "0");
+  EXPECT_EQ(format_flags(FlagContext::kEpollEvents, 0x2005), "EPOLLIN|EPOLLOUT|EPOLLRDHUP");
+  EXPECT_EQ(format_flags(FlagContext::kEpollEvents, 0x80000001), "EPOLLIN|EPOLLET");
+  EXPECT_EQ(format_flags(FlagContext::kEpollEvents, 0xffffffff),
+            "EPOLLIN|EPOLLPRI|EPOLLOUT|EPOLLERR|EPOLLHUP|EPOLLNVAL|EPOLLRDNORM|EPOLLRDBAND|EPOLLWRNORM|"
+            "EPOLLWRBAND|EPOLLMSG|EPOLLRDHUP|EPOLLEXCLUSIVE|EPOLLWAKEUP|EPOLLONESHOT|EPOLLET|0xfffd800");
+  EXPECT_EQ(format_flags(FlagContext::kEpollEvents, 0x800), "0x800");
+  EXPECT_EQ(format_flags(FlagContext::kPollEvents, 0x2019), "POLLIN|POLLERR|POLLHUP|POLLRDHUP");
+  EXPECT_EQ(format_flags(FlagContext::kPollEvents, 0x7ff),
+            "POLLIN|POLLPRI|POLLOUT|POLLERR|POLLHUP|POLLNVAL|POLLRDNORM|POLLRDBAND|POLLWRNORM|POLLWRBAND|POLLMSG");
+  EXPECT_EQ(format_flags(FlagContext::kPipe2, 02004000), "O_NONBLOCK|O_CLOEXEC");
+  EXPECT_EQ(format_flags(FlagContext::kPipe2, 040000), "O_DIRECT");
+  EXPECT_EQ(format_flags(FlagContext::kPipe2, -1), "-1");
+  EXPECT_EQ(format_flags(FlagContext::kEventfd2, 02004001), "EFD_SEMAPHORE|EFD_NONBLOCK|EFD_CLOEXEC");
+  EXPECT_EQ(format_flags(FlagContext::kEpollCreate1, 02000000), "EPOLL_CLOEXEC");
+  EXPECT_EQ(format_flags(FlagContext::kEpollCreate1, 1), "0x1");
+  EXPECT_EQ(format_flags(FlagContext::kSocketType, 1 | 04000), "SOCK_STREAM|SOCK_NONBLOCK");
+  EXPECT_EQ(format_flags(FlagContext::kSocketType, 5 | 02000000), "SOCK_SEQPACKET|SOCK_CLOEXEC");
+  EXPECT_EQ(format_flags(FlagContext::kSocketType, 04000), "SOCK_NONBLOCK");
+  EXPECT_EQ(format_flags(FlagContext::kSocketType, 3 | 0x10), "3|0x10");
+  EXPECT_EQ(format_flags(FlagContext::kSocketDomain, 1), "AF_UNIX");
+  EXPECT_EQ(format_flags(FlagContext::kSocketDomain, 2), "2");
+  EXPECT_EQ(format_flags(FlagContext::kEpollCtlOp, 1), "EPOLL_CTL_ADD");
+  EXPECT_EQ(format_flags(FlagContext::kEpollCtlOp, 2), "EPOLL_CTL_DEL");
+  EXPECT_EQ(format_flags(FlagContext::kEpollCtlOp, 3), "EPOLL_CTL_MOD");
+  EXPECT_EQ(format_flags(FlagContext::kEpollCtlOp, 0), "0");
+  EXPECT_EQ(format_flags(FlagContext::kEpollCtlOp, -5), "-5");
+  EXPECT_EQ(format_flags(FlagContext::kShutdownHow, 0), "SHUT_RD");
+  EXPECT_EQ(format_flags(FlagContext::kShutdownHow, 2), "SHUT_RDWR");
+  EXPECT_EQ(format_flags(FlagContext::kShutdownHow, 3), "3");
+}
+
+TEST(Flags, ParsesFlagSetsInTheirContext) {
+  auto value = [](FlagContext ctx, std::string_view text) { return parse_flags(ctx, text).value; };
+  EXPECT_EQ(value(FlagContext::kEpollEvents, "EPOLLIN|EPOLLET"), 0x80000001);
+  EXPECT_EQ(value(FlagContext::kEpollEvents, " EPOLLIN | 0x10 | 3 "), 0x13);
+  EXPECT_EQ(value(FlagContext::kEpollEvents, "0"), 0);
+  EXPECT_EQ(value(FlagContext::kPollEvents, "POLLIN|POLLRDHUP"), 0x2001);
+  EXPECT_EQ(value(FlagContext::kPipe2, "O_NONBLOCK|O_CLOEXEC|O_DIRECT"), 02044000);
+  EXPECT_EQ(value(FlagContext::kPipe2, "-1"), -1);
+  EXPECT_EQ(value(FlagContext::kEventfd2, "EFD_SEMAPHORE"), 1);
+  EXPECT_EQ(value(FlagContext::kEpollCreate1, "EPOLL_CLOEXEC"), 02000000);
+  EXPECT_EQ(value(FlagContext::kSocketType, "SOCK_DGRAM|SOCK_CLOEXEC"), 02000002);
+  EXPECT_EQ(value(FlagContext::kSocketDomain, "AF_UNIX"), 1);
+  EXPECT_EQ(value(FlagContext::kEpollCtlOp, "MOD"), 3);
+  EXPECT_EQ(value(FlagContext::kEpollCtlOp, "EPOLL_CTL_DEL"), 2);
+  EXPECT_EQ(value(FlagContext::kShutdownHow, "SHUT_RDWR"), 2);
+
+  const FlagParse bad = parse_flags(FlagContext::kEpollEvents, "EPOLLIN|POLLOUT");
+  EXPECT_FALSE(bad.value);
+  EXPECT_EQ(bad.offset, 8u);
+  EXPECT_EQ(bad.message, "'POLLOUT' is not allowed here (expected EPOLL* names or a number)");
+  const FlagParse single = parse_flags(FlagContext::kEpollCtlOp, "ADD|MOD");
+  EXPECT_FALSE(single.value);
+  EXPECT_EQ(single.offset, 3u);
+  EXPECT_EQ(single.message, "expected '|' or the end of the flags, found '|'");
+  EXPECT_FALSE(parse_flags(FlagContext::kEpollEvents, "").value);
+  EXPECT_FALSE(parse_flags(FlagContext::kEpollEvents, "EPOLLIN EPOLLOUT").value);
+}
+
+TEST(Flags, EveryNameFormatsAndParsesBack) {
+  for (const auto ctx : {FlagContext::kEpollEvents, FlagContext::kPollEvents, FlagContext::kPipe2,
+                         FlagContext::kEventfd2, FlagContext::kEpollCreate1, FlagContext::kSocketDomain,
+                         FlagContext::kSocketType, FlagContext::kEpollCtlOp, FlagContext::kShutdownHow}) {
+    for (const FlagName& f : flag_names(ctx)) {
+      EXPECT_EQ(parse_flags(ctx, f.name).value, f.value) << f.name;
+      EXPECT_EQ(parse_flags(ctx, format_flags(ctx, f.value)).value, f.value) << f.name;
+    }
+  }
+}
+
+TEST(Flags, ErrnoNames) {
+  EXPECT_EQ(errno_name(9), "EBADF");
+  EXPECT_EQ(errno_name(11), "EAGAIN");
+  EXPECT_EQ(errno_name(22), "EINVAL");
+  EXPECT_EQ(errno_name(40), "ELOOP");
+  EXPECT_EQ(errno_name(104), "ECONNRESET");
+  EXPECT_EQ(errno_name(133), "EHWPOISON");
+  EXPECT_EQ(errno_name(0), "");
+  EXPECT_EQ(errno_name(134), "");
+  EXPECT_EQ(errno_name(-9), "");
+  EXPECT_EQ(errno_number("EPIPE"), 32);
+  EXPECT_EQ(errno_number("EWOULDBLOCK"), 11);
+  EXPECT_EQ(errno_number("EDEADLOCK"), 35);
+  EXPECT_EQ(errno_number("ENOTSUP"), 95);
+  EXPECT_EQ(errno_number("EFOO"), std::nullopt);
+  for (int e = 1; e <= 133; ++e) {
+    const std::string_view name = errno_name(e);
+    if (name.empty()) continue;  // 41 and 58 have no name on Linux
+    EXPECT_EQ(errno_number(name), e) << name;
+  }
+}
+
+TEST(Calls, NamesAndSuggestions) {
+  for (int c = 0; c <= static_cast<int>(Call::kSleep); ++c) {
+    const Call call = static_cast<Call>(c);
+    EXPECT_EQ(call_by_name(call_name(call)), call);
+  }
+  EXPECT_EQ(closest_call_name("epol_wait"), "epoll_wait");
+  EXPECT_EQ(closest_call_name("socketpairs"), "socketpair");
+  EXPECT_EQ(closest_call_name("xyzzy"), std::nullopt);
+  EXPECT_EQ(call_binds(Call::kPipe2), 2);
+  EXPECT_EQ(call_binds(Call::kDup), 1);
+  EXPECT_EQ(call_binds(Call::kClose), 0);
+}
+
+// ---- @kernel ranges -----------------------------------------------------------------
+
+TEST(TraceParser, KernelRanges) {
+  const Program p = parse_ok("@kernel >=6.16 | >=6.12.40, <6.13 | ==5.10.1 | >4.19, <=5.4\n");
+  EXPECT_TRUE(p.kernel_matches(6, 16, 0));
+  EXPECT_TRUE(p.kernel_matches(6, 18, 3));
+  EXPECT_TRUE(p.kernel_matches(6, 12, 40));
+  EXPECT_TRUE(p.kernel_matches(6, 12, 41));
+  EXPECT_FALSE(p.kernel_matches(6, 12, 39));
+  EXPECT_FALSE(p.kernel_matches(6, 13, 0));
+  EXPECT_FALSE(p.kernel_matches(6, 15, 0));
+  EXPECT_TRUE(p.kernel_matches(5, 10, 1));
+  EXPECT_FALSE(p.kernel_matches(5, 10, 2));
+  EXPECT_FALSE(p.kernel_matches(4, 19, 0));
+  EXPECT_TRUE(p.kernel_matches(4, 19, 1));
+  EXPECT_TRUE(p.kernel_matches(5, 4, 0));
+  EXPECT_FALSE(p.kernel_matches(5, 4, 1));
+  EXPECT_TRUE(parse_ok("pipe2(0) = [r, w]\n").kernel_matches(2, 6, 0));
+  EXPECT_EQ(print_trace_canonical(p), "@kernel >=6.16 | >=6.12.40, <6.13 | ==5.10.1 | >4.19, <=5.4\n");
+}
+
+// ---- printing -----------------------------------------------------------------------
+
+TEST(Printer, CanonicalForm) {
+  const Program p = parse_ok(
+      "  @tags  a   b\n"
+      "@belief  false :  closing an fd removes it   \n"
+      "@title x\n"
+      "# dropped\n"
+      "pipe2( 0x800 )=[r,w]\n"
+      "epoll_create1(0)=ep   #  c  \n"
+      "epoll_ctl(ep,ADD,r,3,data=x)=0\n"
+      "t1:epoll_wait(ep,1,-1)...\n"
+      "t1:...=[x:EPOLLIN|EPOLLOUT]or[]\n"
+      "main: read(r, 1)\n"
+      "fill(w, 0x1000)\n"
+      "socketpair(1, 0x801) = [a, b]\n"
+      "poll([a:POLLIN|POLLOUT,b:1],-1)=[b:POLLIN]\n"
+      "t2: poll([a: 5], -1) ...\n"
+      "t2: ... blocked\n");
+  EXPECT_EQ(print_trace_canonical(p),
+            "@title  x\n"
+            "@tags   a b\n"
+            "@belief false: closing an fd removes it\n"
+            "\n"
+            "pipe2(O_NONBLOCK) = [r, w]\n"
+            "epoll_create1(0) = ep  #  c  \n"
+            "epoll_ctl(ep, EPOLL_CTL_ADD, r, EPOLLIN|EPOLLPRI, data=x) = 0\n"
+            "t1: epoll_wait(ep, 1, -1) ...\n"
+            "t1: ... = [x: EPOLLIN|EPOLLOUT] or []\n"
+            "main: read(r, 1)\n"
+            "fill(w, 4096)\n"
+            "socketpair(AF_UNIX, SOCK_STREAM|SOCK_NONBLOCK) = [a, b]\n"
+            "poll([a: POLLIN|POLLOUT, b: POLLIN], -1) = [b: POLLIN]\n"
+            "t2: poll([a: POLLIN|POLLOUT], -1) ...\n"
+            "t2: ... blocked\n");
+}
+
+TEST(Printer, ReprintsOnlyChangedStepsKeepingTheCommentColumn) {
+  const std::string text =
+      "@title  t\n"
+      "\n"
+      "pipe2(O_NONBLOCK) = [r, w]\n"
+      "write(w, 10)               # fill in\n"
+      "read( r , 64 )             # a much longer comment\n"
+      "read(r, 1)#tight\n"
+      "close(w)   # keep\n";
+  Program p = parse_ok(text);
+  ResultAlt ten;
+  ten.kind = ResultAlt::Kind::kValue;
+  ten.value = 10;
+  p.steps[1].expect.alts = {ten};             // as `record` fills in a result
+  p.steps[2].expect.alts = {ten};
+  ResultAlt again;
+  again.kind = ResultAlt::Kind::kError;
+  again.value = 11;
+  p.steps[3].expect.alts = {again};
+  Step extra;  // a step without a source line goes after the step before it
+  extra.call = Call::kClose;
+  extra.args.fds = {"r"};
+  extra.expect.alts = {ResultAlt{}};
+  extra.expect.alts[0].kind = ResultAlt::Kind::kValue;
+  p.steps.push_back(extra);
+  EXPECT_EQ(print_trace(p),
+            "@title  t\n"
+            "\n"
+            "pipe2(O_NONBLOCK) = [r, w]\n"
+            "write(w, 10) = 10          # fill in\n"
+            "read(r, 64) = 10           # a much longer comment\n"
+            "read(r, 1) = -1 EAGAIN  #tight\n"
+            "close(w)   # keep\n"
+            "close(r) = 0\n");
+  p.title = "new title";
+  p.tags = {"x"};
+  EXPECT_EQ(print_trace(p).substr(0, 30), "@title  new title\n@tags   x\n\npi");
+  p.title.clear();
+  EXPECT_EQ(print_trace(p).substr(0, 11), "@tags   x\n\n");
+}
+
+TEST(Printer, FormatsStepsResultsAndOutcomes) {
+  const Program p = parse_ok(kTasksExample);
+  EXPECT_EQ(format_step(p.steps[2]), "epoll_ctl(ep, EPOLL_CTL_ADD, r, EPOLLIN|EPOLLET) = 0");
+  EXPECT_EQ(format_step(p.steps[3]), "t1: epoll_wait(ep, 1, -1) ...");
+  EXPECT_EQ(format_step(p.steps[6]), "t2: ... = [r: EPOLLIN]");
+  EXPECT_EQ(format_call(p.steps[5]), "write(w, 1)");
+  EXPECT_EQ(format_expect(Call::kPipe2, p.steps[0].expect), "[r, w]");
+  EXPECT_EQ(format_expect(Call::kRead, Expect{}), "");
+
+  Outcome o;
+  EXPECT_EQ(format_outcome(Call::kRead, o), "not run");
+  o.kind = Outcome::Kind::kBlocked;
+  EXPECT_EQ(format_outcome(Call::kRead, o), "blocked");
+  o.kind = Outcome::Kind::kStuck;
+  EXPECT_EQ(format_outcome(Call::kRead, o), "stuck");
+  o.kind = Outcome::Kind::kError;
+  o.ret = 9;
+  EXPECT_EQ(format_outcome(Call::kRead, o), "-1 EBADF");
+  o.kind = Outcome::Kind::kValue;
+  o.ret = 20;
+  EXPECT_EQ(format_outcome(Call::kRead, o), "20");
+  o.ret = 0;
+  o.fds = {3, 4};
+  EXPECT_EQ(format_outcome(Call::kPipe2, o), "[fd 3, fd 4]");
+  o.fds = {5};
+  EXPECT_EQ(format_outcome(Call::kDup, o), "fd 5");
+  o.fds.clear();
+  o.events = {{"r", 0x2001}, {"w", 4}};
+  EXPECT_EQ(format_outcome(Call::kEpollWait, o), "[r: EPOLLIN|EPOLLRDHUP, w: EPOLLOUT]");
+  EXPECT_EQ(format_outcome(Call::kPoll, o), "[r: POLLIN|POLLRDHUP, w: POLLOUT]");
+  o.ret = -2;
+  EXPECT_EQ(format_outcome(Call::kEventfdRead, o), "18446744073709551614");
+}
+
+// ---- the corpus ---------------------------------------------------------------------
+
+TEST(Corpus, EveryTraceParsesAndPrintsBackExactly) {
+  const std::filesystem::path root = std::filesystem::path(EO_SOURCE_DIR) / "traces";
+  int count = 0;
+  if (std::filesystem::exists(root)) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+      if (!entry.is_regular_file() || entry.path().extension() != ".trace") continue;
+      SCOPED_TRACE(entry.path().string());
+      std::ifstream in(entry.path(), std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      const ParseResult r = parse_trace(text.str(), entry.path().string());
+      ASSERT_TRUE(r.ok()) << r.error().str();
+      expect_round_trips(text.str());
+      ++count;
+    }
+  }
+  RecordProperty("traces", count);
+  std::cout << "[ corpus   ] " << count << " traces under " << root.string() << "\n";
+}
+
+// ---- properties ---------------------------------------------------------------------
+
+// Garbage never crashes the parser; an error lies inside the input and says something;
+// whatever parses prints back exactly and survives the canonical round trip.
+void check_any_text(const std::string& text) {
+  const ParseResult r = parse_trace(text, "g.trace");
+  if (!r) {
+    const ParseError& e = r.error();
+    const int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 1;
+    RC_ASSERT(e.file == "g.trace");
+    RC_ASSERT(e.line >= 1);
+    RC_ASSERT(e.line <= lines);
+    RC_ASSERT(e.col >= 1);
+    RC_ASSERT(!e.message.empty());
+    return;
+  }
+  const Program& p = r.program();
+  RC_ASSERT(print_trace(p) == with_final_newline(text));
+  const std::string canonical = print_trace_canonical(p);
+  const ParseResult q = parse_trace(canonical, "c.trace");
+  if (!q) RC_FAIL("the canonical print does not parse: " + q.error().str() + "\n" + canonical);
+  RC_ASSERT(same_program(p, q.program()));
+}
+
+// Strings made of the characters traces are made of.
+rc::Gen<std::string> trace_like_text() {
+  return rc::gen::container<std::string>(rc::gen::weightedOneOf<char>({
+      {6, rc::gen::elementOf(std::string("abcdefghijklmnopqrstuvwxyz_ABCDEILNOPRSTUVW"))},
+      {3, rc::gen::elementOf(std::string("0123456789x"))},
+      {6, rc::gen::elementOf(std::string("()[],:|=*-.#@ \n\t\r"))},
+      {1, rc::gen::arbitrary<char>()},
+  }));
+}
+
+const std::vector<std::string> kTokens = {
+    "pipe2",    "epoll_create1", "epoll_ctl", "epoll_wait", "poll", "read",   "write",  "close",     "dup",
+    "sleep",    "eventfd2",      "socketpair", "fill",      "drain", "shutdown", "eventfd_read", "eventfd_write",
+    "(",        ")",             "[",         "]",          ",",     ":",      "|",      "=",         "*",
+    "...",      " ... = ",       " or ",      "-1 EBADF",   "-1",    "0",      "1",      "0x10",      "r",
+    "w",        "ep",            "t1: ",      "t2: ",       "main: ", "blocked", "data=x", "EPOLLIN", "EPOLLET",
+    "POLLIN",   "ADD",           "DEL",       "EPOLL_CTL_MOD", "O_NONBLOCK", "# c", "\n", "@title x\n", "@kernel >=5.15",
+    "@tags a b", "@belief true: y", "[r, w]", "[r: EPOLLIN]", "99999999999999999999", "\r", "\t", " ",
+};
+
+// Applies a few random edits: characters and tokens inserted, deleted or replaced.
+std::string mutate(std::string text) {
+  const int edits = *rc::gen::inRange(1, 6);
+  for (int i = 0; i < edits; ++i) {
+    const size_t at = *rc::gen::inRange<size_t>(0, text.size() + 1);
+    switch (*rc::gen::inRange(0, 5)) {
+      case 0:  // insert a character
+        text.insert(at, 1, *rc::gen::arbitrary<char>());
+        break;
+      case 1:  // insert a token
+        text.insert(at, *rc::gen::elementOf(kTokens));
+        break;
+      case 2:  // delete a few characters
+        if (at < text.size()) text.erase(at, *rc::gen::inRange<size_t>(1, 8));
+        break;
+      case 3:  // replace a character
+        if (at < text.size()) text[at] = *rc::gen::elementOf(std::string("()[],:|=*-.#@ \nx0rw"));
+        break;
+      case 4: {  // replace the word at `at` by a token
+        size_t end = at;
+        while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_')) ++end;
+        text.replace(at, end - at, *rc::gen::elementOf(kTokens));
+        break;
+      }
+    }
+  }
+  return text;
+}
+
+// ---- a generator of valid programs --------------------------------------------------
+
+rc::Gen<std::string> gen_text(const std::string& alphabet, int min_size, int max_size) {
+  return rc::gen::map(rc::gen::pair(rc::gen::inRange(min_size, max_size + 1), rc::gen::arbitrary<uint64_t>()),
+                      [alphabet](const std::pair<int, uint64_t>& seed) {
+                        std::string s;
+                        uint64_t x = seed.second | 1;
+                        for (int i = 0; i < seed.first; ++i) {
+                          x ^= x << 13;
+                          x ^= x >> 7;
+                          x ^= x << 17;
+                          s += alphabet[x % alphabet.size()];
+                        }
+                        return s;
+                      });
+}
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.pop_back();
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.erase(0, 1);
+  return s;
+}
+
+const std::string kTextAlphabet = "abcdefghijklmnopqrstuvwxyzABCXYZ0123456789 ,.;:!?()[]{}<>=|*-+/'\"\t";
+
+int64_t gen_int_flags(FlagContext ctx) {
+  std::vector<int64_t> named = {0};
+  for (const FlagName& f : flag_names(ctx)) named.push_back(f.value);
+  switch (*rc::gen::inRange(0, 4)) {
+    case 0: return *rc::gen::elementOf(named);
+    case 1: return *rc::gen::elementOf(named) | *rc::gen::elementOf(named);
+    case 2: return *rc::gen::arbitrary<int32_t>();
+    default: return *rc::gen::arbitrary<uint32_t>();
+  }
+}
+
+uint32_t gen_mask(FlagContext ctx) {
+  std::vector<uint32_t> named = {0};
+  for (const FlagName& f : flag_names(ctx)) named.push_back(static_cast<uint32_t>(f.value));
+  const uint32_t max = static_cast<uint32_t>(flag_context_max(ctx));
+  switch (*rc::gen::inRange(0, 3)) {
+    case 0: return *rc::gen::elementOf(named);
+    case 1: return *rc::gen::elementOf(named) | *rc::gen::elementOf(named) | *rc::gen::elementOf(named);
+    default: return *rc::gen::arbitrary<uint32_t>() & max;
+  }
+}
+
+// Builds a valid program step by step, keeping the names bound and the pending calls.
+class ProgramGen {
+ public:
+  Program build() {
+    Program p;
+    if (*rc::gen::arbitrary<bool>()) p.title = trimmed(*gen_text(kTextAlphabet, 1, 40));
+    if (*rc::gen::arbitrary<bool>()) {
+      const int alts = *rc::gen::inRange(1, 4);
+      for (int i = 0; i < alts; ++i) {
+        std::vector<VersionBound> conj;
+        const int n = *rc::gen::inRange(1, 3);
+        for (int j = 0; j < n; ++j) {
+          VersionBound b;
+          b.op = *rc::gen::elementOf(std::vector<std::string>{">=", ">", "<=", "<", "=="});
+          b.major = *rc::gen::inRange(2, 8);
+          b.minor = *rc::gen::inRange(0, 30);
+          b.patch = *rc::gen::arbitrary<bool>() ? 0 : *rc::gen::inRange(1, 400);
+          conj.push_back(b);
+        }
+        p.kernel.push_back(conj);
+      }
+    }
+    if (*rc::gen::arbitrary<bool>()) {
+      const int n = *rc::gen::inRange(1, 4);
+      for (int i = 0; i < n; ++i) p.tags.push_back(*gen_text("abcdefghijklmnopqrstuvwxyz0123456789-._", 1, 8));
+    }
+    if (*rc::gen::arbitrary<bool>()) {
+      p.belief_verdict = *rc::gen::elementOf(std::vector<std::string>{"true", "false", "partly"});
+      p.belief_why = trimmed(*gen_text(kTextAlphabet, 1, 40));
+      if (p.belief_why.empty()) p.belief_why = "why";
+    }
+    const int steps = *rc::gen::inRange(0, 25);
+    for (int i = 0; i < steps; ++i) p.steps.push_back(step());
+    return p;
+  }
+
+ private:
+  Step step() {
+    Step s;
+    if (names_.empty() || *rc::gen::inRange(0, 6) == 0) return creating_call(task());
+    if (*rc::gen::inRange(0, 10) == 0) {
+      s.call = Call::kSleep;
+      s.args.n = *rc::gen::inRange<int64_t>(0, std::numeric_limits<int64_t>::max());
+      finish_call(s);
+      return s;
+    }
+    s.task = task();
+    s.task_written = s.task != "main" || *rc::gen::arbitrary<bool>();
+    if (const auto it = pending_.find(s.task); it != pending_.end()) {
+      s.call = it->second.call;
+      s.comment = comment();
+      if (*rc::gen::inRange(0, 3) == 0) {
+        s.kind = Step::Kind::kResumeBlocked;
+        return s;
+      }
+      s.kind = Step::Kind::kResume;
+      s.expect = results(it->second.call, it->second.args, true);
+      pending_.erase(it);
+      return s;
+    }
+    s.call = *rc::gen::elementOf(std::vector<Call>{Call::kClose, Call::kRead, Call::kWrite, Call::kFill, Call::kDrain,
+                                                   Call::kEventfdWrite, Call::kEventfdRead, Call::kShutdown,
+                                                   Call::kEpollCtl, Call::kEpollWait, Call::kPoll, Call::kDup});
+    Args& a = s.args;
+    switch (s.call) {
+      case Call::kRead:
+      case Call::kWrite:
+        a.fds = {name()};
+        a.n = *rc::gen::arbitrary<int64_t>();
+        break;
+      case Call::kFill:
+      case Call::kDrain:
+        a.fds = {name()};
+        a.n = *rc::gen::arbitrary<bool>() ? 0 : *rc::gen::inRange<int64_t>(1, std::numeric_limits<int64_t>::max());
+        break;
+      case Call::kEventfdWrite:
+        a.fds = {name()};
+        a.n = *rc::gen::arbitrary<int64_t>();
+        break;
+      case Call::kShutdown:
+        a.fds = {name()};
+        a.op = *rc::gen::arbitrary<bool>() ? *rc::gen::inRange(0, 3) : *rc::gen::arbitrary<int32_t>();
+        break;
+      case Call::kEpollCtl:
+        a.fds = {name(), name()};
+        a.op = *rc::gen::arbitrary<bool>() ? *rc::gen::inRange(1, 4) : *rc::gen::arbitrary<int32_t>();
+        if (a.op != 2) {
+          a.has_events = true;
+          a.events = gen_mask(FlagContext::kEpollEvents);
+          if (*rc::gen::arbitrary<bool>()) a.label = label();
+        }
+        break;
+      case Call::kEpollWait:
+        a.fds = {name()};
+        a.n = *rc::gen::arbitrary<int32_t>();
+        a.n2 = *rc::gen::arbitrary<int32_t>();
+        break;
+      case Call::kPoll: {
+        std::vector<std::string> polled = names_;
+        const size_t n = *rc::gen::inRange<size_t>(0, std::min<size_t>(4, polled.size()) + 1);
+        for (size_t i = 0; i < n; ++i) {
+          a.fds.push_back(polled[i]);
+          a.poll.push_back(EventSpec{polled[i], gen_mask(FlagContext::kPollEvents)});
+        }
+        a.n2 = *rc::gen::arbitrary<int32_t>();
+        break;
+      }
+      default:  // close, eventfd_read, dup
+        a.fds = {name()};
+        break;
+    }
+    finish_call(s);
+    return s;
+  }
+
+  Step creating_call(const std::string& task) {
+    Step s;
+    s.task = task;
+    s.task_written = s.task != "main" || *rc::gen::arbitrary<bool>();
+    s.call = *rc::gen::elementOf(std::vector<Call>{Call::kPipe2, Call::kSocketpair, Call::kEventfd2, Call::kEpollCreate1});
+    if (pending_.contains(s.task)) {  // the task is busy: let main create it
+      s.task = "main";
+      if (pending_.contains("main")) {
+        s.call = Call::kSleep;
+        s.task_written = false;
+        s.args.n = 1;
+        s.comment = comment();
+        return s;
+      }
+    }
+    Args& a = s.args;
+    switch (s.call) {
+      case Call::kPipe2: a.n = gen_int_flags(FlagContext::kPipe2); break;
+      case Call::kSocketpair:
+        a.op = *rc::gen::arbitrary<bool>() ? 1 : *rc::gen::arbitrary<int32_t>();
+        a.n2 = gen_int_flags(FlagContext::kSocketType);
+        break;
+      case Call::kEventfd2:
+        a.n = *rc::gen::arbitrary<uint32_t>();
+        a.n2 = gen_int_flags(FlagContext::kEventfd2);
+        break;
+      default: a.n = gen_int_flags(FlagContext::kEpollCreate1); break;
+    }
+    finish_call(s);
+    return s;
+  }
+
+  // Decides whether the call is checked, unchecked or pending; binds its names.
+  void finish_call(Step& s) {
+    s.comment = comment();
+    const int how = *rc::gen::inRange(0, 6);
+    if (how == 0 && s.call != Call::kSleep) {
+      s.kind = Step::Kind::kPendingCall;
+      pending_[s.task] = s;
+    } else if (how != 1) {
+      s.expect = results(s.call, s.args, true);
+    }
+  }
+
+  Expect results(Call call, const Args& args, bool bind) {
+    Expect e;
+    const int alts = *rc::gen::inRange(1, 3);
+    std::vector<std::string> fresh;
+    for (int i = 0; i < call_binds(call); ++i) fresh.push_back("n" + std::to_string(next_name_++));
+    bool bound = false;
+    for (int i = 0; i < alts; ++i) {
+      ResultAlt r;
+      const int kind = *rc::gen::inRange(0, 6);
+      if (kind == 0) {
+        r.kind = ResultAlt::Kind::kAny;
+      } else if (kind == 1) {
+        r.kind = ResultAlt::Kind::kError;
+        do {
+          r.value = *rc::gen::inRange(1, 134);
+        } while (errno_name(r.value).empty());
+      } else if (call_binds(call) > 0) {
+        r.kind = ResultAlt::Kind::kBind;
+        r.names = fresh;
+        bound = true;
+      } else if (call == Call::kEpollWait) {
+        r.kind = ResultAlt::Kind::kEvents;
+        const int n = *rc::gen::inRange(0, 4);
+        for (int j = 0; j < n; ++j) r.events.push_back(EventSpec{label(), gen_mask(FlagContext::kEpollEvents)});
+      } else if (call == Call::kPoll) {
+        r.kind = ResultAlt::Kind::kEvents;
+        for (const EventSpec& polled : args.poll) {
+          if (*rc::gen::arbitrary<bool>()) r.events.push_back(EventSpec{polled.name, gen_mask(FlagContext::kPollEvents)});
+        }
+      } else {
+        r.kind = ResultAlt::Kind::kValue;
+        if (call == Call::kEventfdRead) {
+          r.value = *rc::gen::arbitrary<int64_t>();
+        } else if (call == Call::kRead || call == Call::kWrite || call == Call::kFill || call == Call::kDrain) {
+          r.value = *rc::gen::inRange<int64_t>(0, std::numeric_limits<int64_t>::max());
+        }
+      }
+      e.alts.push_back(r);
+    }
+    if (bind && bound) {
+      for (const auto& n : fresh) names_.push_back(n);
+    }
+    return e;
+  }
+
+  std::string task() { return *rc::gen::elementOf(std::vector<std::string>{"main", "main", "t1", "t2", "worker_3"}); }
+  std::string name() { return *rc::gen::elementOf(names_); }
+  std::string label() {
+    return *rc::gen::arbitrary<bool>() ? name() : *rc::gen::elementOf(std::vector<std::string>{"x", "lbl_2", "data"});
+  }
+  std::string comment() {
+    if (*rc::gen::inRange(0, 3) != 0) return "";
+    return *gen_text(kTextAlphabet + "#@", 0, 30);
+  }
+
+  std::vector<std::string> names_;
+  std::map<std::string, Step> pending_;
+  int next_name_ = 0;
+};
+
+RC_GTEST_PROP(Properties, RandomBytesNeverCrashTheParser, ()) {
+  const std::string text = *rc::gen::arbitrary<std::string>();
+  check_any_text(text);
+}
+
+RC_GTEST_PROP(Properties, TraceLikeTextNeverCrashesTheParser, ()) {
+  const std::string text = *trace_like_text();
+  check_any_text(text);
+}
+
+RC_GTEST_PROP(Properties, MutatedExamplesNeverCrashTheParser, ()) {
+  const std::string base = *rc::gen::elementOf(std::vector<std::string>{kExample, kTasksExample, kEverything});
+  check_any_text(mutate(base));
+}
+
+RC_GTEST_PROP(Properties, MutatedGeneratedTracesNeverCrashTheParser, ()) {
+  const Program p = ProgramGen().build();
+  check_any_text(mutate(print_trace_canonical(p)));
+}
+
+RC_GTEST_PROP(Properties, GeneratedProgramsPrintAndParseBack, ()) {
+  const Program p = ProgramGen().build();
+  const std::string text = print_trace_canonical(p);
+  const ParseResult r = parse_trace(text, "gen.trace");
+  if (!r) RC_FAIL(r.error().str() + "\n" + text);
+  RC_ASSERT(same_program(p, r.program()));
+  RC_ASSERT(print_trace(r.program()) == text);
+  RC_ASSERT(print_trace(p) == text);  // no source lines: canonical
+}
+
+}  // namespace
