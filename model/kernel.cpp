@@ -32,14 +32,13 @@ Kernel::~Kernel() {
 Task& Kernel::task(std::string_view name) {
   if (Task* t = find_task(name)) return *t;
   tasks_.push_back(std::make_unique<Task>(std::string(name), static_cast<int>(tasks_.size()) + 1, sched_));
+  by_name_.emplace(tasks_.back()->name, tasks_.back().get());
   return *tasks_.back();
 }
 
 Task* Kernel::find_task(std::string_view name) {
-  for (auto& t : tasks_) {
-    if (t->name == name) return t.get();
-  }
-  return nullptr;
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
 }
 
 long Kernel::enter(Task& t, long r) {

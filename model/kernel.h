@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -67,6 +68,7 @@ class Kernel {
   Scheduler sched_;
   FdTable fdt_;
   std::deque<std::unique_ptr<Task>> tasks_;
+  std::map<std::string, Task*, std::less<>> by_name_;
 };
 
 }  // namespace model

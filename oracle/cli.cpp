@@ -14,6 +14,7 @@
 #include "model/executor.h"
 #include "model/profile.h"
 #include "oracle/beliefs.h"
+#include "oracle/bench.h"
 #include "oracle/corpus.h"
 #include "oracle/record.h"
 #include "oracle/report.h"
@@ -282,6 +283,12 @@ int main(int argc, char** argv) {
   beliefs->add_option("--corpus", paths, "Corpus directory (default: the shipped corpus)");
   beliefs->add_option("--update-readme", readme, "Replace the generated section of this README instead of printing");
 
+  int repeat = 20;
+  auto* bench = app.add_subcommand("bench", "Replay the corpus on the model and the kernel: time per step side by side");
+  bench->add_option("paths", paths, "Trace files or directories (default: the shipped corpus)");
+  bench->add_option("--repeat", repeat, "Replays of each trace on each executor")->check(CLI::Range(1, 100000))->capture_default_str();
+  add_common(bench, common);
+
   auto* calibrate = app.add_subcommand("calibrate", "Measure the kernel constants the model takes from this machine");
 
   try {
@@ -303,6 +310,23 @@ int main(int argc, char** argv) {
   if (beliefs->parsed()) {
     const std::string dir = paths.empty() ? eo::default_corpus_dir() + "/beliefs" : paths.front();
     return eo::cmd_beliefs(dir, readme, std::cout, std::cerr);
+  }
+  if (bench->parsed()) {
+    std::string error;
+    auto ex = make_executors(common, false, &error);
+    if (!ex) {
+      std::cerr << "epoll-oracle: " << error << "\n";
+      return kExitBadInput;
+    }
+    const std::string corpus = eo::default_corpus_dir();
+    if (paths.empty()) paths.push_back(corpus);
+    std::vector<std::string> missing;
+    const auto files = eo::find_traces(paths, &missing);
+    if (!missing.empty() || files.empty()) {
+      std::cerr << "epoll-oracle: no traces found\n";
+      return kExitBadInput;
+    }
+    return eo::cmd_bench(files, corpus, ex->list, repeat, std::cout, std::cerr);
   }
   if (calibrate->parsed()) {
     std::string error;

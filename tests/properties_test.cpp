@@ -900,6 +900,15 @@ class Runner {
         REQUIRE(n_pwq >= 1, "epitem with no eppoll_entry");
         pwqs += n_pwq;
         if (ep_is_linked(epi)) ++linked;
+        // P7, no lost readiness: an armed level-triggered item whose file is ready for its
+        // events is on the ready list (EPOLLEXCLUSIVE items may be passed over by design;
+        // an epoll target is not polled here, its poll has side effects).
+        if (!(ev & (EPOLLET | EPOLLEXCLUSIVE)) && (ev & ~EP_PRIVATE_BITS) && !tf->is_epoll() && !ep_is_linked(epi)) {
+          PollTable pt{};
+          const poll_t ready = tf->poll(&pt) & ev;  // pipe_poll's poll_usage is already set by ep_insert
+          REQUIRE(!ready, "level-triggered item (fd " << epi.ffd.fd << ", " << tf->describe() << ") is ready for "
+                                                      << mask_text(ready) << " but not on the ready list");
+        }
         actual.insert(RegKey{epfile->id, tf->id, epi.ffd.fd});
       }
       long on_rdl = 0;
@@ -908,6 +917,9 @@ class Runner {
         REQUIRE(epi.ep == ep, "an epitem is on another eventpoll's ready list");
       }
       REQUIRE(on_rdl == linked, "ready list holds " << on_rdl << " items, " << linked << " of ep's items are linked");
+      // P7, no lost wakeup: a task sleeps in epoll_wait only while the ready list is empty
+      // (a queued item wakes one waiter, ep_done_scan wakes the next while items remain).
+      REQUIRE(!ep->wq.active() || on_rdl == 0, "a task sleeps in epoll_wait while " << on_rdl << " items are queued");
       REQUIRE(ep->refcount == 1 + items, "ep->refcount " << ep->refcount << " with " << items << " items");
       REQUIRE(!ep->refs.listed, "epoll left on tfile_check_list");
       epitems += items;

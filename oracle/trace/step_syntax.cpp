@@ -467,6 +467,7 @@ class StepReader {
 };
 
 Step without_positions(Step s) {
+  s.task_written = false;  // `main: ` or not: the same task
   s.pos = {};
   s.expect.pos = {};
   s.args.fd_pos.clear();

@@ -38,7 +38,8 @@ ParsedStep parse_step_line(std::string_view line, int line_no, const Scope& scop
 void apply_step(Scope& scope, const Step& step,
                 const std::vector<std::pair<std::string, Pos>>& binds = {});
 
-// Whether two steps say the same thing: equal except where they were written.
+// Whether two steps say the same thing: equal except where they were written and whether
+// the task `main` was named.
 bool same_step(const Step& a, const Step& b);
 
 }  // namespace eo
