@@ -227,7 +227,7 @@ void print_summary(FILE* out) {
         total);
   }
   std::fprintf(out, "\nThroughput, model vs kernel, ops on a random sample of 16k registrations and 2k spares\n");
-  std::fprintf(out, "(ns per call; model/kernel = model time / kernel time)\n");
+  std::fprintf(out, "(ns per call, median batch; model/kernel = model time / kernel time)\n");
   std::fprintf(out, "  %-18s %8s %10s %10s %13s\n", "op", "N", "model ns", "kernel ns", "model/kernel");
   auto get = [&](const char* side, Pattern p, Op op, long n) {
     auto it = r.rate.find({side, p, op, n});
@@ -243,6 +243,7 @@ void print_summary(FILE* out) {
     }
   }
   std::fprintf(out, "\nModel, ops on all N registrations and 64k spares (cache-cold tree paths)\n");
+  std::fprintf(out, "(ns per call, median batch)\n");
   std::fprintf(out, "  %-18s %8s %10s %16s\n", "op", "N", "model ns", "vs sample:16k");
   for (Op op : {Op::kAdd, Op::kMod, Op::kDel}) {
     for (long n : {1000L, 100000L, 1000000L}) {

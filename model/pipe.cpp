@@ -48,6 +48,10 @@ struct PipeRead final : PendingCall {
         buf.offset += static_cast<int>(chars);
         buf.len -= static_cast<int>(chars);
         ret += static_cast<long>(chars);
+        if (buf.packet) {  // anon_pipe_read: a packet buffer is consumed whole, one per read
+          total_len = chars;
+          buf.len = 0;
+        }
         if (!buf.len) {
           wake_writer |= pipe->full();  // a slot freed while the pipe was full
           buf = {};
@@ -153,7 +157,7 @@ struct PipeWrite final : PendingCall {
       }
       if (!pipe->full()) {
         const size_t copied = std::min(page, remaining);
-        pipe->slot(pipe->head) = {0, static_cast<int>(copied), !pipe->direct};
+        pipe->slot(pipe->head) = {0, static_cast<int>(copied), !pipe->direct, pipe->direct};
         pipe->head++;
         ret += static_cast<long>(copied);
         remaining -= copied;

@@ -13,6 +13,7 @@ struct PipeBuffer {
   int offset = 0;
   int len = 0;
   bool can_merge = false;  // PIPE_BUF_FLAG_CAN_MERGE
+  bool packet = false;     // PIPE_BUF_FLAG_PACKET (O_DIRECT writer)
 };
 
 // struct pipe_inode_info

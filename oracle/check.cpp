@@ -56,13 +56,13 @@ std::vector<Mismatch> check_run(const Program& p, const RunResult& r) {
     const Outcome& o = obs.outcome;
     const std::string got = format_outcome(s.call, o);
     if (o.kind == Outcome::Kind::kStuck) {
-      out.push_back({idx, s.pos, format_expect(s.call, s.expect), got, "the call did not return (watchdog)"});
+      out.push_back({Mismatch::Kind::kStuck, idx, s.pos, format_expect(s.call, s.expect), got, "the call did not return (watchdog)"});
       break;
     }
     if (s.kind == Step::Kind::kPendingCall && o.kind != Outcome::Kind::kBlocked) {
-      out.push_back({idx, s.pos, "...", got, "expected to block, but the call returned"});
+      out.push_back({Mismatch::Kind::kNotBlocked, idx, s.pos, "...", got, "expected to block, but the call returned"});
     } else if (s.kind == Step::Kind::kCall && s.expect.checked() && !matches_any(s.call, o, s.expect)) {
-      out.push_back({idx, s.expect.pos, format_expect(s.call, s.expect), got, "result differs"});
+      out.push_back({Mismatch::Kind::kResult, idx, s.expect.pos, format_expect(s.call, s.expect), got, "result differs"});
     }
     // The resume lines after this step say exactly which pending calls returned.
     std::vector<const Step*> resumes;
@@ -85,7 +85,7 @@ std::vector<Mismatch> check_run(const Program& p, const RunResult& r) {
             break;
           }
         }
-        out.push_back({idx, s.pos, ret.task + ": ... (still blocked)", ret.task + ": ... = " + format_outcome(c, ret.outcome),
+        out.push_back({Mismatch::Kind::kUnwrittenReturn, idx, s.pos, ret.task + ": ... (still blocked)", ret.task + ": ... = " + format_outcome(c, ret.outcome),
                        "the pending call of " + ret.task + " returned after this step, but no resume line says so"});
         continue;
       }
@@ -93,7 +93,7 @@ std::vector<Mismatch> check_run(const Program& p, const RunResult& r) {
       const int ri = resume_idx[static_cast<size_t>(it - resumes.begin())];
       const Call c = rs.call;  // the parser gives a resume line its pending call
       if (!matches_any(c, ret.outcome, rs.expect)) {
-        out.push_back({ri, rs.expect.pos, format_expect(c, rs.expect), format_outcome(c, ret.outcome), "result differs"});
+        out.push_back({Mismatch::Kind::kResult, ri, rs.expect.pos, format_expect(c, rs.expect), format_outcome(c, ret.outcome), "result differs"});
       }
     }
     for (size_t k = 0; k < resumes.size(); ++k) {
@@ -101,11 +101,11 @@ std::vector<Mismatch> check_run(const Program& p, const RunResult& r) {
       const bool returned = std::any_of(obs.returned.begin(), obs.returned.end(),
                                         [&](const TaskReturn& t) { return t.task == rs.task; });
       if (rs.kind == Step::Kind::kResume && !returned) {
-        out.push_back({resume_idx[k], rs.pos, format_expect(rs.call, rs.expect), "... (still blocked)",
+        out.push_back({Mismatch::Kind::kStillBlocked, resume_idx[k], rs.pos, format_expect(rs.call, rs.expect), "... (still blocked)",
                        "the pending call of " + rs.task + " has not returned"});
       }
       if (rs.kind == Step::Kind::kResumeBlocked && returned) {
-        out.push_back({resume_idx[k], rs.pos, "... blocked", "returned", "the pending call of " + rs.task + " returned"});
+        out.push_back({Mismatch::Kind::kReturned, resume_idx[k], rs.pos, "... blocked", "returned", "the pending call of " + rs.task + " returned"});
       }
     }
   }
@@ -124,7 +124,7 @@ std::vector<Mismatch> compare_runs(const Program& p, const RunResult& a, const s
     const Outcome& y = b.steps[i].outcome;
     if (x.kind == Outcome::Kind::kNone || y.kind == Outcome::Kind::kNone) continue;
     if (!same_outcome(x, y)) {
-      out.push_back({static_cast<int>(i), s.pos, "", a_name + ": " + format_outcome(s.call, x) + ", " + b_name + ": " +
+      out.push_back({Mismatch::Kind::kExecutors, static_cast<int>(i), s.pos, "", a_name + ": " + format_outcome(s.call, x) + ", " + b_name + ": " +
                                                           format_outcome(s.call, y),
                      "unchecked step: the executors disagree"});
     }

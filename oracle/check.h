@@ -11,6 +11,16 @@ namespace eo {
 
 // One step where an executor differs from the written result, or from the other executor.
 struct Mismatch {
+  enum class Kind {
+    kResult,         // a result differs from the written one
+    kNotBlocked,     // a call written with `...` returned
+    kStuck,          // a call did not return (watchdog)
+    kUnwrittenReturn,  // a pending call returned but no resume line says so
+    kStillBlocked,   // a resume line's call has not returned
+    kReturned,       // a `... blocked` line's call has returned
+    kExecutors,      // two executors disagree on an unchecked step
+  };
+  Kind kind = Kind::kResult;
   int step = -1;          // index into Program::steps of the step it concerns
   Pos pos;                // where to point the reader
   std::string expected;   // the written result ("" when comparing executors)

@@ -304,6 +304,7 @@ class Run {
     if (!setup(&error)) {
       res_.error = "setup: " + error;
       res_.stopped_at = 0;
+      cleanup();
       return std::move(res_);
     }
     for (size_t i = 0; i < p_.steps.size(); ++i) {
@@ -649,14 +650,27 @@ class Run {
     // Calls that returned between steps (timeouts) are reported at the next step.
     gather_returns(obs);
 
-    bool ok = true;
-    if ((s.kind == Step::Kind::kCall || s.kind == Step::Kind::kPendingCall) && s.call == Call::kSleep) {
-      ok = sleep(i, obs);
-    } else if (s.kind == Step::Kind::kCall || s.kind == Step::Kind::kPendingCall) {
-      ok = call(i, obs);
+    const bool is_call = s.kind == Step::Kind::kCall || s.kind == Step::Kind::kPendingCall;
+    long bound = o_.watchdog_ms;
+    // A call's own timeout is not the kernel's fault: it comes on top (as the int the
+    // kernel gets, and no longer than a sleep may be).
+    const int timeout = static_cast<int>(s.args.n2);
+    if (is_call && (s.call == Call::kEpollWait || s.call == Call::kPoll) && timeout > 0) {
+      bound += std::min<long>(timeout, o_.max_sleep_ms);
     }
-    if (ok && !settle(Clock::now() + ms(o_.watchdog_ms))) {
-      ok = stop(where(i) + ": the tasks did not settle within " + std::to_string(o_.watchdog_ms) + " ms");
+    bool ok = true;
+    if (is_call && s.call == Call::kSleep) {
+      ok = sleep(i, obs);
+    } else if (is_call) {
+      ok = call(i, bound, obs);
+    }
+    // Every task idle or blocked; for a pending call this is where it is seen blocked.
+    if (ok && !settle(Clock::now() + ms(bound))) {
+      if (s.kind == Step::Kind::kPendingCall && s.call != Call::kSleep) {
+        std::lock_guard lk(sh_->mu);
+        if (task(s.task)->in_flight()) obs.outcome.kind = Outcome::Kind::kStuck;
+      }
+      ok = stop(where(i) + ": the tasks were neither blocked nor idle within " + std::to_string(bound) + " ms");
     }
     gather_returns(obs);
     list_blocked(obs);
@@ -679,9 +693,9 @@ class Run {
     // Absolute deadline: a signal to this thread must not shorten the sleep.
     timespec until{};
     clock_gettime(CLOCK_MONOTONIC, &until);
-    const long ms_ = std::max(v, 0L);
-    until.tv_sec += ms_ / 1000;
-    until.tv_nsec += (ms_ % 1000) * 1'000'000;
+    const long d = std::max(v, 0L);
+    until.tv_sec += d / 1000;
+    until.tv_nsec += (d % 1000) * 1'000'000;
     if (until.tv_nsec >= 1'000'000'000) until.tv_sec += 1, until.tv_nsec -= 1'000'000'000;
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
     }
@@ -690,7 +704,9 @@ class Run {
     return true;
   }
 
-  bool call(size_t i, eo::StepObservation& obs) {
+  // Hands the call to its task. A call step is waited for (bounded); a pending call is
+  // left to the settle loop that follows.
+  bool call(size_t i, long bound, eo::StepObservation& obs) {
     const Step& s = p_.steps[i];
     Task& t = *task(s.task);
     {
@@ -700,22 +716,11 @@ class Run {
     std::string error;
     std::unique_ptr<Command> c = prepare(i, &error);
     if (!c) return stop(where(i) + ": " + error);
-    const bool pending = c->pending;
-    long bound = o_.watchdog_ms;
-    if ((s.call == Call::kEpollWait || s.call == Call::kPoll) && c->n2 > 0) bound += c->n2;
     dispatch(t, std::move(c));
-
-    if (pending) {
-      // Blocked or returned, as the settle loop sees it.
-      if (!settle(Clock::now() + ms(bound))) {
-        obs.outcome.kind = Outcome::Kind::kStuck;
-        return stop(where(i) + ": the pending call was neither seen blocked nor returned within " +
-                    std::to_string(bound) + " ms");
-      }
-      obs.outcome.kind = Outcome::Kind::kBlocked;  // step() replaces it if the call returned
+    if (s.kind == Step::Kind::kPendingCall) {
+      obs.outcome.kind = Outcome::Kind::kBlocked;  // step() replaces it if the call returns
       return true;
     }
-
     {
       std::unique_lock lk(sh_->mu);
       sh_->changed.wait_until(lk, Clock::now() + ms(bound), [&] { return t.state == Task::State::kDone; });

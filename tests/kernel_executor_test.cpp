@@ -353,6 +353,39 @@ TEST(KernelExecutor, PendingReadBlockingForeverIsInterruptedAtTheEnd) {
   std::printf("[ info ] pending-forever run: %ld ms\n", elapsed);
 }
 
+// The interrupt reaches the task threads even when the caller blocks SIGUSR1 (threads
+// inherit the creator's signal mask; each task unblocks it for itself).
+TEST(KernelExecutor, InterruptWorksWhenCallerBlocksTheSignal) {
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &set, &old), 0);
+  Builder b;
+  b.pipe2(0, "r", "w");
+  b.on("t1").pending().epoll_create1(0, "ep");
+  b.on("t1").pending().read("r", 1);
+  real::KernelExecutor k;
+  const auto t0 = Clock::now();
+  const eo::RunResult r = k.run(b.program());
+  EXPECT_LT(ms_since(t0), 1000);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  EXPECT_EQ(r.stopped_at, -1) << r.error;
+  EXPECT_EQ(r.steps[2].still_blocked, std::vector<std::string>{"t1"});
+}
+
+// A task with a call still blocked cannot take another: the run stops (the parser
+// forbids such traces; the model stops the same way).
+TEST(KernelExecutor, CallOnABlockedTaskStops) {
+  Builder b;
+  b.pipe2(0, "r", "w");
+  b.on("t1").pending().read("r", 1);
+  b.on("t1").write("w", 1);
+  real::KernelExecutor k;
+  const eo::RunResult r = k.run(b.program());
+  EXPECT_EQ(r.stopped_at, 2);
+  EXPECT_NE(r.error.find("already has a pending call"), std::string::npos) << r.error;
+}
+
 TEST(KernelExecutor, CallThatBlocksIsStuckWithinTheWatchdog) {
   Builder b;
   b.pipe2(0, "r", "w").read("r", 10).write("w", 1);

@@ -28,14 +28,21 @@
 //     may sleep (a blocking file, a non-zero timeout), or one of the errnos of that call;
 //     new fds are the lowest free ones; epoll_wait reports each item at most once and only
 //     events it was armed for; a blocked epoll_wait ends by its deadline and on a signal.
+//  P7 no lost wakeup: an armed level-triggered item (not EPOLLEXCLUSIVE) whose file polls
+//     ready for its events is on the ready list, and no task sleeps in epoll_wait on an
+//     epoll whose ready list is not empty.
+//
+// Three tests: the general mix on 6.18, a mix aimed at nesting (chains, cycles, ELOOP) on
+// 6.18, and both mixes on older kernel profiles. Each runs RapidCheck's default 100 cases
+// (RC_PARAMS="max_success=N" for more) and prints how often the interesting paths ran.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <iostream>
 #include <limits>
@@ -692,9 +699,6 @@ class Runner {
     const long r = k_.epoll_ctl(t, ep, op.arg, fd, evp);
     log(call + " = " + errno_text(r));
     ++stats().ctl[ctl_op_text(op.arg) + ":" + errno_text(r)];
-    if (r == -EINVAL && getenv("DBG")) {
-      std::cerr << "EINVAL " << ctl_op_text(op.arg) << " self=" << (epf == tf) << " notep=" << (epf && !epf->is_epoll()) << " excl=" << ((op.events & EPOLLEXCLUSIVE) != 0) << " reg=" << (op.registered>=0) << "\n";
-    }
 
     expect_result(call, r, kCtlErrs, false, 0);
     if (r == -EBADF) REQUIRE(!epf || !tf, call << ": EBADF with both fds open");
@@ -806,7 +810,6 @@ class Runner {
   void teardown() {
     ++step_no_;
     log("teardown: interrupt every task, close every fd");
-    if (getenv("DUMP")) fail("dump");
     for (int i = 0; i < kTasks; ++i) {
       k_.interrupt(*tasks_[i]);
       REQUIRE(!tasks_[i]->pending, "a signal did not end " << kTaskNames[i] << "'s sleep");
@@ -1005,11 +1008,10 @@ TEST(Properties, NestedEpollsKeepInvariants) {
 TEST(Properties, RandomOpSequencesKeepInvariantsOnOlderKernels) {
   stats() = {};
   const bool ok = rc::check("invariants after every step, 5.10/5.14/6.1/6.12/6.16", [] {
-    const KernelVersion v = *rc::gen::elementOf(std::vector<KernelVersion>{
-        {5, 10, 0}, {5, 14, 0}, {6, 1, 0}, {6, 12, 0}, {6, 16, 0}});
+    const std::string version = *rc::gen::elementOf(std::vector<std::string>{"5.10", "5.14", "6.1", "6.12", "6.16"});
     const bool nesting = *rc::gen::weightedElement<bool>({{3, false}, {1, true}});
-    RC_TAG(v.str());
-    run_case(KernelProfile::for_version(v), nesting ? kNestingMix : kGeneralMix);
+    RC_TAG(version, nesting ? "nesting" : "general");
+    run_case(KernelProfile::for_version(*KernelVersion::parse(version)), nesting ? kNestingMix : kGeneralMix);
   });
   stats().print(std::cout);
   EXPECT_TRUE(ok);

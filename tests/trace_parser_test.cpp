@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -145,9 +144,9 @@ std::string with_final_newline(std::string text) {
   }
   for (size_t i = 0; i < a.steps.size(); ++i) {
     if (!same_step(a.steps[i], b.steps[i])) {
-      return ::testing::AssertionFailure() << "step " << i << ": '" << format_step(a.steps[i]) << "' #"
-                                           << a.steps[i].comment << " vs '" << format_step(b.steps[i]) << "' #"
-                                           << b.steps[i].comment;
+      return ::testing::AssertionFailure()
+             << "step " << i << ": '" << format_step(a.steps[i]) << "' #" << a.steps[i].comment << " vs '"
+             << format_step(b.steps[i]) << "' #" << b.steps[i].comment;
     }
   }
   return ::testing::AssertionSuccess();
@@ -368,8 +367,10 @@ const std::string kPrelude = "pipe2(O_NONBLOCK) = [r, w]\nepoll_create1(0) = ep\
 std::vector<ErrorCase> error_cases() {
   return {
       // lexical
-      {"pipe2(0) = [r, w]\nread(r, 64) = 2x0\n", 2, 15, "malformed number '2x0' (expected decimal digits or 0x and hex digits)"},
-      {"pipe2(0) = [r, w]\nread(r, 0x) = 1\n", 2, 9, "malformed number '0x' (expected decimal digits or 0x and hex digits)"},
+      {"pipe2(0) = [r, w]\nread(r, 64) = 2x0\n", 2, 15,
+       "malformed number '2x0' (expected decimal digits or 0x and hex digits)"},
+      {"pipe2(0) = [r, w]\nread(r, 0x) = 1\n", 2, 9,
+       "malformed number '0x' (expected decimal digits or 0x and hex digits)"},
       {"pipe2(0) = [r, w]\nread(r, 99999999999999999999) = 1\n", 2, 9, "number '99999999999999999999' is too large"},
       {"pipe2(0) = [r, w]\nread(r, 1) = 1 ; x\n", 2, 16, "unexpected character ';'"},
       {"pipe2(0) = [r, w]\nread(r, 1) = 1 \x01\n", 2, 16, "unexpected byte 0x01"},
@@ -398,9 +399,11 @@ std::vector<ErrorCase> error_cases() {
        "unknown flag 'O_NONBLOK' (expected O_NONBLOCK, O_CLOEXEC, O_DIRECT or a number)"},
       {kPrelude + "epoll_ctl(ep, ADD, r, POLLIN) = 0\n", 3, 23,
        "'POLLIN' is not allowed here (expected EPOLL* names or a number)"},
-      {kPrelude + "poll([r: EPOLLIN], 0) = []\n", 3, 10, "'EPOLLIN' is not allowed here (expected POLL* names or a number)"},
+      {kPrelude + "poll([r: EPOLLIN], 0) = []\n", 3, 10,
+       "'EPOLLIN' is not allowed here (expected POLL* names or a number)"},
       {kPrelude + "epoll_ctl(ep, ADD, r, EPOLLIN|) = 0\n", 3, 31, "expected EPOLL* names or a number, found ')'"},
-      {kPrelude + "epoll_ctl(ep, ADD, r, -1) = 0\n", 3, 23, "expected EPOLL* names or a number, found a negative number"},
+      {kPrelude + "epoll_ctl(ep, ADD, r, -1) = 0\n", 3, 23,
+       "expected EPOLL* names or a number, found a negative number"},
       {kPrelude + "epoll_ctl(ep, ADD, r, 0x100000000) = 0\n", 3, 23, "number out of range (from 0 to 0xffffffff)"},
       {kPrelude + "poll([r: 0x10000], 0) = []\n", 3, 10, "number out of range (from 0 to 0xffff)"},
       {"epoll_create1(EPOLL_CLOEXEC|O_CLOEXEC) = ep\n", 1, 29,
@@ -433,15 +436,19 @@ std::vector<ErrorCase> error_cases() {
       {kPrelude + "dup(r) = a or b\n", 3, 15, "every alternative must bind the same names as the first"},
       {kPrelude + "dup(d) = d\n", 3, 5, "name 'd' is not bound"},
       {kPrelude + "poll([r: POLLIN, x: POLLIN], 0) = []\n", 3, 18, "name 'x' is not bound"},
-      {kPrelude + "poll([r: POLLIN, r: POLLOUT], 0) = []\n", 3, 18, "descriptor 'r' appears twice in the poll list (at 3:7)"},
+      {kPrelude + "poll([r: POLLIN, r: POLLOUT], 0) = []\n", 3, 18,
+       "descriptor 'r' appears twice in the poll list (at 3:7)"},
       // results
       {kPrelude + "pipe2(0) = a\n", 3, 12, "expected '[READ_END, WRITE_END]', '*' or '-1 ERRNO', found 'a'"},
-      {kPrelude + "socketpair(AF_UNIX, SOCK_STREAM) = [a]\n", 3, 38, "expected ',' and the second name of '[A, B]', found ']'"},
+      {kPrelude + "socketpair(AF_UNIX, SOCK_STREAM) = [a]\n", 3, 38,
+       "expected ',' and the second name of '[A, B]', found ']'"},
       {kPrelude + "dup(r) = [a]\n", 3, 10, "expected a name for the new descriptor, '*' or '-1 ERRNO', found '['"},
       {kPrelude + "epoll_wait(ep, 1, 0) = 0\n", 3, 24,
        "expected the events returned '[LABEL: MASK, ...]' or '[]', '*' or '-1 ERRNO', found '0'"},
-      {kPrelude + "epoll_wait(ep, 1, 0) = [r EPOLLIN]\n", 3, 27, "expected ':' and the mask after 'r', found 'EPOLLIN'"},
-      {kPrelude + "epoll_wait(ep, 1, 0) = [r: EPOLLIN\n", 3, 35, "expected ',' or ']' after the mask, found the end of the line"},
+      {kPrelude + "epoll_wait(ep, 1, 0) = [r EPOLLIN]\n", 3, 27,
+       "expected ':' and the mask after 'r', found 'EPOLLIN'"},
+      {kPrelude + "epoll_wait(ep, 1, 0) = [r: EPOLLIN\n", 3, 35,
+       "expected ',' or ']' after the mask, found the end of the line"},
       {kPrelude + "epoll_wait(ep, 1, 0) = [r: EPOLLIN] [w: EPOLLIN]\n", 3, 37,
        "expected 'or' or the end of the line after the result, found '['"},
       {kPrelude + "epoll_wait(ep, 1, 0) = [] or\n", 3, 29,
@@ -452,10 +459,12 @@ std::vector<ErrorCase> error_cases() {
       {kPrelude + "close(r) = 1\n", 3, 12, "expected 0, '*' or '-1 ERRNO' (close returns 0), found '1'"},
       {kPrelude + "read(r, 1) = r\n", 3, 14, "expected the number of bytes, '*' or '-1 ERRNO', found 'r'"},
       {kPrelude + "read(r, 1) = -2 EBADF\n", 3, 14, "a failing call is written '-1 ERRNO' (like -1 EBADF)"},
-      {kPrelude + "read(r, 1) = -1\n", 3, 16, "expected an errno name after '-1' (like EBADF), found the end of the line"},
+      {kPrelude + "read(r, 1) = -1\n", 3, 16,
+       "expected an errno name after '-1' (like EBADF), found the end of the line"},
       {kPrelude + "read(r, 1) = -1 EBDAF\n", 3, 17, "unknown errno name 'EBDAF'"},
       {kPrelude + "read(r, 1) 5\n", 3, 12, "expected '= RESULT', '...' or the end of the line after ')', found '5'"},
-      {kPrelude + "read(r, 1) =\n", 3, 13, "expected the number of bytes, '*' or '-1 ERRNO', found the end of the line"},
+      {kPrelude + "read(r, 1) =\n", 3, 13,
+       "expected the number of bytes, '*' or '-1 ERRNO', found the end of the line"},
       {kPrelude + "t1: read(r, 1) ... = 1\n", 3, 20, "expected the end of the line after '...', found '='"},
       // tasks
       {kPrelude + "t1: read(r, 1) ...\nt1: read(r, 1) = 1\n", 4, 1, "task 't1' already has a pending call (at 3:1)"},
@@ -464,11 +473,14 @@ std::vector<ErrorCase> error_cases() {
       {kPrelude + "t1: read(r, 1) ...\nt1: ... = 1\nt1: ... blocked\n", 5, 1,
        "resume line for task 't1' which has no pending call"},
       {kPrelude + "t1: read(r, 1) ...\n... = 1\n", 4, 1, "a resume line names its task: 'TASK: ... = RESULT'"},
-      {kPrelude + "t1: read(r, 1) ...\nt1: ...\n", 4, 8, "expected '= RESULT' or 'blocked' after '...', found the end of the line"},
-      {kPrelude + "t1: read(r, 1) ...\nt1: ... blocked = 1\n", 4, 17, "expected the end of the line after 'blocked', found '='"},
+      {kPrelude + "t1: read(r, 1) ...\nt1: ...\n", 4, 8,
+       "expected '= RESULT' or 'blocked' after '...', found the end of the line"},
+      {kPrelude + "t1: read(r, 1) ...\nt1: ... blocked = 1\n", 4, 17,
+       "expected the end of the line after 'blocked', found '='"},
       {kPrelude + "t1: sleep(10)\n", 3, 1, "sleep takes no task prefix (it advances the time of every task)"},
       {kPrelude + "sleep(10) ...\n", 3, 11, "sleep is never pending: expected '= 0' or the end of the line"},
-      {kPrelude + "t1: pipe2(0) ...\nt1: ... = 0\n", 4, 11, "expected '[READ_END, WRITE_END]', '*' or '-1 ERRNO', found '0'"},
+      {kPrelude + "t1: pipe2(0) ...\nt1: ... = 0\n", 4, 11,
+       "expected '[READ_END, WRITE_END]', '*' or '-1 ERRNO', found '0'"},
       {kPrelude + "t1: poll([r: POLLIN], -1) ...\nt1: ... = [w: POLLIN]\n", 4, 12, "'w' is not in the poll list"},
       // directives
       {"@titel x\n", 1, 1, "unknown directive '@titel' (expected @title, @kernel, @tags or @belief)"},
@@ -519,13 +531,14 @@ TEST(TraceParser, ReadsFiles) {
   const ParseResult missing = parse_trace_file((dir / "missing.trace").string());
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().line, 0);
-  EXPECT_EQ(missing.error().str(), (dir / "missing.trace").string() + ": cannot read the file: No such file or directory");
+  EXPECT_EQ(missing.error().str(),
+            (dir / "missing.trace").string() + ": cannot read the file: No such file or directory");
   std::filesystem::remove_all(dir);
 }
 
 // ---- flags and errno names ----------------------------------------------------------
 
-TEST(Flags, FormatsMasksInTheOrderOfTheBitValues) {
+TEST(TraceFlags, FormatsMasksInTheOrderOfTheBitValues) {
   EXPECT_EQ(format_flags(FlagContext::kEpollEvents, 0), "0");
   EXPECT_EQ(format_flags(FlagContext::kEpollEvents, 0x2005), "EPOLLIN|EPOLLOUT|EPOLLRDHUP");
   EXPECT_EQ(format_flags(FlagContext::kEpollEvents, 0x80000001), "EPOLLIN|EPOLLET");
@@ -558,7 +571,7 @@ TEST(Flags, FormatsMasksInTheOrderOfTheBitValues) {
   EXPECT_EQ(format_flags(FlagContext::kShutdownHow, 3), "3");
 }
 
-TEST(Flags, ParsesFlagSetsInTheirContext) {
+TEST(TraceFlags, ParsesFlagSetsInTheirContext) {
   auto value = [](FlagContext ctx, std::string_view text) { return parse_flags(ctx, text).value; };
   EXPECT_EQ(value(FlagContext::kEpollEvents, "EPOLLIN|EPOLLET"), 0x80000001);
   EXPECT_EQ(value(FlagContext::kEpollEvents, " EPOLLIN | 0x10 | 3 "), 0x13);
@@ -586,7 +599,7 @@ TEST(Flags, ParsesFlagSetsInTheirContext) {
   EXPECT_FALSE(parse_flags(FlagContext::kEpollEvents, "EPOLLIN EPOLLOUT").value);
 }
 
-TEST(Flags, EveryNameFormatsAndParsesBack) {
+TEST(TraceFlags, EveryNameFormatsAndParsesBack) {
   for (const auto ctx : {FlagContext::kEpollEvents, FlagContext::kPollEvents, FlagContext::kPipe2,
                          FlagContext::kEventfd2, FlagContext::kEpollCreate1, FlagContext::kSocketDomain,
                          FlagContext::kSocketType, FlagContext::kEpollCtlOp, FlagContext::kShutdownHow}) {
@@ -597,7 +610,7 @@ TEST(Flags, EveryNameFormatsAndParsesBack) {
   }
 }
 
-TEST(Flags, ErrnoNames) {
+TEST(TraceFlags, ErrnoNames) {
   EXPECT_EQ(errno_name(9), "EBADF");
   EXPECT_EQ(errno_name(11), "EAGAIN");
   EXPECT_EQ(errno_name(22), "EINVAL");
@@ -619,7 +632,7 @@ TEST(Flags, ErrnoNames) {
   }
 }
 
-TEST(Calls, NamesAndSuggestions) {
+TEST(TraceCalls, NamesAndSuggestions) {
   for (int c = 0; c <= static_cast<int>(Call::kSleep); ++c) {
     const Call call = static_cast<Call>(c);
     EXPECT_EQ(call_by_name(call_name(call)), call);
@@ -655,7 +668,7 @@ TEST(TraceParser, KernelRanges) {
 
 // ---- printing -----------------------------------------------------------------------
 
-TEST(Printer, CanonicalForm) {
+TEST(TracePrinter, CanonicalForm) {
   const Program p = parse_ok(
       "  @tags  a   b\n"
       "@belief  false :  closing an fd removes it   \n"
@@ -690,7 +703,7 @@ TEST(Printer, CanonicalForm) {
             "t2: ... blocked\n");
 }
 
-TEST(Printer, ReprintsOnlyChangedStepsKeepingTheCommentColumn) {
+TEST(TracePrinter, ReprintsOnlyChangedStepsKeepingTheCommentColumn) {
   const std::string text =
       "@title  t\n"
       "\n"
@@ -703,7 +716,7 @@ TEST(Printer, ReprintsOnlyChangedStepsKeepingTheCommentColumn) {
   ResultAlt ten;
   ten.kind = ResultAlt::Kind::kValue;
   ten.value = 10;
-  p.steps[1].expect.alts = {ten};             // as `record` fills in a result
+  p.steps[1].expect.alts = {ten};  // as `record` fills in a result
   p.steps[2].expect.alts = {ten};
   ResultAlt again;
   again.kind = ResultAlt::Kind::kError;
@@ -731,7 +744,7 @@ TEST(Printer, ReprintsOnlyChangedStepsKeepingTheCommentColumn) {
   EXPECT_EQ(print_trace(p).substr(0, 11), "@tags   x\n\n");
 }
 
-TEST(Printer, FormatsStepsResultsAndOutcomes) {
+TEST(TracePrinter, FormatsStepsResultsAndOutcomes) {
   const Program p = parse_ok(kTasksExample);
   EXPECT_EQ(format_step(p.steps[2]), "epoll_ctl(ep, EPOLL_CTL_ADD, r, EPOLLIN|EPOLLET) = 0");
   EXPECT_EQ(format_step(p.steps[3]), "t1: epoll_wait(ep, 1, -1) ...");
@@ -767,7 +780,7 @@ TEST(Printer, FormatsStepsResultsAndOutcomes) {
 
 // ---- the corpus ---------------------------------------------------------------------
 
-TEST(Corpus, EveryTraceParsesAndPrintsBackExactly) {
+TEST(TraceCorpus, EveryTraceParsesAndPrintsBackExactly) {
   const std::filesystem::path root = std::filesystem::path(EO_SOURCE_DIR) / "traces";
   int count = 0;
   if (std::filesystem::exists(root)) {
@@ -824,13 +837,67 @@ rc::Gen<std::string> trace_like_text() {
 }
 
 const std::vector<std::string> kTokens = {
-    "pipe2",    "epoll_create1", "epoll_ctl", "epoll_wait", "poll", "read",   "write",  "close",     "dup",
-    "sleep",    "eventfd2",      "socketpair", "fill",      "drain", "shutdown", "eventfd_read", "eventfd_write",
-    "(",        ")",             "[",         "]",          ",",     ":",      "|",      "=",         "*",
-    "...",      " ... = ",       " or ",      "-1 EBADF",   "-1",    "0",      "1",      "0x10",      "r",
-    "w",        "ep",            "t1: ",      "t2: ",       "main: ", "blocked", "data=x", "EPOLLIN", "EPOLLET",
-    "POLLIN",   "ADD",           "DEL",       "EPOLL_CTL_MOD", "O_NONBLOCK", "# c", "\n", "@title x\n", "@kernel >=5.15",
-    "@tags a b", "@belief true: y", "[r, w]", "[r: EPOLLIN]", "99999999999999999999", "\r", "\t", " ",
+    "pipe2",
+    "epoll_create1",
+    "epoll_ctl",
+    "epoll_wait",
+    "poll",
+    "read",
+    "write",
+    "close",
+    "dup",
+    "sleep",
+    "eventfd2",
+    "socketpair",
+    "fill",
+    "drain",
+    "shutdown",
+    "eventfd_read",
+    "eventfd_write",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ":",
+    "|",
+    "=",
+    "*",
+    "...",
+    " ... = ",
+    " or ",
+    "-1 EBADF",
+    "-1",
+    "0",
+    "1",
+    "0x10",
+    "r",
+    "w",
+    "ep",
+    "t1: ",
+    "t2: ",
+    "main: ",
+    "blocked",
+    "data=x",
+    "EPOLLIN",
+    "EPOLLET",
+    "POLLIN",
+    "ADD",
+    "DEL",
+    "EPOLL_CTL_MOD",
+    "O_NONBLOCK",
+    "# c",
+    "\n",
+    "@title x\n",
+    "@kernel >=5.15",
+    "@tags a b",
+    "@belief true: y",
+    "[r, w]",
+    "[r: EPOLLIN]",
+    "99999999999999999999",
+    "\r",
+    "\t",
+    " ",
 };
 
 // Applies a few random edits: characters and tokens inserted, deleted or replaced.
@@ -891,10 +958,14 @@ int64_t gen_int_flags(FlagContext ctx) {
   std::vector<int64_t> named = {0};
   for (const FlagName& f : flag_names(ctx)) named.push_back(f.value);
   switch (*rc::gen::inRange(0, 4)) {
-    case 0: return *rc::gen::elementOf(named);
-    case 1: return *rc::gen::elementOf(named) | *rc::gen::elementOf(named);
-    case 2: return *rc::gen::arbitrary<int32_t>();
-    default: return *rc::gen::arbitrary<uint32_t>();
+    case 0:
+      return *rc::gen::elementOf(named);
+    case 1:
+      return *rc::gen::elementOf(named) | *rc::gen::elementOf(named);
+    case 2:
+      return *rc::gen::arbitrary<int32_t>();
+    default:
+      return *rc::gen::arbitrary<uint32_t>();
   }
 }
 
@@ -903,9 +974,12 @@ uint32_t gen_mask(FlagContext ctx) {
   for (const FlagName& f : flag_names(ctx)) named.push_back(static_cast<uint32_t>(f.value));
   const uint32_t max = static_cast<uint32_t>(flag_context_max(ctx));
   switch (*rc::gen::inRange(0, 3)) {
-    case 0: return *rc::gen::elementOf(named);
-    case 1: return *rc::gen::elementOf(named) | *rc::gen::elementOf(named) | *rc::gen::elementOf(named);
-    default: return *rc::gen::arbitrary<uint32_t>() & max;
+    case 0:
+      return *rc::gen::elementOf(named);
+    case 1:
+      return *rc::gen::elementOf(named) | *rc::gen::elementOf(named) | *rc::gen::elementOf(named);
+    default:
+      return *rc::gen::arbitrary<uint32_t>() & max;
   }
 }
 
@@ -1029,7 +1103,8 @@ class ProgramGen {
     Step s;
     s.task = task;
     s.task_written = s.task != "main" || *rc::gen::arbitrary<bool>();
-    s.call = *rc::gen::elementOf(std::vector<Call>{Call::kPipe2, Call::kSocketpair, Call::kEventfd2, Call::kEpollCreate1});
+    s.call =
+        *rc::gen::elementOf(std::vector<Call>{Call::kPipe2, Call::kSocketpair, Call::kEventfd2, Call::kEpollCreate1});
     if (pending_.contains(s.task)) {  // the task is busy: let main create it
       s.task = "main";
       if (pending_.contains("main")) {
@@ -1042,7 +1117,9 @@ class ProgramGen {
     }
     Args& a = s.args;
     switch (s.call) {
-      case Call::kPipe2: a.n = gen_int_flags(FlagContext::kPipe2); break;
+      case Call::kPipe2:
+        a.n = gen_int_flags(FlagContext::kPipe2);
+        break;
       case Call::kSocketpair:
         a.op = *rc::gen::arbitrary<bool>() ? 1 : *rc::gen::arbitrary<int32_t>();
         a.n2 = gen_int_flags(FlagContext::kSocketType);
@@ -1051,7 +1128,9 @@ class ProgramGen {
         a.n = *rc::gen::arbitrary<uint32_t>();
         a.n2 = gen_int_flags(FlagContext::kEventfd2);
         break;
-      default: a.n = gen_int_flags(FlagContext::kEpollCreate1); break;
+      default:
+        a.n = gen_int_flags(FlagContext::kEpollCreate1);
+        break;
     }
     finish_call(s);
     return s;
@@ -1096,7 +1175,8 @@ class ProgramGen {
       } else if (call == Call::kPoll) {
         r.kind = ResultAlt::Kind::kEvents;
         for (const EventSpec& polled : args.poll) {
-          if (*rc::gen::arbitrary<bool>()) r.events.push_back(EventSpec{polled.name, gen_mask(FlagContext::kPollEvents)});
+          if (*rc::gen::arbitrary<bool>())
+            r.events.push_back(EventSpec{polled.name, gen_mask(FlagContext::kPollEvents)});
         }
       } else {
         r.kind = ResultAlt::Kind::kValue;
@@ -1129,27 +1209,27 @@ class ProgramGen {
   int next_name_ = 0;
 };
 
-RC_GTEST_PROP(Properties, RandomBytesNeverCrashTheParser, ()) {
+RC_GTEST_PROP(TraceProperties, RandomBytesNeverCrashTheParser, ()) {
   const std::string text = *rc::gen::arbitrary<std::string>();
   check_any_text(text);
 }
 
-RC_GTEST_PROP(Properties, TraceLikeTextNeverCrashesTheParser, ()) {
+RC_GTEST_PROP(TraceProperties, TraceLikeTextNeverCrashesTheParser, ()) {
   const std::string text = *trace_like_text();
   check_any_text(text);
 }
 
-RC_GTEST_PROP(Properties, MutatedExamplesNeverCrashTheParser, ()) {
+RC_GTEST_PROP(TraceProperties, MutatedExamplesNeverCrashTheParser, ()) {
   const std::string base = *rc::gen::elementOf(std::vector<std::string>{kExample, kTasksExample, kEverything});
   check_any_text(mutate(base));
 }
 
-RC_GTEST_PROP(Properties, MutatedGeneratedTracesNeverCrashTheParser, ()) {
+RC_GTEST_PROP(TraceProperties, MutatedGeneratedTracesNeverCrashTheParser, ()) {
   const Program p = ProgramGen().build();
   check_any_text(mutate(print_trace_canonical(p)));
 }
 
-RC_GTEST_PROP(Properties, GeneratedProgramsPrintAndParseBack, ()) {
+RC_GTEST_PROP(TraceProperties, GeneratedProgramsPrintAndParseBack, ()) {
   const Program p = ProgramGen().build();
   const std::string text = print_trace_canonical(p);
   const ParseResult r = parse_trace(text, "gen.trace");

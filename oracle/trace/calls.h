@@ -7,9 +7,9 @@
 
 namespace eo {
 
-std::string_view call_name(Call c);                        // "epoll_wait"
-std::optional<Call> call_by_name(std::string_view name);   // nullopt if not a v1 call
-std::string_view call_signature(Call c);                   // "epoll_wait(EP, MAXEVENTS, TIMEOUT_MS)"
+std::string_view call_name(Call c);                       // "epoll_wait"
+std::optional<Call> call_by_name(std::string_view name);  // nullopt if not a v1 call
+std::string_view call_signature(Call c);                  // "epoll_wait(EP, MAXEVENTS, TIMEOUT_MS)"
 // How many names a successful call binds in its result: 2 (pipe2, socketpair),
 // 1 (eventfd2, epoll_create1, dup) or 0.
 int call_binds(Call c);

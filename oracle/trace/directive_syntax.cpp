@@ -169,20 +169,28 @@ Directive parse_directive_line(std::string_view line, int line_no) { return Dire
 
 std::string_view directive_name(Directive::Kind kind) {
   switch (kind) {
-    case Directive::Kind::kTitle: return "@title";
-    case Directive::Kind::kKernel: return "@kernel";
-    case Directive::Kind::kTags: return "@tags";
-    case Directive::Kind::kBelief: return "@belief";
+    case Directive::Kind::kTitle:
+      return "@title";
+    case Directive::Kind::kKernel:
+      return "@kernel";
+    case Directive::Kind::kTags:
+      return "@tags";
+    case Directive::Kind::kBelief:
+      return "@belief";
   }
   return "@";
 }
 
 bool program_has(const Program& p, const Directive& d) {
   switch (d.kind) {
-    case Directive::Kind::kTitle: return p.title == d.title;
-    case Directive::Kind::kKernel: return p.kernel == d.kernel;
-    case Directive::Kind::kTags: return p.tags == d.tags;
-    case Directive::Kind::kBelief: return p.belief_verdict == d.verdict && p.belief_why == d.why;
+    case Directive::Kind::kTitle:
+      return p.title == d.title;
+    case Directive::Kind::kKernel:
+      return p.kernel == d.kernel;
+    case Directive::Kind::kTags:
+      return p.tags == d.tags;
+    case Directive::Kind::kBelief:
+      return p.belief_verdict == d.verdict && p.belief_why == d.why;
   }
   return false;
 }

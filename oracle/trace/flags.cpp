@@ -13,37 +13,44 @@ constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
 constexpr int64_t kUint32Max = std::numeric_limits<uint32_t>::max();
 
 constexpr FlagName kEpollNames[] = {
-    {"EPOLLIN", 0x1},          {"EPOLLPRI", 0x2},         {"EPOLLOUT", 0x4},
-    {"EPOLLERR", 0x8},         {"EPOLLHUP", 0x10},        {"EPOLLNVAL", 0x20},
-    {"EPOLLRDNORM", 0x40},     {"EPOLLRDBAND", 0x80},     {"EPOLLWRNORM", 0x100},
-    {"EPOLLWRBAND", 0x200},    {"EPOLLMSG", 0x400},       {"EPOLLRDHUP", 0x2000},
-    {"EPOLLEXCLUSIVE", 1 << 28}, {"EPOLLWAKEUP", 1 << 29}, {"EPOLLONESHOT", 1 << 30},
+    {"EPOLLIN", 0x1},
+    {"EPOLLPRI", 0x2},
+    {"EPOLLOUT", 0x4},
+    {"EPOLLERR", 0x8},
+    {"EPOLLHUP", 0x10},
+    {"EPOLLNVAL", 0x20},
+    {"EPOLLRDNORM", 0x40},
+    {"EPOLLRDBAND", 0x80},
+    {"EPOLLWRNORM", 0x100},
+    {"EPOLLWRBAND", 0x200},
+    {"EPOLLMSG", 0x400},
+    {"EPOLLRDHUP", 0x2000},
+    {"EPOLLEXCLUSIVE", 1 << 28},
+    {"EPOLLWAKEUP", 1 << 29},
+    {"EPOLLONESHOT", 1 << 30},
     {"EPOLLET", int64_t{1} << 31},
 };
 constexpr FlagName kPollNames[] = {
-    {"POLLIN", 0x1},      {"POLLPRI", 0x2},      {"POLLOUT", 0x4},     {"POLLERR", 0x8},
-    {"POLLHUP", 0x10},    {"POLLNVAL", 0x20},    {"POLLRDNORM", 0x40}, {"POLLRDBAND", 0x80},
+    {"POLLIN", 0x1},       {"POLLPRI", 0x2},      {"POLLOUT", 0x4},     {"POLLERR", 0x8},
+    {"POLLHUP", 0x10},     {"POLLNVAL", 0x20},    {"POLLRDNORM", 0x40}, {"POLLRDBAND", 0x80},
     {"POLLWRNORM", 0x100}, {"POLLWRBAND", 0x200}, {"POLLMSG", 0x400},   {"POLLRDHUP", 0x2000},
 };
 constexpr FlagName kPipe2Names[] = {{"O_NONBLOCK", 04000}, {"O_DIRECT", 040000}, {"O_CLOEXEC", 02000000}};
-constexpr FlagName kEventfd2Names[] = {
-    {"EFD_SEMAPHORE", 1}, {"EFD_NONBLOCK", 04000}, {"EFD_CLOEXEC", 02000000}};
+constexpr FlagName kEventfd2Names[] = {{"EFD_SEMAPHORE", 1}, {"EFD_NONBLOCK", 04000}, {"EFD_CLOEXEC", 02000000}};
 constexpr FlagName kEpollCreate1Names[] = {{"EPOLL_CLOEXEC", 02000000}};
 constexpr FlagName kSocketDomainNames[] = {{"AF_UNIX", 1}};
 // Types (the low four bits) first, then the flags.
 constexpr FlagName kSocketTypeNames[] = {
-    {"SOCK_STREAM", 1}, {"SOCK_DGRAM", 2}, {"SOCK_SEQPACKET", 5},
-    {"SOCK_NONBLOCK", 04000}, {"SOCK_CLOEXEC", 02000000}};
+    {"SOCK_STREAM", 1}, {"SOCK_DGRAM", 2}, {"SOCK_SEQPACKET", 5}, {"SOCK_NONBLOCK", 04000}, {"SOCK_CLOEXEC", 02000000}};
 constexpr int64_t kSocketTypeMask = 0xf;
-constexpr FlagName kEpollCtlOpNames[] = {
-    {"EPOLL_CTL_ADD", 1}, {"EPOLL_CTL_DEL", 2}, {"EPOLL_CTL_MOD", 3},
-    {"ADD", 1},           {"DEL", 2},           {"MOD", 3}};
+constexpr FlagName kEpollCtlOpNames[] = {{"EPOLL_CTL_ADD", 1}, {"EPOLL_CTL_DEL", 2}, {"EPOLL_CTL_MOD", 3},
+                                         {"ADD", 1},           {"DEL", 2},           {"MOD", 3}};
 constexpr FlagName kShutdownHowNames[] = {{"SHUT_RD", 0}, {"SHUT_WR", 1}, {"SHUT_RDWR", 2}};
 
 constexpr FlagContext kAllContexts[] = {
-    FlagContext::kEpollEvents,  FlagContext::kPollEvents,   FlagContext::kPipe2,
-    FlagContext::kEventfd2,     FlagContext::kEpollCreate1, FlagContext::kSocketDomain,
-    FlagContext::kSocketType,   FlagContext::kEpollCtlOp,   FlagContext::kShutdownHow,
+    FlagContext::kEpollEvents, FlagContext::kPollEvents,   FlagContext::kPipe2,
+    FlagContext::kEventfd2,    FlagContext::kEpollCreate1, FlagContext::kSocketDomain,
+    FlagContext::kSocketType,  FlagContext::kEpollCtlOp,   FlagContext::kShutdownHow,
 };
 
 // Appends the names of the bits of v that a table names, in table order; returns the
@@ -63,15 +70,24 @@ int64_t append_bit_names(std::span<const FlagName> names, int64_t v, std::string
 
 std::span<const FlagName> flag_names(FlagContext ctx) {
   switch (ctx) {
-    case FlagContext::kEpollEvents: return kEpollNames;
-    case FlagContext::kPollEvents: return kPollNames;
-    case FlagContext::kPipe2: return kPipe2Names;
-    case FlagContext::kEventfd2: return kEventfd2Names;
-    case FlagContext::kEpollCreate1: return kEpollCreate1Names;
-    case FlagContext::kSocketDomain: return kSocketDomainNames;
-    case FlagContext::kSocketType: return kSocketTypeNames;
-    case FlagContext::kEpollCtlOp: return kEpollCtlOpNames;
-    case FlagContext::kShutdownHow: return kShutdownHowNames;
+    case FlagContext::kEpollEvents:
+      return kEpollNames;
+    case FlagContext::kPollEvents:
+      return kPollNames;
+    case FlagContext::kPipe2:
+      return kPipe2Names;
+    case FlagContext::kEventfd2:
+      return kEventfd2Names;
+    case FlagContext::kEpollCreate1:
+      return kEpollCreate1Names;
+    case FlagContext::kSocketDomain:
+      return kSocketDomainNames;
+    case FlagContext::kSocketType:
+      return kSocketTypeNames;
+    case FlagContext::kEpollCtlOp:
+      return kEpollCtlOpNames;
+    case FlagContext::kShutdownHow:
+      return kShutdownHowNames;
   }
   return {};
 }
@@ -85,29 +101,33 @@ std::optional<int64_t> flag_value(FlagContext ctx, std::string_view name) {
 
 std::string_view flag_context_description(FlagContext ctx) {
   switch (ctx) {
-    case FlagContext::kEpollEvents: return "EPOLL* names or a number";
-    case FlagContext::kPollEvents: return "POLL* names or a number";
-    case FlagContext::kPipe2: return "O_NONBLOCK, O_CLOEXEC, O_DIRECT or a number";
-    case FlagContext::kEventfd2: return "EFD_SEMAPHORE, EFD_NONBLOCK, EFD_CLOEXEC or a number";
-    case FlagContext::kEpollCreate1: return "EPOLL_CLOEXEC or a number";
-    case FlagContext::kSocketDomain: return "AF_UNIX or a number";
+    case FlagContext::kEpollEvents:
+      return "EPOLL* names or a number";
+    case FlagContext::kPollEvents:
+      return "POLL* names or a number";
+    case FlagContext::kPipe2:
+      return "O_NONBLOCK, O_CLOEXEC, O_DIRECT or a number";
+    case FlagContext::kEventfd2:
+      return "EFD_SEMAPHORE, EFD_NONBLOCK, EFD_CLOEXEC or a number";
+    case FlagContext::kEpollCreate1:
+      return "EPOLL_CLOEXEC or a number";
+    case FlagContext::kSocketDomain:
+      return "AF_UNIX or a number";
     case FlagContext::kSocketType:
       return "SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_NONBLOCK, SOCK_CLOEXEC or a number";
     case FlagContext::kEpollCtlOp:
       return "EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_CTL_DEL (or ADD, MOD, DEL) or a number";
-    case FlagContext::kShutdownHow: return "SHUT_RD, SHUT_WR, SHUT_RDWR or a number";
+    case FlagContext::kShutdownHow:
+      return "SHUT_RD, SHUT_WR, SHUT_RDWR or a number";
   }
   return "a number";
 }
 
 bool flag_context_is_single(FlagContext ctx) {
-  return ctx == FlagContext::kSocketDomain || ctx == FlagContext::kEpollCtlOp ||
-         ctx == FlagContext::kShutdownHow;
+  return ctx == FlagContext::kSocketDomain || ctx == FlagContext::kEpollCtlOp || ctx == FlagContext::kShutdownHow;
 }
 
-int64_t flag_context_max(FlagContext ctx) {
-  return ctx == FlagContext::kPollEvents ? 0xffff : kUint32Max;
-}
+int64_t flag_context_max(FlagContext ctx) { return ctx == FlagContext::kPollEvents ? 0xffff : kUint32Max; }
 
 bool flag_context_allows_negative(FlagContext ctx) {
   return ctx != FlagContext::kEpollEvents && ctx != FlagContext::kPollEvents;

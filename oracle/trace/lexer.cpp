@@ -65,8 +65,8 @@ std::vector<Token> lex_line(std::string_view line) {
       }
       if (j == digits || (j < line.size() && is_name_char(line[j]))) {
         while (j < line.size() && is_name_char(line[j])) ++j;
-        bad(i, fmt::format("malformed number '{}' (expected decimal digits or 0x and hex digits)",
-                           line.substr(i, j - i)));
+        bad(i,
+            fmt::format("malformed number '{}' (expected decimal digits or 0x and hex digits)", line.substr(i, j - i)));
         break;
       }
       if (overflow) {
@@ -89,16 +89,36 @@ std::vector<Token> lex_line(std::string_view line) {
     }
     Tok kind = Tok::kBad;
     switch (c) {
-      case '(': kind = Tok::kLParen; break;
-      case ')': kind = Tok::kRParen; break;
-      case '[': kind = Tok::kLBracket; break;
-      case ']': kind = Tok::kRBracket; break;
-      case ',': kind = Tok::kComma; break;
-      case ':': kind = Tok::kColon; break;
-      case '|': kind = Tok::kPipe; break;
-      case '=': kind = Tok::kEquals; break;
-      case '*': kind = Tok::kStar; break;
-      case '-': kind = Tok::kMinus; break;
+      case '(':
+        kind = Tok::kLParen;
+        break;
+      case ')':
+        kind = Tok::kRParen;
+        break;
+      case '[':
+        kind = Tok::kLBracket;
+        break;
+      case ']':
+        kind = Tok::kRBracket;
+        break;
+      case ',':
+        kind = Tok::kComma;
+        break;
+      case ':':
+        kind = Tok::kColon;
+        break;
+      case '|':
+        kind = Tok::kPipe;
+        break;
+      case '=':
+        kind = Tok::kEquals;
+        break;
+      case '*':
+        kind = Tok::kStar;
+        break;
+      case '-':
+        kind = Tok::kMinus;
+        break;
       default: {
         const auto u = static_cast<unsigned char>(c);
         if (u > ' ' && u < 0x7f) {
@@ -119,10 +139,14 @@ std::vector<Token> lex_line(std::string_view line) {
 
 std::string describe(const Token& t) {
   switch (t.kind) {
-    case Tok::kEnd: return "the end of the line";
-    case Tok::kComment: return "a comment";
-    case Tok::kBad: return t.message;
-    default: return fmt::format("'{}'", t.text);
+    case Tok::kEnd:
+      return "the end of the line";
+    case Tok::kComment:
+      return "a comment";
+    case Tok::kBad:
+      return t.message;
+    default:
+      return fmt::format("'{}'", t.text);
   }
 }
 
@@ -154,8 +178,6 @@ void TokenCursor::fail_expected(std::string_view what) const {
   fail_at(t.col, fmt::format("expected {}, found {}", what, describe(t)));
 }
 
-void TokenCursor::fail_at(int col, std::string message) const {
-  throw SyntaxError{line_, col, std::move(message)};
-}
+void TokenCursor::fail_at(int col, std::string message) const { throw SyntaxError{line_, col, std::move(message)}; }
 
 }  // namespace eo

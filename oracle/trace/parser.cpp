@@ -27,12 +27,16 @@ Line::Kind classify(std::string_view line) {
 
 void set_directive(Program& p, Directive& d) {
   switch (d.kind) {
-    case Directive::Kind::kTitle: p.title = std::move(d.title); break;
+    case Directive::Kind::kTitle:
+      p.title = std::move(d.title);
+      break;
     case Directive::Kind::kKernel:
       p.kernel = std::move(d.kernel);
       p.kernel_text = std::move(d.kernel_text);
       break;
-    case Directive::Kind::kTags: p.tags = std::move(d.tags); break;
+    case Directive::Kind::kTags:
+      p.tags = std::move(d.tags);
+      break;
     case Directive::Kind::kBelief:
       p.belief_verdict = std::move(d.verdict);
       p.belief_why = std::move(d.why);
@@ -65,16 +69,16 @@ class TraceReader {
     if (!p_.steps.empty()) {
       const Pos first = p_.steps.front().pos;
       const int at = static_cast<int>(text.find('@')) + 1;
-      throw SyntaxError{line_no, at,
-                        fmt::format("directive after the first step (at {}:{}); directives come first",
-                                    first.line, first.col)};
+      throw SyntaxError{
+          line_no, at,
+          fmt::format("directive after the first step (at {}:{}); directives come first", first.line, first.col)};
     }
     Directive d = parse_directive_line(text, line_no);
     const auto [it, added] = seen_.emplace(d.kind, d.pos);
     if (!added) {
-      throw SyntaxError{line_no, d.pos.col,
-                        fmt::format("{} given twice (first at {}:{})", directive_name(d.kind), it->second.line,
-                                    it->second.col)};
+      throw SyntaxError{
+          line_no, d.pos.col,
+          fmt::format("{} given twice (first at {}:{})", directive_name(d.kind), it->second.line, it->second.col)};
     }
     set_directive(p_, d);
   }

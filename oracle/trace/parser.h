@@ -1,4 +1,4 @@
-// The trace language front end: text -> Program (../../../shared/TRACE_FORMAT.md v1, with
+// The trace language front end: text -> Program (TRACE_FORMAT.md v1, the shared contract, with
 // the extensions of docs/TRACE_EXTENSIONS.md). The first problem found is returned as
 // "file:line:col: what was expected".
 #pragma once
@@ -23,8 +23,8 @@ struct ParseError {
 // A Program or the error that stopped the parse.
 class ParseResult {
  public:
-  ParseResult(Program p) : v_(std::move(p)) {}      // NOLINT: implicit on purpose
-  ParseResult(ParseError e) : v_(std::move(e)) {}   // NOLINT
+  ParseResult(Program p) : v_(std::move(p)) {}     // NOLINT: implicit on purpose
+  ParseResult(ParseError e) : v_(std::move(e)) {}  // NOLINT
   bool ok() const { return std::holds_alternative<Program>(v_); }
   explicit operator bool() const { return ok(); }
   // Only when ok().

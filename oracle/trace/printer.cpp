@@ -34,29 +34,41 @@ std::string fd_arg(const Args& a, size_t i) { return i < a.fds.size() ? a.fds[i]
 std::string format_args(Call call, const Args& a) {
   const auto u64 = [](int64_t v) { return std::to_string(static_cast<uint64_t>(v)); };
   switch (call) {
-    case Call::kPipe2: return format_flags(FlagContext::kPipe2, a.n);
+    case Call::kPipe2:
+      return format_flags(FlagContext::kPipe2, a.n);
     case Call::kSocketpair:
       return format_flags(FlagContext::kSocketDomain, a.op) + ", " + format_flags(FlagContext::kSocketType, a.n2);
-    case Call::kEventfd2: return fmt::format("{}, {}", a.n, format_flags(FlagContext::kEventfd2, a.n2));
-    case Call::kEpollCreate1: return format_flags(FlagContext::kEpollCreate1, a.n);
+    case Call::kEventfd2:
+      return fmt::format("{}, {}", a.n, format_flags(FlagContext::kEventfd2, a.n2));
+    case Call::kEpollCreate1:
+      return format_flags(FlagContext::kEpollCreate1, a.n);
     case Call::kDup:
     case Call::kClose:
-    case Call::kEventfdRead: return fd_arg(a, 0);
+    case Call::kEventfdRead:
+      return fd_arg(a, 0);
     case Call::kRead:
-    case Call::kWrite: return fmt::format("{}, {}", fd_arg(a, 0), a.n);
+    case Call::kWrite:
+      return fmt::format("{}, {}", fd_arg(a, 0), a.n);
     case Call::kFill:
-    case Call::kDrain: return a.n == 0 ? fd_arg(a, 0) : fmt::format("{}, {}", fd_arg(a, 0), a.n);
-    case Call::kEventfdWrite: return fmt::format("{}, {}", fd_arg(a, 0), u64(a.n));
-    case Call::kShutdown: return fmt::format("{}, {}", fd_arg(a, 0), format_flags(FlagContext::kShutdownHow, a.op));
+    case Call::kDrain:
+      return a.n == 0 ? fd_arg(a, 0) : fmt::format("{}, {}", fd_arg(a, 0), a.n);
+    case Call::kEventfdWrite:
+      return fmt::format("{}, {}", fd_arg(a, 0), u64(a.n));
+    case Call::kShutdown:
+      return fmt::format("{}, {}", fd_arg(a, 0), format_flags(FlagContext::kShutdownHow, a.op));
     case Call::kEpollCtl: {
-      std::string out = fmt::format("{}, {}, {}", fd_arg(a, 0), format_flags(FlagContext::kEpollCtlOp, a.op), fd_arg(a, 1));
+      std::string out =
+          fmt::format("{}, {}, {}", fd_arg(a, 0), format_flags(FlagContext::kEpollCtlOp, a.op), fd_arg(a, 1));
       if (a.has_events) out += ", " + format_flags(FlagContext::kEpollEvents, a.events);
       if (!a.label.empty()) out += ", data=" + a.label;
       return out;
     }
-    case Call::kEpollWait: return fmt::format("{}, {}, {}", fd_arg(a, 0), a.n, a.n2);
-    case Call::kPoll: return fmt::format("{}, {}", format_events(Call::kPoll, a.poll), a.n2);
-    case Call::kSleep: return std::to_string(a.n);
+    case Call::kEpollWait:
+      return fmt::format("{}, {}, {}", fd_arg(a, 0), a.n, a.n2);
+    case Call::kPoll:
+      return fmt::format("{}, {}", format_events(Call::kPoll, a.poll), a.n2);
+    case Call::kSleep:
+      return std::to_string(a.n);
   }
   return {};
 }
@@ -93,9 +105,12 @@ Step with_pending_call(const Step& s, const Scope& scope) {
 
 std::string directive_line(const Program& p, Directive::Kind kind) {
   switch (kind) {
-    case Directive::Kind::kTitle: return p.title.empty() ? "" : "@title  " + p.title;
-    case Directive::Kind::kKernel: return p.kernel.empty() ? "" : "@kernel " + format_kernel_range(p.kernel);
-    case Directive::Kind::kTags: return p.tags.empty() ? "" : fmt::format("@tags   {}", fmt::join(p.tags, " "));
+    case Directive::Kind::kTitle:
+      return p.title.empty() ? "" : "@title  " + p.title;
+    case Directive::Kind::kKernel:
+      return p.kernel.empty() ? "" : "@kernel " + format_kernel_range(p.kernel);
+    case Directive::Kind::kTags:
+      return p.tags.empty() ? "" : fmt::format("@tags   {}", fmt::join(p.tags, " "));
     case Directive::Kind::kBelief:
       return p.belief_verdict.empty() ? "" : fmt::format("@belief {}: {}", p.belief_verdict, p.belief_why);
   }
@@ -126,8 +141,12 @@ class SourcePrinter {
       const Line& l = p_.lines[li];
       switch (l.kind) {
         case Line::Kind::kBlank:
-        case Line::Kind::kComment: emit(l.text); break;
-        case Line::Kind::kDirective: print_directive(l); break;
+        case Line::Kind::kComment:
+          emit(l.text);
+          break;
+        case Line::Kind::kDirective:
+          print_directive(l);
+          break;
         case Line::Kind::kStep:
           if (l.step >= 0 && static_cast<size_t>(l.step) < p_.steps.size() &&
               line_of_step_[static_cast<size_t>(l.step)] == static_cast<int>(li)) {
@@ -215,19 +234,20 @@ class SourcePrinter {
 
 }  // namespace
 
-std::string format_call(const Step& s) {
-  return fmt::format("{}({})", call_name(s.call), format_args(s.call, s.args));
-}
+std::string format_call(const Step& s) { return fmt::format("{}({})", call_name(s.call), format_args(s.call, s.args)); }
 
 std::string format_result(Call call, const ResultAlt& r) {
   switch (r.kind) {
-    case ResultAlt::Kind::kAny: return "*";
+    case ResultAlt::Kind::kAny:
+      return "*";
     case ResultAlt::Kind::kValue:
       return call == Call::kEventfdRead ? std::to_string(static_cast<uint64_t>(r.value)) : std::to_string(r.value);
-    case ResultAlt::Kind::kError: return format_errno(r.value);
+    case ResultAlt::Kind::kError:
+      return format_errno(r.value);
     case ResultAlt::Kind::kBind:
       return r.names.size() == 1 ? r.names[0] : fmt::format("[{}]", fmt::join(r.names, ", "));
-    case ResultAlt::Kind::kEvents: return format_events(call, r.events);
+    case ResultAlt::Kind::kEvents:
+      return format_events(call, r.events);
   }
   return {};
 }
@@ -252,18 +272,24 @@ std::string format_step(const Step& s) {
       if (s.expect.checked()) out += " = " + format_expect(s.call, s.expect);
       return out;
     }
-    case Step::Kind::kResume: return fmt::format("{}: ... = {}", s.task, format_expect(s.call, s.expect));
-    case Step::Kind::kResumeBlocked: return fmt::format("{}: ... blocked", s.task);
+    case Step::Kind::kResume:
+      return fmt::format("{}: ... = {}", s.task, format_expect(s.call, s.expect));
+    case Step::Kind::kResumeBlocked:
+      return fmt::format("{}: ... blocked", s.task);
   }
   return {};
 }
 
 std::string format_outcome(Call call, const Outcome& o) {
   switch (o.kind) {
-    case Outcome::Kind::kNone: return "not run";
-    case Outcome::Kind::kBlocked: return "blocked";
-    case Outcome::Kind::kStuck: return "stuck";
-    case Outcome::Kind::kError: return format_errno(o.ret);
+    case Outcome::Kind::kNone:
+      return "not run";
+    case Outcome::Kind::kBlocked:
+      return "blocked";
+    case Outcome::Kind::kStuck:
+      return "stuck";
+    case Outcome::Kind::kError:
+      return format_errno(o.ret);
     case Outcome::Kind::kValue:
       if (call == Call::kEpollWait || call == Call::kPoll) return format_events(call, o.events);
       if (call_binds(call) > 0 && !o.fds.empty()) {

@@ -95,7 +95,9 @@ class StepReader {
       return "'or' or the end of the line after the result";
     }
     if (cur_.at(Tok::kEllipsis)) {
-      if (s.call == Call::kSleep) cur_.fail_at(cur_.peek().col, "sleep is never pending: expected '= 0' or the end of the line");
+      if (s.call == Call::kSleep) {
+        cur_.fail_at(cur_.peek().col, "sleep is never pending: expected '= 0' or the end of the line");
+      }
       cur_.next();
       s.kind = Step::Kind::kPendingCall;
       return "the end of the line after '...'";
@@ -203,7 +205,8 @@ class StepReader {
   // [-]NUMBER within [min, max].
   int64_t number(std::string_view what, int64_t min, int64_t max) {
     const Token& start = cur_.peek();
-    if (start.kind != Tok::kNumber && start.kind != Tok::kMinus) cur_.fail_expected(fmt::format("a number for {}", what));
+    if (start.kind != Tok::kNumber && start.kind != Tok::kMinus)
+      cur_.fail_expected(fmt::format("a number for {}", what));
     const bool negative = cur_.accept(Tok::kMinus);
     const Token& n = cur_.expect(Tok::kNumber, negative ? "a number after '-'" : fmt::format("a number for {}", what));
     const bool fits = negative ? (min < 0 && n.number <= static_cast<uint64_t>(-(min + 1)) + 1)
@@ -235,8 +238,8 @@ class StepReader {
     const Token& op_token = cur_.peek(1);
     a.op = arg_flags(FlagContext::kEpollCtlOp, "OP", false);
     arg_fd("FD", false);
-    std::string op_name = op_token.kind == Tok::kName ? std::string(op_token.text)
-                                                       : format_flags(FlagContext::kEpollCtlOp, a.op);
+    std::string op_name =
+        op_token.kind == Tok::kName ? std::string(op_token.text) : format_flags(FlagContext::kEpollCtlOp, a.op);
     if (!flag_value(FlagContext::kEpollCtlOp, op_name)) op_name = fmt::format("op {}", a.op);
     if (a.op == 2) {  // EPOLL_CTL_DEL
       if (cur_.accept(Tok::kComma)) {
@@ -421,7 +424,9 @@ class StepReader {
     for (size_t i = 0; i < call_args.poll.size(); ++i) {
       if (call_args.poll[i].name != name.text) continue;
       if (i < next) {
-        cur_.fail_at(name.col, fmt::format("'{}' is out of order: poll results list descriptors in argument order, each once", name.text));
+        cur_.fail_at(
+            name.col,
+            fmt::format("'{}' is out of order: poll results list descriptors in argument order, each once", name.text));
       }
       return i + 1;
     }

@@ -35,8 +35,7 @@ ParsedStep parse_step_line(std::string_view line, int line_no, const Scope& scop
 
 // Records the effect of a parsed step: the names it binds become usable, the task's
 // pending call starts or ends.
-void apply_step(Scope& scope, const Step& step,
-                const std::vector<std::pair<std::string, Pos>>& binds = {});
+void apply_step(Scope& scope, const Step& step, const std::vector<std::pair<std::string, Pos>>& binds = {});
 
 // Whether two steps say the same thing: equal except where they were written and whether
 // the task `main` was named.
