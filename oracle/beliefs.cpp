@@ -9,6 +9,13 @@
 namespace eo {
 
 namespace {
+// A Markdown table cell: '|' would end the cell.
+std::string cell(const std::string& s) {
+  std::string out;
+  for (char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
 std::string verdict_text(const std::string& v) {
   if (v == "true") return "**true**";
   if (v == "false") return "**false**";
@@ -42,7 +49,7 @@ std::string beliefs_table(const std::string& dir, const std::string& link_prefix
       return "";
     }
     const std::string name = std::filesystem::path(f).filename().string();
-    table += "| " + p.title + " | " + verdict_text(p.belief_verdict) + " | " + p.belief_why + " | [" + name + "](" +
+    table += "| " + cell(p.title) + " | " + verdict_text(p.belief_verdict) + " | " + cell(p.belief_why) + " | [" + name + "](" +
              link_prefix + name + ") |\n";
   }
   return table;
