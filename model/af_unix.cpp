@@ -21,10 +21,6 @@ int kmalloc_size_roundup(int size) {
   return b;
 }
 
-void rule(Globals& g, std::string_view site, std::string_view what) {
-  g.emit({.kind = EventKind::kRule, .site = site, .detail = what});
-}
-
 }  // namespace
 
 // alloc_skb_with_frags as unix_stream_sendmsg calls it: a linear head of at most
@@ -52,22 +48,22 @@ bool UnixSock::writable() const { return !listening && (wmem_alloc << 2) <= sndb
 // unix_write_space: wake writers only if the socket is writable now.
 void UnixSock::write_space() {
   if (!writable()) {
-    rule(*g, "unix_write_space", "skb freed but not yet writable: no wakeup");
+    g->rule(Rule::kUnixWriteSpaceNoWake);
     return;
   }
   if (!orphaned && wq.active())
-    wake_up_interruptible_sync_poll(wq, EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND, "unix_write_space");
+    wake_up_interruptible_sync_poll(wq, EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND, Rule::kUnixWriteSpaceWake);
 }
 
 // sock_def_readable
 void UnixSock::data_ready() {
   if (!orphaned && wq.active())
-    wake_up_interruptible_sync_poll(wq, EPOLLIN | EPOLLPRI | EPOLLRDNORM | EPOLLRDBAND, "sock_def_readable");
+    wake_up_interruptible_sync_poll(wq, EPOLLIN | EPOLLPRI | EPOLLRDNORM | EPOLLRDBAND, Rule::kUnixDataReady);
 }
 
 // sock_def_wakeup
 void UnixSock::state_change() {
-  if (!orphaned && wq.active()) wake_up_interruptible_all(wq, "sock_def_wakeup");
+  if (!orphaned && wq.active()) wake_up_interruptible_all(wq, Rule::kUnixStateChange);
 }
 
 namespace {
@@ -97,18 +93,17 @@ struct UnixSend final : PendingCall {
   long run(Task& t) {
     UnixSock& sk = *file->sk;
     Globals& g = *sk.g;
-    if (sk.shutdown & SEND_SHUTDOWN) return pipe_err();
+    if (sk.shutdown & SEND_SHUTDOWN) return g.fail(Rule::kUnixSendEpipe, -EPIPE);
     while (sent < len) {
       const int cap = unix_max_skb_payload(g.profile.unix_cal, g.profile.page_size, sk.sndbuf);
       const int size = static_cast<int>(std::min<size_t>(len - sent, static_cast<size_t>(cap)));
       // sock_alloc_send_pskb
       for (;;) {
-        if (int err = sock_error(sk)) return sent ? static_cast<long>(sent) : err;
-        if (sk.shutdown & SEND_SHUTDOWN) return sent ? static_cast<long>(sent) : -EPIPE;
+        if (int err = sock_error(sk)) return sent ? static_cast<long>(sent) : g.fail(Rule::kUnixSendError, err);
+        if (sk.shutdown & SEND_SHUTDOWN) return sent ? static_cast<long>(sent) : g.fail(Rule::kUnixSendEpipe, -EPIPE);
         if (sk.wmem_alloc - 1 < sk.sndbuf) break;
         if (file->nonblock()) {
-          rule(g, "sock_alloc_send_pskb", "sk_wmem_alloc >= sk_sndbuf: EAGAIN");
-          return sent ? static_cast<long>(sent) : -EAGAIN;
+          return sent ? g.fail(Rule::kUnixSendPartial, static_cast<long>(sent)) : g.fail(Rule::kUnixSendEagain, -EAGAIN);
         }
         if (t.signal_pending) return sent ? static_cast<long>(sent) : -EINTR;
         // sock_wait_for_wmem: prepare_to_wait (non-exclusive, head), then test again.
@@ -122,6 +117,7 @@ struct UnixSend final : PendingCall {
           wait.del_init();
           continue;
         }
+        g.rule(Rule::kUnixSendSleeps);
         return kBlocked;
       }
       UnixSock& other = *sk.peer;
@@ -129,17 +125,16 @@ struct UnixSend final : PendingCall {
       sk.wmem_alloc += skb.truesize;  // skb_set_owner_w
       if (other.dead || (other.shutdown & RCV_SHUTDOWN)) {
         sock_wfree(skb);  // kfree_skb
-        return sent ? static_cast<long>(sent) : pipe_err();
+        return sent ? static_cast<long>(sent) : g.fail(Rule::kUnixSendPeerGone, -EPIPE);
       }
       other.receive_queue.push_back(std::move(skb));
-      rule(g, "unix_stream_sendmsg", "skb queued to the peer: sk_data_ready");
+      g.rule(Rule::kUnixSkbQueued);
       other.data_ready();
       sent += static_cast<size_t>(size);
     }
     return static_cast<long>(sent);
   }
 
-  long pipe_err() { return -EPIPE; }  // SIGPIPE is ignored by the trace's process
 
   long resume(Task& t) override {
     wait.del_init();
@@ -172,10 +167,16 @@ struct UnixRecv final : PendingCall {
     do {
       if (sk.receive_queue.empty()) {
         if (copied >= 1) break;  // target = sock_rcvlowat = 1
-        if ((err = sock_error(sk))) break;
-        if (sk.shutdown & RCV_SHUTDOWN) break;
+        if ((err = sock_error(sk))) {
+          sk.g->rule(Rule::kUnixRecvError);
+          break;
+        }
+        if (sk.shutdown & RCV_SHUTDOWN) {
+          sk.g->rule(Rule::kUnixRecvEof);
+          break;
+        }
         if (file->nonblock()) {
-          err = -EAGAIN;
+          err = sk.g->fail(Rule::kUnixRecvEagain, -EAGAIN);
           break;
         }
         if (t.signal_pending) return -EINTR;
@@ -186,6 +187,7 @@ struct UnixRecv final : PendingCall {
           wait.func = autoremove_wake_function;
           __add_wait_queue(sk.wq, wait);
         }
+        sk.g->rule(Rule::kUnixRecvSleeps);
         return kBlocked;
       }
       Skb& skb = sk.receive_queue.front();
@@ -193,10 +195,13 @@ struct UnixRecv final : PendingCall {
       copied += chunk;
       size -= static_cast<size_t>(chunk);
       skb.consumed += chunk;
-      if (skb.len - skb.consumed) break;  // partly read: the skb stays, nothing freed
+      if (skb.len - skb.consumed) {
+        sk.g->rule(Rule::kUnixSkbPartial);  // the skb stays, nothing freed
+        break;
+      }
       Skb done = std::move(skb);
       sk.receive_queue.pop_front();
-      rule(*sk.g, "unix_stream_read_generic", "skb consumed: consume_skb -> sock_wfree");
+      sk.g->rule(Rule::kUnixSkbConsumed);
       sock_wfree(done);
     } while (size);
     return copied ? copied : err;
@@ -256,13 +261,15 @@ void UnixSocketFile::release() {
   sk->orphaned = true;  // sock_orphan: sk_wq = NULL
   sk->dead = true;
   if (std::shared_ptr<UnixSock> skpair = std::move(sk->peer)) {
+    g->rule(Rule::kUnixReleasePeer);
     skpair->shutdown = SHUTDOWN_MASK;
     if (!sk->receive_queue.empty()) {
-      rule(*g, "unix_release_sock", "closed with unread data: peer gets ECONNRESET");
+      g->rule(Rule::kUnixReleaseReset);
       skpair->err = ECONNRESET;
     }
     skpair->state_change();
   }
+  if (!sk->receive_queue.empty()) g->rule(Rule::kUnixReleasePurge);
   while (!sk->receive_queue.empty()) {
     Skb skb = std::move(sk->receive_queue.front());
     sk->receive_queue.pop_front();
@@ -273,7 +280,8 @@ void UnixSocketFile::release() {
 
 // unix_shutdown: SHUT_RD/WR/RDWR map to RCV/SEND/both; the peer gets the mirror image.
 long UnixSocketFile::shutdown(int how) {
-  if (how < SHUT_RD_ || how > SHUT_RDWR_) return -EINVAL;
+  if (how < SHUT_RD_ || how > SHUT_RDWR_) return g->fail(Rule::kShutdownEinval, -EINVAL);
+  g->rule(Rule::kUnixShutdown);
   const int mode = how + 1;
   sk->shutdown |= mode;
   std::shared_ptr<UnixSock> other = sk->peer;
@@ -291,11 +299,12 @@ long UnixSocketFile::shutdown(int how) {
 long do_socketpair(Globals& g, FdTable& fdt, int domain, int type, int protocol, int sv[2]) {
   const int flags = type & ~0xf;
   type &= 0xf;
-  if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) return -EINVAL;
-  if (domain != AF_UNIX_) return -EAFNOSUPPORT;  // the model has only AF_UNIX
-  if (protocol != 0) return -EPROTONOSUPPORT;
-  if (type != SOCK_STREAM_) return -ESOCKTNOSUPPORT;  // the model has only SOCK_STREAM
-  if (!fdt.has_free(2)) return -EMFILE;
+  if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) return g.fail(Rule::kSocketpairEinval, -EINVAL);
+  // The model has only AF_UNIX SOCK_STREAM with protocol 0.
+  if (domain != AF_UNIX_) return g.fail(Rule::kSocketpairUnsupported, -EAFNOSUPPORT);
+  if (protocol != 0) return g.fail(Rule::kSocketpairUnsupported, -EPROTONOSUPPORT);
+  if (type != SOCK_STREAM_) return g.fail(Rule::kSocketpairUnsupported, -ESOCKTNOSUPPORT);
+  if (!fdt.has_free(2)) return g.fail(Rule::kFdEmfile, -EMFILE);
   auto a = std::make_shared<UnixSock>(g);
   auto b = std::make_shared<UnixSock>(g);
   a->peer = b;  // unix_socketpair: unix_peer(ska) = skb and back
@@ -306,11 +315,11 @@ long do_socketpair(Globals& g, FdTable& fdt, int domain, int type, int protocol,
   return 0;
 }
 
-long do_shutdown(FdTable& fdt, int fd, int how) {
+long do_shutdown(Globals& g, FdTable& fdt, int fd, int how) {
   File* f = fdt.fget(fd);
-  if (!f) return -EBADF;
+  if (!f) return g.fail(Rule::kShutdownEbadf, -EBADF);
   auto* sock = dynamic_cast<UnixSocketFile*>(f);
-  if (!sock) return -ENOTSOCK;
+  if (!sock) return g.fail(Rule::kShutdownEnotsock, -ENOTSOCK);
   return sock->shutdown(how);
 }
 

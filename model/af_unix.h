@@ -67,6 +67,6 @@ int unix_max_skb_payload(const UnixCalibration& cal, int page_size, int sndbuf);
 // socketpair(AF_UNIX, SOCK_STREAM[|SOCK_NONBLOCK|SOCK_CLOEXEC], 0)
 long do_socketpair(Globals& g, FdTable& fdt, int domain, int type, int protocol, int sv[2]);
 // shutdown(2): -EBADF, -ENOTSOCK, or unix_shutdown.
-long do_shutdown(FdTable& fdt, int fd, int how);
+long do_shutdown(Globals& g, FdTable& fdt, int fd, int how);
 
 }  // namespace model

@@ -68,9 +68,10 @@ struct EventfdWait final : PendingCall {
 
 // eventfd_ctx_do_read + the EPOLLOUT wake of eventfd_read.
 long do_read(EventfdFile* f, Task& t, void* buf) {
+  if (f->semaphore) f->g->rule(Rule::kEfdReadSemaphore);
   const uint64_t ucnt = f->semaphore ? 1 : f->count;
   f->count -= ucnt;
-  if (f->wqh.active()) wake_up_locked_poll(f->wqh, EPOLLOUT, "eventfd_read");
+  if (f->wqh.active()) wake_up_locked_poll(f->wqh, EPOLLOUT, Rule::kEfdReadWake);
   std::memcpy(buf, &ucnt, sizeof ucnt);
   t.value = ucnt;
   return sizeof ucnt;
@@ -79,7 +80,7 @@ long do_read(EventfdFile* f, Task& t, void* buf) {
 // The success path of eventfd_write: every successful write wakes with EPOLLIN, even of 0.
 long do_write(EventfdFile* f, uint64_t ucnt) {
   f->count += ucnt;
-  if (f->wqh.active()) wake_up_locked_poll(f->wqh, EPOLLIN, "eventfd_write");
+  if (f->wqh.active()) wake_up_locked_poll(f->wqh, EPOLLIN, Rule::kEfdWriteWake);
   return sizeof ucnt;
 }
 
@@ -88,10 +89,11 @@ long EventfdWait::finish(Task& t) { return is_read ? do_read(file, t, out) : do_
 }  // namespace
 
 long EventfdFile::read(Task& t, void* buf, size_t n) {
-  if (n < sizeof(uint64_t)) return -EINVAL;
+  if (n < sizeof(uint64_t)) return g->fail(Rule::kEfdReadEinval, -EINVAL);
   if (!count) {
-    if (nonblock()) return -EAGAIN;
+    if (nonblock()) return g->fail(Rule::kEfdReadEagain, -EAGAIN);
     if (t.signal_pending) return -EINTR;
+    g->rule(Rule::kEfdReadSleeps);
     auto call = std::make_unique<EventfdWait>(this, true, 0, buf);
     call->queue(t);
     t.sched->sleep(t, std::move(call));
@@ -101,13 +103,14 @@ long EventfdFile::read(Task& t, void* buf, size_t n) {
 }
 
 long EventfdFile::write(Task& t, const void* buf, size_t n) {
-  if (n != sizeof(uint64_t)) return -EINVAL;  // exactly 8: longer writes are EINVAL too
+  if (n != sizeof(uint64_t)) return g->fail(Rule::kEfdWriteEinvalSize, -EINVAL);  // exactly 8: longer is EINVAL too
   uint64_t ucnt;
   std::memcpy(&ucnt, buf, sizeof ucnt);
-  if (ucnt == ULLONG_MAX_) return -EINVAL;
+  if (ucnt == ULLONG_MAX_) return g->fail(Rule::kEfdWriteEinvalMax, -EINVAL);
   if (ULLONG_MAX_ - count > ucnt) return do_write(this, ucnt);
-  if (nonblock()) return -EAGAIN;
+  if (nonblock()) return g->fail(Rule::kEfdWriteEagain, -EAGAIN);
   if (t.signal_pending) return -EINTR;
+  g->rule(Rule::kEfdWriteSleeps);
   auto call = std::make_unique<EventfdWait>(this, false, ucnt, nullptr);
   call->queue(t);
   t.sched->sleep(t, std::move(call));
@@ -115,11 +118,11 @@ long EventfdFile::write(Task& t, const void* buf, size_t n) {
 }
 
 // eventfd_release: epitems are already gone (eventpoll_release ran first).
-void EventfdFile::release() { wake_up_poll(wqh, EPOLLHUP, "eventfd_release"); }
+void EventfdFile::release() { wake_up_poll(wqh, EPOLLHUP, Rule::kEfdReleaseWake); }
 
 long do_eventfd2(Globals& g, FdTable& fdt, unsigned initval, int flags) {
-  if (flags & ~(EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE)) return -EINVAL;
-  if (!fdt.has_free(1)) return -EMFILE;
+  if (flags & ~(EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE)) return g.fail(Rule::kEventfd2Einval, -EINVAL);
+  if (!fdt.has_free(1)) return g.fail(Rule::kFdEmfile, -EMFILE);
   return fdt.install(new EventfdFile(g, initval, flags));
 }
 

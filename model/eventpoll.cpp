@@ -24,8 +24,9 @@ PathCheckState& path_state() {
 
 Epitem ep_unactive_sentinel;
 
-void emit_ready(Globals& g, EventKind kind, std::string_view site, std::string_view why, const Epitem& epi) {
-  g.emit({.kind = kind, .site = site, .detail = why, .ep = epi.ep, .epi = &epi});
+// An item entering (kReadyAdd) or leaving (kReadyDel) a ready list, by the rule that moved it.
+void emit_ready(Globals& g, EventKind kind, Rule r, const Epitem& epi) {
+  g.emit({.kind = kind, .rule = r, .site = rule_info(r).site, .detail = rule_info(r).text, .ep = epi.ep, .epi = &epi});
 }
 }  // namespace
 
@@ -51,7 +52,7 @@ bool ep_events_available(const Eventpoll* ep) { return !ep->rdllist.empty() || e
 
 // ep_poll_safewake (non-lockdep): wake the poll_wait queue with EPOLLIN.
 void ep_poll_safewake(Eventpoll* ep, poll_t pollflags = 0) {
-  wake_up_poll(ep->poll_wait, EPOLLIN | pollflags, "ep_poll_safewake");
+  wake_up_poll(ep->poll_wait, EPOLLIN | pollflags, Rule::kSafewake);
 }
 
 void ep_remove_wait_queue(EppollEntry* pwq) {
@@ -83,12 +84,12 @@ void ep_done_scan(Eventpoll* ep, EpList& txlist) {
     epi->next = ep_unactive();
     if (!ep_is_linked(*epi)) {
       ep->rdllist.push_front(*epi);
-      emit_ready(*ep->g, EventKind::kReadyAdd, "ep_done_scan", "from ovflist", *epi);
+      emit_ready(*ep->g, EventKind::kReadyAdd, Rule::kDoneScanOvflist, *epi);
     }
   }
   ep->ovflist = ep_unactive();
   ep->rdllist.splice(ep->rdllist.begin(), txlist);
-  if (!ep->rdllist.empty() && ep->wq.active()) wake_up(ep->wq, "ep_done_scan");
+  if (!ep->rdllist.empty() && ep->wq.active()) wake_up(ep->wq, Rule::kDoneScanWake);
 }
 
 void ep_get(Eventpoll* ep) { ++ep->refcount; }
@@ -112,7 +113,7 @@ bool __ep_remove(Eventpoll* ep, Epitem* epi, bool force) {
   ep->rbr.erase(ep->rbr.iterator_to(*epi));
   if (ep_is_linked(*epi)) {
     epi->rdllink.unlink();
-    emit_ready(*ep->g, EventKind::kReadyDel, "__ep_remove", "item removed", *epi);
+    emit_ready(*ep->g, EventKind::kReadyDel, Rule::kRemoveQueued, *epi);
   }
   delete epi;
   --ep->g->live_epitems;
@@ -126,6 +127,7 @@ void ep_remove_safe(Eventpoll* ep, Epitem* epi) {
 
 // ep_clear_and_put: the epoll file is being released.
 void ep_clear_and_put(Eventpoll* ep) {
+  if (!ep->rbr.empty()) ep->g->rule(Rule::kClearAndPut, ep);
   if (ep->poll_wait.active()) ep_poll_safewake(ep);
   for (Epitem& epi : ep->rbr) ep_unregister_pollwait(ep, &epi);
   for (auto it = ep->rbr.begin(); it != ep->rbr.end();) {
@@ -149,11 +151,12 @@ poll_t __ep_eventpoll_poll(File* file, PollTable* wait, int depth) {
   for (auto it = txlist.begin(); it != txlist.end();) {
     Epitem& epi = *it++;
     if (ep_item_poll(&epi, &pt, depth + 1)) {
+      ep->g->rule(Rule::kEpollPollReady, ep, &epi);
       res = EPOLLIN | EPOLLRDNORM;
       break;
     }
     epi.rdllink.unlink();
-    emit_ready(*ep->g, EventKind::kReadyDel, "__ep_eventpoll_poll", "queued but not ready: pruned", epi);
+    emit_ready(*ep->g, EventKind::kReadyDel, Rule::kEpollPollPrune, epi);
   }
   ep_done_scan(ep, txlist);
   return res;
@@ -184,29 +187,29 @@ int ep_poll_callback(WaitQueueEntry* wait, unsigned, int sync, poll_t pollflags)
   Globals& g = *ep->g;
   int pwake = 0;
   int ewake = 0;
-  auto report = [&](std::string_view what) {
-    g.emit({.kind = EventKind::kCallback, .site = "ep_poll_callback", .detail = what, .queue = pwq->whead,
-            .key = pollflags, .ep = ep, .epi = epi});
+  auto report = [&](Rule what) {
+    g.emit({.kind = EventKind::kCallback, .rule = what, .site = "ep_poll_callback", .detail = rule_info(what).text,
+            .queue = pwq->whead, .key = pollflags, .ep = ep, .epi = epi});
   };
 
   if (!(epi->event.events & ~EP_PRIVATE_BITS)) {
-    report(kCbDisabled);
+    report(Rule::kCbDisabled);
   } else if (pollflags && !(pollflags & epi->event.events)) {
-    report(kCbFiltered);
+    report(Rule::kCbFiltered);
   } else {
     if (ep->ovflist != ep_unactive()) {
       if (epi->next == ep_unactive()) {
         epi->next = ep->ovflist;
         ep->ovflist = epi;
-        report(kCbOvflist);
+        report(Rule::kCbOvflist);
       } else {
-        report(kCbOvflistAlready);
+        report(Rule::kCbOvflistAlready);
       }
     } else if (!ep_is_linked(*epi)) {
       ep->rdllist.push_back(*epi);
-      report(kCbQueued);
+      report(Rule::kCbQueued);
     } else {
-      report(kCbAlreadyQueued);
+      report(Rule::kCbAlreadyQueued);
     }
     if (ep->wq.active()) {
       if ((epi->event.events & EPOLLEXCLUSIVE) && !(pollflags & POLLFREE)) {
@@ -222,16 +225,18 @@ int ep_poll_callback(WaitQueueEntry* wait, unsigned, int sync, poll_t pollflags)
             break;
         }
       }
-      if (sync && g.profile.ep_callback_sync_wake) wake_up_sync(ep->wq, "ep_poll_callback");
-      else wake_up(ep->wq, "ep_poll_callback");
+      if (sync && g.profile.ep_callback_sync_wake) wake_up_sync(ep->wq, Rule::kCbWake);
+      else wake_up(ep->wq, Rule::kCbWake);
     } else {
-      g.emit({.kind = EventKind::kRule, .detail = "ep->wq: no waiter", .ep = ep});
+      g.rule(Rule::kCbNoWaiter, ep, epi);
     }
     if (ep->poll_wait.active()) pwake++;
   }
   if (pwake) ep_poll_safewake(ep);
   if (!(epi->event.events & EPOLLEXCLUSIVE)) ewake = 1;
+  else g.rule(ewake ? Rule::kCbExclusiveWoke : Rule::kCbExclusiveNoWake, ep, epi);
   if (pollflags & POLLFREE) {
+    g.rule(Rule::kCbPollfree, ep, epi);
     wait->del_init();
     pwq->whead = nullptr;
   }
@@ -254,8 +259,13 @@ void ep_ptable_queue_proc(File*, WaitQueueHead* whead, PollTable* pt) {
   pwq->wait.priv = pwq;  // the kernel leaves it NULL and uses container_of
   pwq->whead = whead;
   pwq->base = epi;
-  if (epi->event.events & EPOLLEXCLUSIVE) add_wait_queue_exclusive(*whead, pwq->wait);
-  else add_wait_queue(*whead, pwq->wait);
+  if (epi->event.events & EPOLLEXCLUSIVE) {
+    epi->ep->g->rule(Rule::kQueueExclusive, epi->ep, epi);
+    add_wait_queue_exclusive(*whead, pwq->wait);
+  } else {
+    epi->ep->g->rule(Rule::kQueueShared, epi->ep, epi);
+    add_wait_queue(*whead, pwq->wait);
+  }
   pwq->next = epi->pwqlist;
   epi->pwqlist = pwq;
 }
@@ -322,8 +332,10 @@ int ep_loop_check_proc(Globals& g, Eventpoll* ep, int depth) {
   int result = 0;
   for (Epitem& epi : ep->rbr) {
     if (Eventpoll* ep_tovisit = eventpoll_of(epi.ffd.file)) {
-      if (ep_tovisit == g.inserting_into || depth > max_nests) result = max_nests + 1;
-      else result = std::max(result, ep_loop_check_proc(g, ep_tovisit, depth + 1) + 1);
+      if (ep_tovisit == g.inserting_into || depth > max_nests) {
+        g.rule(ep_tovisit == g.inserting_into ? Rule::kLoopCycle : Rule::kLoopTooDeep);
+        result = max_nests + 1;
+      } else result = std::max(result, ep_loop_check_proc(g, ep_tovisit, depth + 1) + 1);
       if (result > max_nests) break;
     } else {
       list_file(epi.ffd.file);
@@ -351,8 +363,10 @@ int ep_loop_check_proc_legacy(Globals& g, Eventpoll* ep, int depth) {
   for (Epitem& epi : ep->rbr) {
     if (Eventpoll* ep_tovisit = eventpoll_of(epi.ffd.file)) {
       if (ep_tovisit->gen == g.loop_check_gen) continue;
-      if (ep_tovisit == g.inserting_into || depth > g.profile.ep_max_nests) error = -1;
-      else error = ep_loop_check_proc_legacy(g, ep_tovisit, depth + 1);
+      if (ep_tovisit == g.inserting_into || depth > g.profile.ep_max_nests) {
+        g.rule(ep_tovisit == g.inserting_into ? Rule::kLoopCycle : Rule::kLoopTooDeep);
+        error = -1;
+      } else error = ep_loop_check_proc_legacy(g, ep_tovisit, depth + 1);
       if (error) break;
     } else {
       list_file(epi.ffd.file);
@@ -368,13 +382,14 @@ int ep_loop_check(Globals& g, Eventpoll* ep, Eventpoll* to) {
   const int depth = ep_loop_check_proc(g, to, 0);
   if (depth > g.profile.ep_max_nests) return -1;
   const int upwards_depth = ep_get_upwards_depth_proc(g, ep, 0);
-  return depth + 1 + upwards_depth > g.profile.ep_max_nests ? -1 : 0;
+  if (depth + 1 + upwards_depth > g.profile.ep_max_nests) return g.fail(Rule::kLoopTooDeepUpwards, -1);
+  return 0;
 }
 
 // ep_insert
 long ep_insert(Eventpoll* ep, const EpollEvent& event, File* tfile, int fd, bool full_check) {
   Globals& g = *ep->g;
-  if (g.user_epoll_watches >= g.profile.max_user_watches) return -ENOSPC;
+  if (g.user_epoll_watches >= g.profile.max_user_watches) return g.fail(Rule::kInsertEnospc, -ENOSPC);
   ++g.user_epoll_watches;
 
   auto* epi = new Epitem;
@@ -391,7 +406,7 @@ long ep_insert(Eventpoll* ep, const EpollEvent& event, File* tfile, int fd, bool
 
   if (full_check && reverse_path_check(g.profile.ep_max_nests)) {
     ep_remove_safe(ep, epi);
-    return -EINVAL;
+    return g.fail(Rule::kInsertTooManyPaths, -EINVAL);
   }
 
   EpPqueue epq{{ep_ptable_queue_proc, ~poll_t{0}}, epi};
@@ -400,8 +415,8 @@ long ep_insert(Eventpoll* ep, const EpollEvent& event, File* tfile, int fd, bool
   int pwake = 0;
   if (revents && !ep_is_linked(*epi)) {
     ep->rdllist.push_back(*epi);
-    emit_ready(g, EventKind::kReadyAdd, "ep_insert", "ready at ADD", *epi);
-    if (ep->wq.active()) wake_up(ep->wq, "ep_insert");
+    emit_ready(g, EventKind::kReadyAdd, Rule::kInsertReady, *epi);
+    if (ep->wq.active()) wake_up(ep->wq, Rule::kInsertWake);
     if (ep->poll_wait.active()) pwake++;
   }
   if (pwake) ep_poll_safewake(ep);
@@ -416,8 +431,8 @@ long ep_modify(Eventpoll* ep, Epitem* epi, const EpollEvent& event) {
   if (ep_item_poll(epi, &pt, 1)) {
     if (!ep_is_linked(*epi)) {
       ep->rdllist.push_back(*epi);
-      emit_ready(*ep->g, EventKind::kReadyAdd, "ep_modify", "ready at MOD", *epi);
-      if (ep->wq.active()) wake_up(ep->wq, "ep_modify");
+      emit_ready(*ep->g, EventKind::kReadyAdd, Rule::kModifyReady, *epi);
+      if (ep->wq.active()) wake_up(ep->wq, Rule::kModifyWake);
       if (ep->poll_wait.active()) pwake++;
     }
   }
@@ -434,12 +449,15 @@ int ep_send_events(Eventpoll* ep, Task& t, int maxevents) {
   EpList txlist;
   ep_start_scan(ep, txlist);
   for (auto it = txlist.begin(); it != txlist.end();) {
-    if (res >= maxevents) break;
+    if (res >= maxevents) {
+      g.rule(Rule::kSendMaxevents, ep);
+      break;
+    }
     Epitem& epi = *it++;
     epi.rdllink.unlink();
     const poll_t revents = ep_item_poll(&epi, &pt, 1);
     if (!revents) {
-      emit_ready(g, EventKind::kReadyDel, "ep_send_events", "polled not ready: dropped", epi);
+      emit_ready(g, EventKind::kReadyDel, Rule::kSendNotReady, epi);
       continue;
     }
     t.events.push_back({revents, epi.event.data});
@@ -448,12 +466,12 @@ int ep_send_events(Eventpoll* ep, Task& t, int maxevents) {
     res++;
     if (epi.event.events & EPOLLONESHOT) {
       epi.event.events &= EP_PRIVATE_BITS;
-      emit_ready(g, EventKind::kReadyDel, "ep_send_events", "EPOLLONESHOT: disarmed", epi);
+      emit_ready(g, EventKind::kReadyDel, Rule::kSendOneshot, epi);
     } else if (!(epi.event.events & EPOLLET)) {
       ep->rdllist.push_back(epi);
-      emit_ready(g, EventKind::kReadyAdd, "ep_send_events", "level-triggered: requeued at tail", epi);
+      emit_ready(g, EventKind::kReadyAdd, Rule::kSendLevel, epi);
     } else {
-      emit_ready(g, EventKind::kReadyDel, "ep_send_events", "edge-triggered: delivered", epi);
+      emit_ready(g, EventKind::kReadyDel, Rule::kSendEdge, epi);
     }
   }
   ep_done_scan(ep, txlist);
@@ -491,13 +509,15 @@ struct EpPoll final : PendingCall {
   }
 
   long loop(Task& t) {
+    Globals& g = *ep->g;
     for (;;) {
       if (eavail) {
         const int res = ep_send_events(ep, t, maxevents);
         if (res) return res;
+        if (!timed_out) g.rule(Rule::kEpPollEmptyHarvest, ep);
       }
-      if (timed_out) return 0;
-      if (t.signal_pending) return -EINTR;
+      if (timed_out) return g.fail(timeout_ms == 0 ? Rule::kEpPollNoWait : Rule::kEpPollTimeout, 0);
+      if (t.signal_pending) return g.fail(Rule::kEpPollEintr, -EINTR);
       wait.flags = 0;
       wait.priv = &t;
       wait.func = ep_autoremove_wake_function;
@@ -509,6 +529,7 @@ struct EpPoll final : PendingCall {
           timed_out = true;
         } else {
           if (timeout_ms > 0) t.sched->arm_timer(t, deadline);
+          g.rule(Rule::kEpPollSleeps, ep);
           sleeping = true;
           return kBlocked;
         }
@@ -558,6 +579,7 @@ void EventpollFile::release() { ep_clear_and_put(ep); }
 void eventpoll_release(File* file) {
   while (file->f_ep && !file->f_ep->epitems.empty()) {
     Epitem* epi = &file->f_ep->epitems.front();
+    file->g->rule(Rule::kReleaseFile, epi->ep, epi);
     epi->dying = true;
     Eventpoll* ep = epi->ep;
     const bool dispose = __ep_remove(ep, epi, true);
@@ -567,8 +589,8 @@ void eventpoll_release(File* file) {
 
 // do_epoll_create: only EPOLL_CLOEXEC is a valid flag.
 long do_epoll_create(Globals& g, FdTable& fdt, int flags) {
-  if (flags & ~EPOLL_CLOEXEC) return -EINVAL;
-  if (!fdt.has_free(1)) return -EMFILE;
+  if (flags & ~EPOLL_CLOEXEC) return g.fail(Rule::kEpCreateEinval, -EINVAL);
+  if (!fdt.has_free(1)) return g.fail(Rule::kFdEmfile, -EMFILE);
   auto* ep = new Eventpoll(g);
   auto* file = new EventpollFile(g, ep, O_CLOEXEC_ & flags);
   return fdt.install(file);
@@ -577,18 +599,23 @@ long do_epoll_create(Globals& g, FdTable& fdt, int flags) {
 // do_epoll_ctl: the kernel's order of checks, then the op.
 long do_epoll_ctl(Globals& g, FdTable& fdt, int epfd, int op, int fd, const EpollEvent* event) {
   const bool has_event = op != EPOLL_CTL_DEL;  // ep_op_has_event
-  if (has_event && !event) return -EFAULT;     // copy_from_user in the syscall wrapper
+  if (has_event && !event) return g.fail(Rule::kCtlEfault, -EFAULT);  // copy_from_user in the syscall wrapper
   EpollEvent epds = has_event ? *event : EpollEvent{};
   File* f = fdt.fget(epfd);
-  if (!f) return -EBADF;
+  if (!f) return g.fail(Rule::kCtlEbadfEpfd, -EBADF);
   File* tf = fdt.fget(fd);
-  if (!tf) return -EBADF;
-  if (!tf->can_poll()) return -EPERM;
-  if (has_event) epds.events &= ~EPOLLWAKEUP;  // ep_take_care_of_epollwakeup: no CAP_BLOCK_SUSPEND
-  if (f == tf || !f->is_epoll()) return -EINVAL;
+  if (!tf) return g.fail(Rule::kCtlEbadfFd, -EBADF);
+  if (!tf->can_poll()) return g.fail(Rule::kCtlEperm, -EPERM);
+  if (has_event && (epds.events & EPOLLWAKEUP)) {  // ep_take_care_of_epollwakeup: no CAP_BLOCK_SUSPEND
+    g.rule(Rule::kCtlWakeupDropped);
+    epds.events &= ~EPOLLWAKEUP;
+  }
+  if (f == tf || !f->is_epoll()) return g.fail(Rule::kCtlEinvalTarget, -EINVAL);
   if (has_event && (epds.events & EPOLLEXCLUSIVE)) {
-    if (op == EPOLL_CTL_MOD) return -EINVAL;
-    if (op == EPOLL_CTL_ADD && (tf->is_epoll() || (epds.events & ~EPOLLEXCLUSIVE_OK_BITS))) return -EINVAL;
+    if (op == EPOLL_CTL_MOD) return g.fail(Rule::kCtlEinvalExclusiveMod, -EINVAL);
+    if (op == EPOLL_CTL_ADD && (tf->is_epoll() || (epds.events & ~EPOLLEXCLUSIVE_OK_BITS))) {
+      return g.fail(Rule::kCtlEinvalExclusiveAdd, -EINVAL);
+    }
   }
   Eventpoll* ep = eventpoll_of(f);
 
@@ -600,7 +627,8 @@ long do_epoll_ctl(Globals& g, FdTable& fdt, int epfd, int op, int fd, const Epol
   if (op == EPOLL_CTL_ADD && (f->f_ep || ep->gen == g.loop_check_gen || tf->is_epoll())) {
     g.loop_check_gen++;
     full_check = true;
-    if (Eventpoll* tep = eventpoll_of(tf); tep && ep_loop_check(g, ep, tep) != 0) error = -ELOOP;
+    g.rule(Rule::kCtlFullCheck);
+    if (Eventpoll* tep = eventpoll_of(tf); tep && ep_loop_check(g, ep, tep) != 0) error = -ELOOP;  // rule in ep_loop_check
   }
   if (!error) {
     auto found = ep->rbr.find(std::pair{tf->id, fd}, EpiKeyLess{});
@@ -612,7 +640,7 @@ long do_epoll_ctl(Globals& g, FdTable& fdt, int epfd, int op, int fd, const Epol
           epds.events |= EPOLLERR | EPOLLHUP;
           error = ep_insert(ep, epds, tf, fd, full_check);
         } else {
-          error = -EEXIST;
+          error = g.fail(Rule::kCtlEexist, -EEXIST);
         }
         break;
       case EPOLL_CTL_DEL:
@@ -620,7 +648,7 @@ long do_epoll_ctl(Globals& g, FdTable& fdt, int epfd, int op, int fd, const Epol
           ep_remove_safe(ep, epi);
           error = 0;
         } else {
-          error = -ENOENT;
+          error = g.fail(Rule::kCtlEnoentDel, -ENOENT);
         }
         break;
       case EPOLL_CTL_MOD:
@@ -628,10 +656,15 @@ long do_epoll_ctl(Globals& g, FdTable& fdt, int epfd, int op, int fd, const Epol
           if (!(epi->event.events & EPOLLEXCLUSIVE)) {
             epds.events |= EPOLLERR | EPOLLHUP;
             error = ep_modify(ep, epi, epds);
+          } else {
+            g.rule(Rule::kCtlEinvalModExclusive);
           }
         } else {
-          error = -ENOENT;
+          error = g.fail(Rule::kCtlEnoentMod, -ENOENT);
         }
+        break;
+      default:
+        g.rule(Rule::kCtlEinvalOp);
         break;
     }
   }
@@ -650,13 +683,13 @@ long do_epoll_wait(Globals& g, FdTable& fdt, Task& t, int epfd, int maxevents, i
   File* f = fdt.fget(epfd);
   const bool bad_max = maxevents <= 0 || maxevents > EP_MAX_EVENTS;
   if (g.profile.ep_wait_checks_fd_first) {
-    if (!f) return -EBADF;
-    if (bad_max) return -EINVAL;
+    if (!f) return g.fail(Rule::kWaitEbadf, -EBADF);
+    if (bad_max) return g.fail(Rule::kWaitEinvalMax, -EINVAL);
   } else {
-    if (bad_max) return -EINVAL;
-    if (!f) return -EBADF;
+    if (bad_max) return g.fail(Rule::kWaitEinvalMax, -EINVAL);
+    if (!f) return g.fail(Rule::kWaitEbadf, -EBADF);
   }
-  if (!f->is_epoll()) return -EINVAL;
+  if (!f->is_epoll()) return g.fail(Rule::kWaitEinvalNotEpoll, -EINVAL);
   auto call = std::make_unique<EpPoll>(eventpoll_of(f), f, maxevents, timeout_ms);
   const long r = call->start(t);
   if (r == kBlocked) t.sched->sleep(t, std::move(call));

@@ -70,14 +70,13 @@ void Explainer::on_event(const Event& e) {
     case EventKind::kWakeUp:
       line += std::string(e.site) + ": " + std::string(e.detail) + "(" + queue(e.queue) + ", " +
               (e.key ? epoll_mask_names(e.key) : "NULL") + ")";
-      if (!e.arg) line += ": nobody waits";
+      if (e.rule != Rule::kNone) line += ": " + std::string(rule_info(e.rule).text);
+      if (!e.arg) line += " (nobody waits)";
       break;
     case EventKind::kCallback:
       line += "ep_poll_callback(" + epoll(e.ep) + ", " + item(e.epi) + "): key " +
               (e.key ? epoll_mask_names(e.key) : "NULL") + ", armed " + epoll_mask_names(e.epi->event.events) + ": " +
               std::string(e.detail);
-      // The details that name a list end with a space: the item follows.
-      if (!e.detail.empty() && e.detail.back() == ' ') line += item(e.epi);
       break;
     case EventKind::kReadyAdd:
       line += std::string(e.site) + "(" + epoll(e.ep) + "): rdllist += " + item(e.epi) + " (" + std::string(e.detail) + ")";

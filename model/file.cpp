@@ -12,14 +12,14 @@ File::File(Globals& g_, unsigned mode, int flags) : g(&g_), id(g_.next_file_id++
 File::~File() { --g->live_files; }
 
 // Files without f_op->read/write: vfs_read/vfs_write return -EINVAL.
-long File::read(Task&, void*, size_t) { return -EINVAL; }
-long File::write(Task&, const void*, size_t) { return -EINVAL; }
+long File::read(Task&, void*, size_t) { return g->fail(Rule::kReadEinval, -EINVAL); }
+long File::write(Task&, const void*, size_t) { return g->fail(Rule::kWriteEinval, -EINVAL); }
 
 // fput -> __fput (fs/file_table.c): eventpoll_release() is the first step of the cleanup
 // chain, then f_op->release().
 void fput(File* f) {
   if (--f->f_count > 0) return;
-  f->g->emit({.kind = EventKind::kFileRelease, .site = "__fput", .file = f});
+  f->g->emit({.kind = EventKind::kFileRelease, .rule = Rule::kFput, .site = "__fput", .file = f});
   eventpoll_release(f);
   f->release();
   delete f;

@@ -29,6 +29,17 @@ struct Globals {
 
   int depth = 0;  // nesting of wake_up calls, for indented explain output
 
+  // A rule taken: reported with its kernel function and text.
+  void rule(Rule r, const Eventpoll* ep = nullptr, const Epitem* epi = nullptr) const {
+    if (observer) [[unlikely]] emit({.kind = EventKind::kRule, .rule = r, .site = rule_info(r).site,
+                                     .detail = rule_info(r).text, .ep = ep, .epi = epi});
+  }
+  // An error path taken: reports the rule and gives back the error.
+  long fail(Rule r, long err) const {
+    rule(r);
+    return err;
+  }
+
   void emit(Event e) const {
     if (observer) [[unlikely]] {
       e.depth = depth;

@@ -68,7 +68,7 @@ long Kernel::eventfd2(Task& t, unsigned initval, int flags) {
 // epoll_create: size only has to be positive.
 long Kernel::epoll_create(Task& t, int size) {
   check_idle(t);
-  return enter(t, size <= 0 ? -EINVAL : do_epoll_create(g_, fdt_, 0));
+  return enter(t, size <= 0 ? g_.fail(Rule::kEpCreateSizeEinval, -EINVAL) : do_epoll_create(g_, fdt_, 0));
 }
 
 long Kernel::epoll_create1(Task& t, int flags) {
@@ -95,36 +95,35 @@ long Kernel::poll(Task& t, std::vector<PollFd> fds, int timeout_ms) {
 long Kernel::read(Task& t, int fd, void* buf, size_t n) {
   check_idle(t);
   File* f = fdt_.fget(fd);
-  if (!f) return enter(t, -EBADF);
-  if (!(f->f_mode & FMODE_READ)) return enter(t, -EBADF);
+  if (!f || !(f->f_mode & FMODE_READ)) return enter(t, g_.fail(Rule::kReadEbadf, -EBADF));
   return enter(t, f->read(t, buf, std::min(n, kMaxRwCount)));
 }
 
 long Kernel::write(Task& t, int fd, const void* buf, size_t n) {
   check_idle(t);
   File* f = fdt_.fget(fd);
-  if (!f) return enter(t, -EBADF);
-  if (!(f->f_mode & FMODE_WRITE)) return enter(t, -EBADF);
+  if (!f || !(f->f_mode & FMODE_WRITE)) return enter(t, g_.fail(Rule::kWriteEbadf, -EBADF));
   return enter(t, f->write(t, buf, std::min(n, kMaxRwCount)));
 }
 
 long Kernel::close(Task& t, int fd) {
   check_idle(t);
-  return enter(t, fdt_.close(fd));
+  const long r = fdt_.close(fd);
+  return enter(t, r < 0 ? g_.fail(Rule::kCloseEbadf, r) : r);
 }
 
 // dup: the new descriptor shares the open file (one more reference).
 long Kernel::dup(Task& t, int fd) {
   check_idle(t);
   File* f = fdt_.fget(fd);
-  if (!f) return enter(t, -EBADF);
-  if (!fdt_.has_free(1)) return enter(t, -EMFILE);
+  if (!f) return enter(t, g_.fail(Rule::kDupEbadf, -EBADF));
+  if (!fdt_.has_free(1)) return enter(t, g_.fail(Rule::kFdEmfile, -EMFILE));
   return enter(t, fdt_.install(get_file(f)));
 }
 
 long Kernel::shutdown(Task& t, int fd, int how) {
   check_idle(t);
-  return enter(t, do_shutdown(fdt_, fd, how));
+  return enter(t, do_shutdown(g_, fdt_, fd, how));
 }
 
 int Kernel::settle() { return sched_.run_until_idle(); }

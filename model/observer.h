@@ -3,6 +3,7 @@
 #pragma once
 #include <string_view>
 
+#include "rules.h"
 #include "uapi.h"
 
 namespace model {
@@ -28,16 +29,9 @@ enum class EventKind {
   kRule,              // a named rule of a file type or syscall was taken
 };
 
-// What ep_poll_callback did with one wakeup (the branches of fs/eventpoll.c ep_poll_callback).
-inline constexpr std::string_view kCbDisabled = "disabled (EPOLLONESHOT fired, no events armed)";
-inline constexpr std::string_view kCbFiltered = "filtered: key has none of the armed events";
-inline constexpr std::string_view kCbQueued = "rdllist += ";
-inline constexpr std::string_view kCbAlreadyQueued = "already on rdllist: ";
-inline constexpr std::string_view kCbOvflist = "scan in progress: ovflist += ";
-inline constexpr std::string_view kCbOvflistAlready = "scan in progress, already on ovflist: ";
-
 struct Event {
   EventKind kind = EventKind::kRule;
+  Rule rule = Rule::kNone;  // the model rule this event is an instance of
   std::string_view site = {};    // kernel function that produced the event
   std::string_view detail = {};  // variant, reason or rule name
   const WaitQueueHead* queue = nullptr;

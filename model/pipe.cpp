@@ -19,10 +19,6 @@ PipeFile::PipeFile(Globals& g_, PipeInodeInfo* p, unsigned mode, int flags) : Fi
 
 namespace {
 
-void rule(Globals& g, std::string_view site, std::string_view what) {
-  g.emit({.kind = EventKind::kRule, .site = site, .detail = what});
-}
-
 bool pipe_readable(const PipeInodeInfo* p) { return !p->empty() || !p->writers; }
 bool pipe_writable(const PipeInodeInfo* p) { return !p->full() || !p->readers; }
 
@@ -49,6 +45,7 @@ struct PipeRead final : PendingCall {
         buf.len -= static_cast<int>(chars);
         ret += static_cast<long>(chars);
         if (buf.packet) {  // anon_pipe_read: a packet buffer is consumed whole, one per read
+          pipe->g->rule(Rule::kPipeReadPacket);
           total_len = chars;
           buf.len = 0;
         }
@@ -61,15 +58,17 @@ struct PipeRead final : PendingCall {
         if (!total_len) break;
         if (!pipe->empty()) continue;
       }
-      if (!pipe->writers) break;
+      if (!pipe->writers) {
+        if (!ret) pipe->g->rule(Rule::kPipeReadEof);
+        break;
+      }
       if (ret) break;
       if (file->nonblock()) {
-        ret = -EAGAIN;
+        ret = pipe->g->fail(Rule::kPipeReadEagain, -EAGAIN);
         break;
       }
       if (wake_writer) {
-        rule(*pipe->g, "anon_pipe_read", "wake writers before sleeping");
-        wake_up_interruptible_sync_poll(pipe->wr_wait, EPOLLOUT | EPOLLWRNORM, "anon_pipe_read");
+        wake_up_interruptible_sync_poll(pipe->wr_wait, EPOLLOUT | EPOLLWRNORM, Rule::kPipeReadWakeBeforeSleep);
       }
       if (t.signal_pending) return -EINTR;
       if (pipe_readable(pipe)) {  // wait_event: condition already true, no sleep
@@ -77,15 +76,15 @@ struct PipeRead final : PendingCall {
         wake_next_reader = true;
         continue;
       }
+      pipe->g->rule(Rule::kPipeReadSleeps);
       w.prepare(t, pipe->rd_wait);
       return kBlocked;
     }
     if (pipe->empty()) wake_next_reader = false;
     if (wake_writer) {
-      rule(*pipe->g, "anon_pipe_read", "slot freed from a full pipe: wake writers");
-      wake_up_interruptible_sync_poll(pipe->wr_wait, EPOLLOUT | EPOLLWRNORM, "anon_pipe_read");
+      wake_up_interruptible_sync_poll(pipe->wr_wait, EPOLLOUT | EPOLLWRNORM, Rule::kPipeReadWakeWriters);
     }
-    if (wake_next_reader) wake_up_interruptible_sync_poll(pipe->rd_wait, EPOLLIN | EPOLLRDNORM, "anon_pipe_read");
+    if (wake_next_reader) wake_up_interruptible_sync_poll(pipe->rd_wait, EPOLLIN | EPOLLRDNORM, Rule::kPipeReadWakeNextReader);
     return ret;
   }
 
@@ -127,7 +126,7 @@ struct PipeWrite final : PendingCall {
     PipeInodeInfo* pipe = file->pipe;
     const size_t page = static_cast<size_t>(pipe->g->profile.page_size);
     if (!pipe->readers) {
-      ret = -EPIPE;  // SIGPIPE is ignored by the trace's process
+      ret = pipe->g->fail(Rule::kPipeWriteEpipe, -EPIPE);  // SIGPIPE is ignored by the trace's process
       return out();
     }
     was_empty = pipe->empty();
@@ -137,7 +136,7 @@ struct PipeWrite final : PendingCall {
       PipeBuffer& last = pipe->slot(pipe->head - 1);
       const size_t offset = static_cast<size_t>(last.offset + last.len);
       if (last.can_merge && offset + chars <= page) {
-        rule(*pipe->g, "anon_pipe_write", "merge into the last buffer");
+        pipe->g->rule(Rule::kPipeWriteMerge);
         last.len += static_cast<int>(chars);
         ret = static_cast<long>(chars);
         remaining -= chars;
@@ -152,7 +151,7 @@ struct PipeWrite final : PendingCall {
     const size_t page = static_cast<size_t>(pipe->g->profile.page_size);
     for (;;) {
       if (!pipe->readers) {
-        if (!ret) ret = -EPIPE;
+        if (!ret) ret = pipe->g->fail(Rule::kPipeWriteEpipe, -EPIPE);
         break;
       }
       if (!pipe->full()) {
@@ -165,7 +164,7 @@ struct PipeWrite final : PendingCall {
         continue;
       }
       if (file->nonblock()) {
-        if (!ret) ret = -EAGAIN;
+        ret = ret ? pipe->g->fail(Rule::kPipeWritePartial, ret) : pipe->g->fail(Rule::kPipeWriteEagain, -EAGAIN);
         break;
       }
       if (t.signal_pending) {
@@ -173,10 +172,10 @@ struct PipeWrite final : PendingCall {
         break;
       }
       if (was_empty) {
-        rule(*pipe->g, "anon_pipe_write", "wake readers before sleeping");
-        wake_up_interruptible_sync_poll(pipe->rd_wait, EPOLLIN | EPOLLRDNORM, "anon_pipe_write");
+        wake_up_interruptible_sync_poll(pipe->rd_wait, EPOLLIN | EPOLLRDNORM, Rule::kPipeWriteWakeBeforeSleep);
       }
       if (!pipe_writable(pipe)) {
+        pipe->g->rule(Rule::kPipeWriteSleeps);
         w.prepare(t, pipe->wr_wait);
         return kBlocked;
       }
@@ -199,13 +198,11 @@ struct PipeWrite final : PendingCall {
       case PipeReaderWake::kAlways: wake_readers = true; break;
       case PipeReaderWake::kWhenEmptyOrPolled: wake_readers = was_empty || pipe->poll_usage; break;
     }
-    if (wake_readers) {
-      rule(*pipe->g, "anon_pipe_write", was_empty ? "pipe was empty: wake readers" : "pipe was polled: wake readers");
-      wake_up_interruptible_sync_poll(pipe->rd_wait, EPOLLIN | EPOLLRDNORM, "anon_pipe_write");
-    } else {
-      rule(*pipe->g, "anon_pipe_write", "pipe was not empty: readers not woken");
+    if (wake_readers) wake_up_interruptible_sync_poll(pipe->rd_wait, EPOLLIN | EPOLLRDNORM, Rule::kPipeWriteWakeReaders);
+    else pipe->g->rule(Rule::kPipeWriteNoWake);
+    if (wake_next_writer) {
+      wake_up_interruptible_sync_poll(pipe->wr_wait, EPOLLOUT | EPOLLWRNORM, Rule::kPipeWriteWakeNextWriter);
     }
-    if (wake_next_writer) wake_up_interruptible_sync_poll(pipe->wr_wait, EPOLLOUT | EPOLLWRNORM, "anon_pipe_write");
     return ret;
   }
 
@@ -262,7 +259,7 @@ poll_t PipeFile::poll(PollTable* pt) {
 }
 
 long PipeFile::read(Task& t, void*, size_t n) {
-  if (!(f_mode & FMODE_READ)) return -EBADF;  // vfs_read: not opened for reading
+  if (!(f_mode & FMODE_READ)) return g->fail(Rule::kReadEbadf, -EBADF);  // vfs_read: not opened for reading
   if (n == 0) return 0;
   auto call = std::make_unique<PipeRead>(this, n);
   const long r = call->run(t);
@@ -270,7 +267,7 @@ long PipeFile::read(Task& t, void*, size_t n) {
 }
 
 long PipeFile::write(Task& t, const void*, size_t n) {
-  if (!(f_mode & FMODE_WRITE)) return -EBADF;  // vfs_write: not opened for writing
+  if (!(f_mode & FMODE_WRITE)) return g->fail(Rule::kWriteEbadf, -EBADF);  // vfs_write: not opened for writing
   if (n == 0) return 0;
   auto call = std::make_unique<PipeWrite>(this, n);
   const long r = call->start(t);
@@ -283,17 +280,17 @@ void PipeFile::release() {
   if (f_mode & FMODE_READ) pipe->readers--;
   if (f_mode & FMODE_WRITE) pipe->writers--;
   if (!pipe->readers != !pipe->writers) {
-    rule(*pipe->g, "pipe_release", pipe->readers ? "last writer gone: HUP to readers" : "last reader gone: ERR to writers");
-    wake_up_interruptible_all(pipe->rd_wait, "pipe_release");
-    wake_up_interruptible_all(pipe->wr_wait, "pipe_release");
+    const Rule r = pipe->readers ? Rule::kPipeReleaseLastWriter : Rule::kPipeReleaseLastReader;
+    wake_up_interruptible_all(pipe->rd_wait, r);
+    wake_up_interruptible_all(pipe->wr_wait, r);
   }
   if (--pipe->files == 0) delete pipe;  // put_pipe_info -> free_pipe_info
   pipe = nullptr;
 }
 
 long do_pipe2(Globals& g, FdTable& fdt, int fds[2], int flags) {
-  if (flags & ~(O_CLOEXEC_ | O_NONBLOCK_ | O_DIRECT_)) return -EINVAL;
-  if (!fdt.has_free(2)) return -EMFILE;
+  if (flags & ~(O_CLOEXEC_ | O_NONBLOCK_ | O_DIRECT_)) return g.fail(Rule::kPipe2Einval, -EINVAL);
+  if (!fdt.has_free(2)) return g.fail(Rule::kFdEmfile, -EMFILE);
   auto* pipe = new PipeInodeInfo(g);
   pipe->direct = flags & O_DIRECT_;
   const int fl = flags & (O_NONBLOCK_ | O_CLOEXEC_);

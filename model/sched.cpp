@@ -3,8 +3,9 @@
 namespace model {
 
 int Scheduler::try_to_wake_up(Task& t) {
-  g_.emit({.kind = EventKind::kTaskWake, .site = "try_to_wake_up", .task = &t,
-           .arg = t.state == TaskState::kSleeping ? 1 : 0});
+  const bool asleep = t.state == TaskState::kSleeping;
+  g_.emit({.kind = EventKind::kTaskWake, .rule = asleep ? Rule::kTtwuWoken : Rule::kTtwuRunning,
+           .site = "try_to_wake_up", .task = &t, .arg = asleep ? 1 : 0});
   if (t.state != TaskState::kSleeping) return 0;
   t.state = TaskState::kRunnable;
   runqueue_.push_back(&t);

@@ -57,6 +57,7 @@ class Scheduler {
   explicit Scheduler(Globals& g) : g_(g) {}
 
   int64_t now_ns() const { return now_ns_; }
+  Globals& globals() const { return g_; }
   // try_to_wake_up: 1 if the task was asleep and is now runnable, 0 otherwise.
   int try_to_wake_up(Task& t);
   // Puts the task to sleep with the given continuation (set_current_state + schedule).

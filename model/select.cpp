@@ -47,6 +47,7 @@ struct PollCall final : PendingCall {
       if (p.fd < 0) continue;
       File* f = fdt.fget(p.fd);
       if (!f) {
+        task->sched->globals().rule(Rule::kPollNval);
         p.revents = static_cast<short>(EPOLLNVAL);
         ++count;
         continue;
@@ -81,7 +82,12 @@ struct PollCall final : PendingCall {
   // pollwake: ignore keys the caller did not ask for, else mark triggered and wake.
   static int pollwake(WaitQueueEntry* w, unsigned, int, poll_t key) {
     auto* e = static_cast<PollTableEntry*>(w->priv);
-    if (key && !(key & e->key)) return 0;
+    Globals& g = e->owner->task->sched->globals();
+    if (key && !(key & e->key)) {
+      g.rule(Rule::kPollWakeFiltered);
+      return 0;
+    }
+    g.rule(Rule::kPollWake);
     e->owner->triggered = true;
     return e->owner->task->sched->try_to_wake_up(*e->owner->task);
   }
@@ -90,14 +96,17 @@ struct PollCall final : PendingCall {
     for (;;) {
       const int count = poll_all(first && !timed_out);  // a zero timeout registers nothing
       first = false;
-      if (count || timed_out) return count;
-      if (t.signal_pending) return -EINTR;
-      if (timeout_ms > 0 && deadline <= t.sched->now_ns()) return 0;
+      Globals& g = t.sched->globals();
+      // do_poll: nothing ready and a signal pending wins over the timeout.
+      if (count) return g.fail(Rule::kPollReady, count);
+      if (t.signal_pending) return g.fail(Rule::kPollEintr, -EINTR);
+      if (timed_out || (timeout_ms > 0 && deadline <= t.sched->now_ns())) return g.fail(Rule::kPollTimeout, 0);
       if (triggered) {  // poll_schedule_timeout returns at once when already triggered
         triggered = false;
         continue;
       }
       if (timeout_ms > 0) t.sched->arm_timer(t, deadline);
+      g.rule(Rule::kPollSleeps);
       return kBlocked;
     }
   }
@@ -127,8 +136,8 @@ struct PollCall final : PendingCall {
 
 }  // namespace
 
-long do_sys_poll(Globals&, FdTable& fdt, Task& t, std::vector<PollFd> fds, int timeout_ms) {
-  if (fds.size() > 1024) return -EINVAL;  // nfds > RLIMIT_NOFILE
+long do_sys_poll(Globals& g, FdTable& fdt, Task& t, std::vector<PollFd> fds, int timeout_ms) {
+  if (fds.size() > 1024) return g.fail(Rule::kPollEinval, -EINVAL);  // nfds > RLIMIT_NOFILE
   t.pollfds = std::move(fds);
   auto call = std::make_unique<PollCall>(fdt, t, timeout_ms);
   if (timeout_ms == 0) call->timed_out = true;

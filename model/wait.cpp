@@ -50,41 +50,41 @@ int __wake_up_common(WaitQueueHead& h, unsigned mode, int nr_exclusive, int wake
 
 namespace {
 void wake(WaitQueueHead& h, unsigned mode, int nr, int wake_flags, poll_t key, std::string_view variant,
-          std::string_view site) {
-  h.g->emit({.kind = EventKind::kWakeUp, .site = site, .detail = variant, .queue = &h, .key = key,
-             .arg = h.active() ? 1 : 0});
+          Rule rule) {
+  h.g->emit({.kind = EventKind::kWakeUp, .rule = rule, .site = rule_info(rule).site, .detail = variant, .queue = &h,
+             .key = key, .arg = h.active() ? 1 : 0});
   ++h.g->depth;
   __wake_up_common(h, mode, nr, wake_flags, key);
   --h.g->depth;
 }
 }  // namespace
 
-void wake_up(WaitQueueHead& h, std::string_view site) { wake(h, TASK_NORMAL, 1, 0, 0, "wake_up", site); }
-void wake_up_sync(WaitQueueHead& h, std::string_view site) {
-  wake(h, TASK_NORMAL, 1, WF_SYNC, 0, "wake_up_sync", site);
+void wake_up(WaitQueueHead& h, Rule rule) { wake(h, TASK_NORMAL, 1, 0, 0, "wake_up", rule); }
+void wake_up_sync(WaitQueueHead& h, Rule rule) {
+  wake(h, TASK_NORMAL, 1, WF_SYNC, 0, "wake_up_sync", rule);
 }
-void wake_up_all(WaitQueueHead& h, std::string_view site) { wake(h, TASK_NORMAL, 0, 0, 0, "wake_up_all", site); }
-void wake_up_poll(WaitQueueHead& h, poll_t key, std::string_view site) {
-  wake(h, TASK_NORMAL, 1, 0, key, "wake_up_poll", site);
+void wake_up_all(WaitQueueHead& h, Rule rule) { wake(h, TASK_NORMAL, 0, 0, 0, "wake_up_all", rule); }
+void wake_up_poll(WaitQueueHead& h, poll_t key, Rule rule) {
+  wake(h, TASK_NORMAL, 1, 0, key, "wake_up_poll", rule);
 }
-void wake_up_locked_poll(WaitQueueHead& h, poll_t key, std::string_view site) {
-  wake(h, TASK_NORMAL, 1, 0, key, "wake_up_locked_poll", site);
+void wake_up_locked_poll(WaitQueueHead& h, poll_t key, Rule rule) {
+  wake(h, TASK_NORMAL, 1, 0, key, "wake_up_locked_poll", rule);
 }
-void wake_up_interruptible(WaitQueueHead& h, std::string_view site) {
-  wake(h, TASK_INTERRUPTIBLE, 1, 0, 0, "wake_up_interruptible", site);
+void wake_up_interruptible(WaitQueueHead& h, Rule rule) {
+  wake(h, TASK_INTERRUPTIBLE, 1, 0, 0, "wake_up_interruptible", rule);
 }
-void wake_up_interruptible_all(WaitQueueHead& h, std::string_view site) {
-  wake(h, TASK_INTERRUPTIBLE, 0, 0, 0, "wake_up_interruptible_all", site);
+void wake_up_interruptible_all(WaitQueueHead& h, Rule rule) {
+  wake(h, TASK_INTERRUPTIBLE, 0, 0, 0, "wake_up_interruptible_all", rule);
 }
-void wake_up_interruptible_poll(WaitQueueHead& h, poll_t key, std::string_view site) {
-  wake(h, TASK_INTERRUPTIBLE, 1, 0, key, "wake_up_interruptible_poll", site);
+void wake_up_interruptible_poll(WaitQueueHead& h, poll_t key, Rule rule) {
+  wake(h, TASK_INTERRUPTIBLE, 1, 0, key, "wake_up_interruptible_poll", rule);
 }
-void wake_up_interruptible_sync_poll(WaitQueueHead& h, poll_t key, std::string_view site) {
-  wake(h, TASK_INTERRUPTIBLE, 1, WF_SYNC, key, "wake_up_interruptible_sync_poll", site);
+void wake_up_interruptible_sync_poll(WaitQueueHead& h, poll_t key, Rule rule) {
+  wake(h, TASK_INTERRUPTIBLE, 1, WF_SYNC, key, "wake_up_interruptible_sync_poll", rule);
 }
 // wake_up_pollfree: only if active, wakes all with EPOLLHUP|POLLFREE.
-void wake_up_pollfree(WaitQueueHead& h, std::string_view site) {
-  if (h.active()) wake(h, TASK_NORMAL, 0, 0, EPOLLHUP | POLLFREE, "wake_up_pollfree", site);
+void wake_up_pollfree(WaitQueueHead& h, Rule rule) {
+  if (h.active()) wake(h, TASK_NORMAL, 0, 0, EPOLLHUP | POLLFREE, "wake_up_pollfree", rule);
 }
 
 }  // namespace model

@@ -66,18 +66,18 @@ void remove_wait_queue(WaitQueueHead& h, WaitQueueEntry& e);
 // < 0 or when nr_exclusive exclusive entries returned non-zero. Returns what is left.
 int __wake_up_common(WaitQueueHead& h, unsigned mode, int nr_exclusive, int wake_flags, poll_t key);
 
-// The wake_up variants the model's callers use. `site` names the calling kernel function
-// for the observer; each reports the variant it stands for.
-void wake_up(WaitQueueHead& h, std::string_view site);                           // nr 1, NULL key
-void wake_up_sync(WaitQueueHead& h, std::string_view site);                      // nr 1, NULL key, WF_SYNC
-void wake_up_all(WaitQueueHead& h, std::string_view site);                       // nr 0
-void wake_up_poll(WaitQueueHead& h, poll_t key, std::string_view site);          // nr 1, key
-void wake_up_locked_poll(WaitQueueHead& h, poll_t key, std::string_view site);   // nr 1, key
-void wake_up_interruptible(WaitQueueHead& h, std::string_view site);
-void wake_up_interruptible_all(WaitQueueHead& h, std::string_view site);
-void wake_up_interruptible_poll(WaitQueueHead& h, poll_t key, std::string_view site);
-void wake_up_interruptible_sync_poll(WaitQueueHead& h, poll_t key, std::string_view site);
-void wake_up_pollfree(WaitQueueHead& h, std::string_view site);  // all, EPOLLHUP|POLLFREE
+// The wake_up variants the model's callers use. `rule` names the calling kernel function
+// and why it wakes, for the observer; each reports the variant it stands for.
+void wake_up(WaitQueueHead& h, Rule rule);                           // nr 1, NULL key
+void wake_up_sync(WaitQueueHead& h, Rule rule);                      // nr 1, NULL key, WF_SYNC
+void wake_up_all(WaitQueueHead& h, Rule rule);                       // nr 0
+void wake_up_poll(WaitQueueHead& h, poll_t key, Rule rule);          // nr 1, key
+void wake_up_locked_poll(WaitQueueHead& h, poll_t key, Rule rule);   // nr 1, key
+void wake_up_interruptible(WaitQueueHead& h, Rule rule);
+void wake_up_interruptible_all(WaitQueueHead& h, Rule rule);
+void wake_up_interruptible_poll(WaitQueueHead& h, poll_t key, Rule rule);
+void wake_up_interruptible_sync_poll(WaitQueueHead& h, poll_t key, Rule rule);
+void wake_up_pollfree(WaitQueueHead& h, Rule rule);  // all, EPOLLHUP|POLLFREE
 
 // Poll tables (include/linux/poll.h): ->poll() calls poll_wait(), which hands the queue to
 // the table's queue proc (ep_ptable_queue_proc, __pollwait) when there is one.

@@ -397,7 +397,7 @@ TEST(Pipe, ObserverWriteWakesRdWaitWithInRdnormSync) {
   EXPECT_EQ(wk[0].key, EPOLLIN | EPOLLRDNORM);
   EXPECT_EQ(wk[0].arg, 1) << "the epitem is on rd_wait";
   bool queued = false;
-  for (const Event& e : rec.events) queued |= e.kind == EventKind::kCallback && e.detail == kCbQueued;
+  for (const Event& e : rec.events) queued |= e.kind == EventKind::kCallback && e.rule == Rule::kCbQueued;
   EXPECT_TRUE(queued) << "ep_poll_callback queued the item";
 }
 

@@ -39,7 +39,7 @@ TEST_F(WaitTest, NonExclusiveEntriesAreCalledNewestFirst) {
   add_wait_queue(h, a.e);
   add_wait_queue(h, b.e);
   add_wait_queue(h, c.e);
-  wake_up(h, "test");
+  wake_up(h, Rule::kNone);
   EXPECT_EQ(log, (std::vector<std::string>{"c", "b", "a"}));
 }
 
@@ -49,7 +49,7 @@ TEST_F(WaitTest, ExclusiveTailEntriesAreFifoAndOneIsWoken) {
   Probe a("a", &log), b("b", &log);
   add_wait_queue_exclusive(h, a.e);
   add_wait_queue_exclusive(h, b.e);
-  wake_up(h, "test");
+  wake_up(h, Rule::kNone);
   EXPECT_EQ(log, (std::vector<std::string>{"a"}));
 }
 
@@ -61,7 +61,7 @@ TEST_F(WaitTest, NonExclusiveAllCalledThenOneExclusive) {
   add_wait_queue(h, n1.e);
   add_wait_queue_exclusive(h, x2.e);
   add_wait_queue(h, n2.e);
-  wake_up(h, "test");
+  wake_up(h, Rule::kNone);
   EXPECT_EQ(log, (std::vector<std::string>{"n2", "n1", "x1"}));
 }
 
@@ -70,7 +70,7 @@ TEST_F(WaitTest, NonExclusiveAllCalledThenOneExclusive) {
 TEST_F(WaitTest, ExclusiveEntryReturningZeroDoesNotStopTheWalk) {
   Probe x1("x1", &log, 0), x2("x2", &log, 0), x3("x3", &log, 1), x4("x4", &log, 1);
   for (Probe* p : {&x1, &x2, &x3, &x4}) add_wait_queue_exclusive(h, p->e);
-  wake_up(h, "test");
+  wake_up(h, Rule::kNone);
   EXPECT_EQ(log, (std::vector<std::string>{"x1", "x2", "x3"}));
 }
 
@@ -79,7 +79,7 @@ TEST_F(WaitTest, NegativeReturnStopsTheWalk) {
   Probe a("a", &log, -1), b("b", &log);
   add_wait_queue(h, b.e);
   add_wait_queue(h, a.e);
-  wake_up_all(h, "test");
+  wake_up_all(h, Rule::kNone);
   EXPECT_EQ(log, (std::vector<std::string>{"a"}));
 }
 
@@ -87,7 +87,7 @@ TEST_F(WaitTest, NegativeReturnStopsTheWalk) {
 TEST_F(WaitTest, WakeUpAllCallsEveryExclusiveEntry) {
   Probe a("a", &log), b("b", &log), c("c", &log);
   for (Probe* p : {&a, &b, &c}) add_wait_queue_exclusive(h, p->e);
-  wake_up_interruptible_all(h, "test");
+  wake_up_interruptible_all(h, Rule::kNone);
   EXPECT_EQ(log, (std::vector<std::string>{"a", "b", "c"}));
 }
 
@@ -95,8 +95,8 @@ TEST_F(WaitTest, WakeUpAllCallsEveryExclusiveEntry) {
 TEST_F(WaitTest, HeadExclusiveInsertionIsLifo) {
   Probe a("a", &log), b("b", &log), c("c", &log);
   for (Probe* p : {&a, &b, &c}) __add_wait_queue_exclusive(h, p->e);
-  wake_up(h, "test");
-  wake_up(h, "test");  // all still queued (Probe does not remove itself): c again
+  wake_up(h, Rule::kNone);
+  wake_up(h, Rule::kNone);  // all still queued (Probe does not remove itself): c again
   EXPECT_EQ(log, (std::vector<std::string>{"c", "c"}));
 }
 
@@ -106,7 +106,7 @@ TEST_F(WaitTest, HeadInsertionKeepsPriorityEntriesFirst) {
   p.e.flags = WQ_FLAG_PRIORITY;
   __add_wait_queue(h, p.e);
   add_wait_queue(h, a.e);
-  wake_up_all(h, "test");
+  wake_up_all(h, Rule::kNone);
   EXPECT_EQ(log, (std::vector<std::string>{"prio", "a"}));
 }
 
@@ -126,7 +126,7 @@ TEST_F(WaitTest, EntryMayRemoveItselfDuringWake) {
     s->e.func = Self::func;
     add_wait_queue(h, s->e);
   }
-  wake_up(h, "test");
+  wake_up(h, Rule::kNone);
   EXPECT_EQ(s1.calls + s2.calls, 2);
   EXPECT_FALSE(h.active());
 }
@@ -144,9 +144,9 @@ TEST_F(WaitTest, KeyIsPassedToTheEntry) {
   k.e.priv = &k;
   k.e.func = K::func;
   add_wait_queue(h, k.e);
-  wake_up_interruptible_sync_poll(h, EPOLLIN | EPOLLRDNORM, "test");
+  wake_up_interruptible_sync_poll(h, EPOLLIN | EPOLLRDNORM, Rule::kNone);
   EXPECT_EQ(k.seen, EPOLLIN | EPOLLRDNORM);
-  wake_up(h, "test");
+  wake_up(h, Rule::kNone);
   EXPECT_EQ(k.seen, 0u);
 }
 
@@ -155,7 +155,7 @@ TEST_F(WaitTest, PollfreeWakesAllWithHupAndPollfree) {
   Probe a("a", &log), b("b", &log);
   add_wait_queue_exclusive(h, a.e);
   add_wait_queue_exclusive(h, b.e);
-  wake_up_pollfree(h, "test");
+  wake_up_pollfree(h, Rule::kNone);
   EXPECT_EQ(log, (std::vector<std::string>{"a", "b"}));
 }
 

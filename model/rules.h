@@ -1,0 +1,173 @@
+// The model's rules: every wakeup site, every branch of ep_poll_callback and
+// ep_send_events, every error path of every call. Each is named after the kernel function
+// it follows. The observer reports them (Event::rule); `explain` prints them and rule
+// coverage (`fuzz --coverage`, `check --coverage`) counts them.
+#pragma once
+#include <cstddef>
+#include <string_view>
+
+namespace model {
+
+// X(id, kernel function, what happens)
+#define EO_MODEL_RULES(X)                                                                                       \
+  /* kernel/sched, fs/file.c, fs/file_table.c, fs/read_write.c */                                              \
+  X(kTtwuWoken, "try_to_wake_up", "the task was asleep: woken")                                              \
+  X(kTtwuRunning, "try_to_wake_up", "the task is already running: returns 0")                                 \
+  X(kFdEmfile, "alloc_fd", "descriptor table full: EMFILE")                                                   \
+  X(kCloseEbadf, "close_fd", "fd not open: EBADF")                                                            \
+  X(kDupEbadf, "dup", "fd not open: EBADF")                                                                   \
+  X(kFput, "__fput", "last reference dropped: eventpoll_release, then release")                             \
+  X(kReadEbadf, "ksys_read", "fd not open or not open for reading: EBADF")                                    \
+  X(kWriteEbadf, "ksys_write", "fd not open or not open for writing: EBADF")                                  \
+  X(kReadEinval, "vfs_read", "the file has no read operation: EINVAL")                                       \
+  X(kWriteEinval, "vfs_write", "the file has no write operation: EINVAL")                                    \
+  /* fs/pipe.c */                                                                                              \
+  X(kPipe2Einval, "do_pipe2", "invalid flags: EINVAL")                                                        \
+  X(kPipeWriteEpipe, "anon_pipe_write", "no reader: EPIPE")                                                   \
+  X(kPipeWriteMerge, "anon_pipe_write", "the len % PAGE_SIZE remainder merges into the last buffer")          \
+  X(kPipeWriteEagain, "anon_pipe_write", "pipe full: EAGAIN")                                                 \
+  X(kPipeWritePartial, "anon_pipe_write", "pipe filled up: partial write")                                    \
+  X(kPipeWriteSleeps, "anon_pipe_write", "pipe full: the writer sleeps")                                      \
+  X(kPipeWriteWakeBeforeSleep, "anon_pipe_write", "about to sleep and the pipe was empty: wake readers")      \
+  X(kPipeWriteWakeReaders, "anon_pipe_write", "wake readers (pipe was empty, or polled since 5.15)")          \
+  X(kPipeWriteNoWake, "anon_pipe_write", "pipe was not empty: readers not woken")                            \
+  X(kPipeWriteWakeNextWriter, "anon_pipe_write", "writer had slept and the pipe is not full: wake next writer") \
+  X(kPipeReadPacket, "anon_pipe_read", "a packet buffer (O_DIRECT) is consumed whole")                        \
+  X(kPipeReadEof, "anon_pipe_read", "empty and no writer: end of file")                                       \
+  X(kPipeReadEagain, "anon_pipe_read", "empty: EAGAIN")                                                       \
+  X(kPipeReadSleeps, "anon_pipe_read", "empty: the reader sleeps")                                            \
+  X(kPipeReadWakeBeforeSleep, "anon_pipe_read", "about to sleep after freeing a slot: wake writers")          \
+  X(kPipeReadWakeWriters, "anon_pipe_read", "a slot was freed from a full pipe: wake writers")                \
+  X(kPipeReadWakeNextReader, "anon_pipe_read", "reader had slept and data remains: wake next reader")         \
+  X(kPipeReleaseLastWriter, "pipe_release", "last writer gone: wake everyone on both queues")                \
+  X(kPipeReleaseLastReader, "pipe_release", "last reader gone: wake everyone on both queues")                \
+  /* fs/eventfd.c */                                                                                           \
+  X(kEventfd2Einval, "do_eventfd", "invalid flags: EINVAL")                                                   \
+  X(kEfdReadEinval, "eventfd_read", "buffer shorter than 8 bytes: EINVAL")                                    \
+  X(kEfdReadEagain, "eventfd_read", "count is 0: EAGAIN")                                                     \
+  X(kEfdReadSleeps, "eventfd_read", "count is 0: the reader sleeps")                                          \
+  X(kEfdReadSemaphore, "eventfd_read", "EFD_SEMAPHORE: reads 1")                                               \
+  X(kEfdReadWake, "eventfd_read", "count read: wake with EPOLLOUT")                                           \
+  X(kEfdWriteEinvalSize, "eventfd_write", "length is not 8: EINVAL")                                          \
+  X(kEfdWriteEinvalMax, "eventfd_write", "value ULLONG_MAX: EINVAL")                                          \
+  X(kEfdWriteEagain, "eventfd_write", "the count would reach ULLONG_MAX: EAGAIN")                             \
+  X(kEfdWriteSleeps, "eventfd_write", "the count would reach ULLONG_MAX: the writer sleeps")                  \
+  X(kEfdWriteWake, "eventfd_write", "count added (even 0): wake with EPOLLIN")                                 \
+  X(kEfdReleaseWake, "eventfd_release", "wake with EPOLLHUP")                                                 \
+  /* net/unix/af_unix.c, net/core/sock.c */                                                                    \
+  X(kSocketpairEinval, "__sys_socketpair", "invalid type flags: EINVAL")                                      \
+  X(kSocketpairUnsupported, "__sys_socketpair", "not AF_UNIX SOCK_STREAM: not modelled")                      \
+  X(kShutdownEbadf, "__sys_shutdown", "fd not open: EBADF")                                                   \
+  X(kShutdownEnotsock, "__sys_shutdown", "not a socket: ENOTSOCK")                                            \
+  X(kShutdownEinval, "unix_shutdown", "how out of range: EINVAL")                                             \
+  X(kUnixShutdown, "unix_shutdown", "own and peer's shutdown bits set, both sk_state_change")                \
+  X(kUnixSendEpipe, "unix_stream_sendmsg", "sending side shut down: EPIPE")                                   \
+  X(kUnixSendError, "sock_alloc_send_pskb", "pending socket error: reported and cleared")                     \
+  X(kUnixSendEagain, "sock_alloc_send_pskb", "sk_wmem_alloc >= sk_sndbuf: EAGAIN")                            \
+  X(kUnixSendPartial, "sock_alloc_send_pskb", "send buffer full after some skbs: partial write")              \
+  X(kUnixSendSleeps, "sock_alloc_send_pskb", "send buffer full: the writer sleeps")                           \
+  X(kUnixSendPeerGone, "unix_stream_sendmsg", "peer dead or shut for reading: EPIPE")                        \
+  X(kUnixSkbQueued, "unix_stream_sendmsg", "skb queued to the peer")                                          \
+  X(kUnixDataReady, "sock_def_readable", "wake the peer with EPOLLIN|EPOLLPRI|EPOLLRDNORM|EPOLLRDBAND")       \
+  X(kUnixSkbConsumed, "unix_stream_read_generic", "skb fully read: freed, the sender is uncharged")          \
+  X(kUnixSkbPartial, "unix_stream_read_generic", "skb partly read: it stays queued, nothing freed")          \
+  X(kUnixRecvError, "unix_stream_read_generic", "queue empty, socket error: reported once")                  \
+  X(kUnixRecvEof, "unix_stream_read_generic", "queue empty and shut for reading: end of file")               \
+  X(kUnixRecvEagain, "unix_stream_read_generic", "queue empty: EAGAIN")                                      \
+  X(kUnixRecvSleeps, "unix_stream_read_generic", "queue empty: the reader sleeps")                           \
+  X(kUnixWriteSpaceWake, "unix_write_space", "writable again: wake with EPOLLOUT|EPOLLWRNORM|EPOLLWRBAND")    \
+  X(kUnixWriteSpaceNoWake, "unix_write_space", "skb freed but not yet writable: no wakeup")                  \
+  X(kUnixStateChange, "sock_def_wakeup", "wake everyone with a NULL key")                                     \
+  X(kUnixReleasePeer, "unix_release_sock", "the peer gets SHUTDOWN_MASK and sk_state_change")                \
+  X(kUnixReleaseReset, "unix_release_sock", "closed with unread data: the peer gets ECONNRESET")             \
+  X(kUnixReleasePurge, "unix_release_sock", "unread skbs freed: their sender is uncharged")                  \
+  /* fs/select.c */                                                                                            \
+  X(kPollEinval, "do_sys_poll", "nfds above RLIMIT_NOFILE: EINVAL")                                           \
+  X(kPollNval, "do_pollfd", "fd not open: POLLNVAL")                                                          \
+  X(kPollReady, "do_poll", "some fd is ready: return")                                                        \
+  X(kPollTimeout, "do_poll", "timed out: 0")                                                                  \
+  X(kPollEintr, "do_poll", "signal: EINTR")                                                                   \
+  X(kPollSleeps, "do_poll", "nothing ready: the task sleeps")                                                 \
+  X(kPollWake, "pollwake", "key matches: wake the poller")                                                    \
+  X(kPollWakeFiltered, "pollwake", "key does not match the polled events: ignored")                           \
+  /* fs/eventpoll.c: creation and epoll_ctl */                                                                 \
+  X(kEpCreateEinval, "do_epoll_create", "flags other than EPOLL_CLOEXEC: EINVAL")                             \
+  X(kEpCreateSizeEinval, "epoll_create", "size <= 0: EINVAL")                                                 \
+  X(kCtlEfault, "epoll_ctl", "event not readable (ADD/MOD/other ops): EFAULT")                                \
+  X(kCtlEbadfEpfd, "do_epoll_ctl", "epfd not open: EBADF")                                                    \
+  X(kCtlEbadfFd, "do_epoll_ctl", "fd not open: EBADF")                                                        \
+  X(kCtlEperm, "do_epoll_ctl", "the target cannot be polled: EPERM")                                          \
+  X(kCtlWakeupDropped, "ep_take_care_of_epollwakeup", "EPOLLWAKEUP without CAP_BLOCK_SUSPEND: dropped")       \
+  X(kCtlEinvalTarget, "do_epoll_ctl", "epfd is not an epoll, or is the target itself: EINVAL")               \
+  X(kCtlEinvalExclusiveMod, "do_epoll_ctl", "EPOLLEXCLUSIVE with MOD: EINVAL")                                \
+  X(kCtlEinvalExclusiveAdd, "do_epoll_ctl", "EPOLLEXCLUSIVE on an epoll or with other bits: EINVAL")          \
+  X(kCtlFullCheck, "do_epoll_ctl", "ADD involving nested epolls: full loop and path check")                   \
+  X(kLoopCycle, "ep_loop_check_proc", "the epoll being added reaches back: ELOOP")                            \
+  X(kLoopTooDeep, "ep_loop_check_proc", "more than EP_MAX_NESTS epolls below: ELOOP")                         \
+  X(kLoopTooDeepUpwards, "ep_loop_check", "chain above and below longer than EP_MAX_NESTS: ELOOP (6.17+)")   \
+  X(kCtlEexist, "do_epoll_ctl", "ADD of a registered (file, fd): EEXIST")                                     \
+  X(kCtlEnoentDel, "do_epoll_ctl", "DEL of an unregistered (file, fd): ENOENT")                               \
+  X(kCtlEnoentMod, "do_epoll_ctl", "MOD of an unregistered (file, fd): ENOENT")                               \
+  X(kCtlEinvalModExclusive, "do_epoll_ctl", "MOD of an EPOLLEXCLUSIVE item: EINVAL")                          \
+  X(kCtlEinvalOp, "do_epoll_ctl", "unknown op: EINVAL")                                                       \
+  X(kInsertEnospc, "ep_insert", "max_user_watches reached: ENOSPC")                                           \
+  X(kInsertTooManyPaths, "reverse_path_check", "too many or too deep wakeup paths: EINVAL")                  \
+  X(kQueueExclusive, "ep_ptable_queue_proc", "EPOLLEXCLUSIVE: exclusive entry at the tail of the queue")      \
+  X(kQueueShared, "ep_ptable_queue_proc", "entry at the head of the queue")                                   \
+  X(kInsertReady, "ep_insert", "ready at ADD: queued")                                                        \
+  X(kInsertWake, "ep_insert", "wake one epoll_wait waiter")                                                   \
+  X(kModifyReady, "ep_modify", "ready at MOD and not queued: queued")                                         \
+  X(kModifyWake, "ep_modify", "wake one epoll_wait waiter")                                                   \
+  X(kRemoveQueued, "__ep_remove", "the item was queued: the event is dropped")                                \
+  X(kReleaseFile, "eventpoll_release_file", "the watched file's last reference: its items are removed")      \
+  X(kClearAndPut, "ep_clear_and_put", "the epoll file's last reference: every item is removed")              \
+  X(kSafewake, "ep_poll_safewake", "wake the epolls and pollers watching this epoll")                        \
+  /* fs/eventpoll.c: ep_poll_callback */                                                                       \
+  X(kCbDisabled, "ep_poll_callback", "item disarmed by EPOLLONESHOT: ignored")                                \
+  X(kCbFiltered, "ep_poll_callback", "key has none of the armed events: ignored")                             \
+  X(kCbQueued, "ep_poll_callback", "queued on rdllist")                                                       \
+  X(kCbAlreadyQueued, "ep_poll_callback", "already on rdllist")                                               \
+  X(kCbOvflist, "ep_poll_callback", "a scan is in progress: chained on ovflist")                              \
+  X(kCbOvflistAlready, "ep_poll_callback", "a scan is in progress: already on ovflist")                       \
+  X(kCbWake, "ep_poll_callback", "wake one epoll_wait waiter")                                                \
+  X(kCbNoWaiter, "ep_poll_callback", "ep->wq has no waiter")                                                  \
+  X(kCbExclusiveWoke, "ep_poll_callback", "EPOLLEXCLUSIVE item woke a waiter: returns 1, the walk may stop")   \
+  X(kCbExclusiveNoWake, "ep_poll_callback", "EPOLLEXCLUSIVE item woke nobody: returns 0, the walk goes on")   \
+  X(kCbPollfree, "ep_poll_callback", "POLLFREE: the entry is detached from a dying queue")                     \
+  /* fs/eventpoll.c: epoll_wait */                                                                             \
+  X(kWaitEbadf, "do_epoll_wait", "epfd not open: EBADF")                                                      \
+  X(kWaitEinvalMax, "ep_check_params", "maxevents <= 0 or > EP_MAX_EVENTS: EINVAL")                           \
+  X(kWaitEinvalNotEpoll, "ep_check_params", "not an epoll: EINVAL")                                           \
+  X(kEpPollNoWait, "ep_poll", "timeout 0: no sleep")                                                          \
+  X(kEpPollSleeps, "ep_poll", "nothing available: the task sleeps on ep->wq (head: LIFO)")                    \
+  X(kEpPollTimeout, "ep_poll", "timed out: 0")                                                                \
+  X(kEpPollEintr, "ep_poll", "signal and nothing harvested: EINTR")                                           \
+  X(kEpPollEmptyHarvest, "ep_poll", "woken but nothing to harvest: loops")                                    \
+  X(kSendMaxevents, "ep_send_events", "maxevents reached: the rest stays queued, first")                      \
+  X(kSendNotReady, "ep_send_events", "queued item polls not ready: dropped")                                  \
+  X(kSendOneshot, "ep_send_events", "EPOLLONESHOT: delivered and disarmed")                                   \
+  X(kSendLevel, "ep_send_events", "level-triggered: delivered and requeued at the tail")                      \
+  X(kSendEdge, "ep_send_events", "edge-triggered: delivered and left off the list")                           \
+  X(kDoneScanOvflist, "ep_done_scan", "items chained during the scan go back on rdllist")                     \
+  X(kDoneScanWake, "ep_done_scan", "rdllist not empty: wake one more epoll_wait waiter")                      \
+  X(kEpollPollReady, "__ep_eventpoll_poll", "a queued item is ready: EPOLLIN|EPOLLRDNORM")                    \
+  X(kEpollPollPrune, "__ep_eventpoll_poll", "a queued item is not ready: pruned")
+
+enum class Rule : unsigned short {
+  kNone,
+#define EO_RULE_ENUM(id, site, text) id,
+  EO_MODEL_RULES(EO_RULE_ENUM)
+#undef EO_RULE_ENUM
+      kCount
+};
+
+struct RuleInfo {
+  std::string_view name;  // the enumerator without its k, e.g. "CbQueued"
+  std::string_view site;  // kernel function
+  std::string_view text;  // what happens
+};
+
+const RuleInfo& rule_info(Rule r);
+inline constexpr size_t kRuleCount = static_cast<size_t>(Rule::kCount);
+
+}  // namespace model

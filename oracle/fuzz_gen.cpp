@@ -1,0 +1,349 @@
+#include "fuzz_gen.h"
+
+#include <string>
+
+#include "common/names.h"
+
+namespace eo {
+
+namespace {
+
+// x86-64 Linux values (the trace language's).
+constexpr uint32_t IN = 0x1, PRI = 0x2, OUT = 0x4, ERR = 0x8, HUP = 0x10, RDNORM = 0x40, WRNORM = 0x100,
+                   RDHUP = 0x2000, EXCLUSIVE = 1u << 28, WAKEUP = 1u << 29, ONESHOT = 1u << 30, ET = 1u << 31;
+constexpr int64_t O_NONBLOCK_ = 04000, O_DIRECT_ = 040000, EFD_SEMAPHORE_ = 1, AF_UNIX_ = 1, SOCK_STREAM_ = 1;
+
+using K = FuzzOp::Kind;
+
+rc::Gen<uint32_t> gen_epoll_mask() {
+  using namespace rc;
+  return gen::apply(
+      [](uint32_t base, uint32_t mode, uint32_t extra) { return base | mode | extra; },
+      gen::weightedElement<uint32_t>({{6, IN}, {4, OUT}, {3, IN | OUT}, {2, IN | RDHUP}, {1, PRI}, {1, 0}, {1, ERR | HUP}}),
+      gen::weightedElement<uint32_t>({{5, 0}, {5, ET}, {2, ONESHOT}, {1, ET | ONESHOT}, {2, EXCLUSIVE}, {1, EXCLUSIVE | ET}}),
+      gen::weightedElement<uint32_t>({{20, 0}, {1, WAKEUP}, {1, RDNORM | WRNORM}, {1, 0x0ffff000u}}));
+}
+
+rc::Gen<int64_t> gen_size() {
+  return rc::gen::weightedElement<int64_t>(
+      {{4, 1}, {4, 10}, {2, 100}, {3, 4096}, {1, 4095}, {1, 5000}, {2, 65536}, {1, 100000}, {1, 0}});
+}
+
+rc::Gen<FuzzOp> op(K kind, rc::Gen<int64_t> n = rc::gen::just<int64_t>(0),
+                   rc::Gen<uint32_t> mask = rc::gen::just<uint32_t>(0)) {
+  using namespace rc;
+  return gen::apply(
+      [kind](uint8_t a, uint8_t b, uint8_t variant, uint32_t m, int64_t nn, uint8_t task) {
+        return FuzzOp{kind, a, b, variant, m, nn, task};
+      },
+      gen::inRange<uint8_t>(0, 16), gen::inRange<uint8_t>(0, 16), gen::arbitrary<uint8_t>(), mask, n,
+      gen::inRange<uint8_t>(0, 4));
+}
+
+}  // namespace
+
+rc::Gen<FuzzCase> gen_fuzz_case() {
+  using namespace rc;
+  const auto create = gen::weightedOneOf<FuzzOp>({
+      {3, op(K::kPipe)},
+      {2, op(K::kSocketpair)},
+      {2, op(K::kEventfd, gen::inRange<int64_t>(0, 3))},
+      {3, op(K::kEpoll)},
+  });
+  const auto body = gen::weightedOneOf<FuzzOp>({
+      {2, op(K::kPipe)},
+      {1, op(K::kSocketpair)},
+      {1, op(K::kEventfd, gen::inRange<int64_t>(0, 3))},
+      {2, op(K::kEpoll)},
+      {1, op(K::kBadCreate)},
+      {2, op(K::kDup)},
+      {3, op(K::kClose)},
+      {5, op(K::kRead, gen_size())},
+      {7, op(K::kWrite, gen_size())},
+      {1, op(K::kFill, gen::element<int64_t>(0, 1, 4096, 65536))},
+      {2, op(K::kDrain, gen::element<int64_t>(0, 1, 4096, 65536))},
+      {3, op(K::kEfdWrite, gen::weightedElement<int64_t>({{6, 1}, {2, 0}, {1, 2}, {1, -2}, {1, -1}}))},
+      {2, op(K::kEfdRead)},
+      {2, op(K::kShutdown)},
+      {12, op(K::kCtl, gen::just<int64_t>(0), gen_epoll_mask())},
+      {9, op(K::kWait, gen::weightedElement<int64_t>({{6, 8}, {3, 1}, {2, 2}, {1, 0}, {1, -1}}))},
+      {2, op(K::kPoll, gen::just<int64_t>(0),
+             gen::weightedElement<uint32_t>({{4, IN}, {3, OUT}, {2, IN | OUT}, {1, RDHUP | IN}, {1, PRI}}))},
+      {4, op(K::kTaskWait, gen::weightedElement<int64_t>({{4, 1}, {2, 8}, {1, 2}}))},
+      {2, op(K::kTaskRead, gen_size())},
+      {1, op(K::kTaskPoll, gen::just<int64_t>(0), gen::element(uint32_t{IN}, uint32_t{OUT}, uint32_t{IN | OUT}))},
+  });
+  return gen::apply(
+      [](std::vector<FuzzOp> head, std::vector<FuzzOp> tail) {
+        head.insert(head.end(), tail.begin(), tail.end());
+        return head;
+      },
+      gen::scale(0.05, gen::container<std::vector<FuzzOp>>(create)), gen::container<std::vector<FuzzOp>>(body));
+}
+
+namespace {
+
+// What the converter knows of each name while it builds the program.
+struct Obj {
+  enum class Kind { kPipeR, kPipeW, kSock, kEfd, kEpoll } kind;
+  std::string name;
+  bool blocking;
+  int chan;  // write budget slot (-1: none)
+};
+
+class Builder {
+ public:
+  Program build(const FuzzCase& c) {
+    for (const FuzzOp& o : c) add(o);
+    p_.title = "generated";
+    return std::move(p_);
+  }
+
+ private:
+  template <typename F>
+  const Obj* pick(uint8_t a, F ok) const {
+    std::vector<const Obj*> c;
+    for (const Obj& o : objs_) {
+      if (ok(o)) c.push_back(&o);
+    }
+    return c.empty() ? nullptr : c[a % c.size()];
+  }
+  const Obj* any(uint8_t a) const {
+    return pick(a, [](const Obj&) { return true; });
+  }
+  const Obj* epoll(uint8_t a) const {
+    return pick(a, [](const Obj& o) { return o.kind == Obj::Kind::kEpoll; });
+  }
+  // A descriptor main may read or write without ever sleeping.
+  const Obj* io(uint8_t a) const {
+    return pick(a, [](const Obj& o) { return o.kind != Obj::Kind::kEpoll && !o.blocking; });
+  }
+
+  Step& step(Call call, std::string task = "main") {
+    Step s;
+    s.call = call;
+    s.task = task;
+    s.task_written = task != "main";
+    s.pos = {static_cast<int>(p_.steps.size()) + 1, 1};
+    p_.steps.push_back(std::move(s));
+    return p_.steps.back();
+  }
+  void bind(Step& s, std::vector<std::string> names) {
+    ResultAlt a;
+    a.kind = ResultAlt::Kind::kBind;
+    a.names = std::move(names);
+    s.expect.alts.push_back(a);
+  }
+  void use(Step& s, const Obj* o) {
+    s.args.fds.push_back(o->name);
+    s.args.fd_pos.push_back(s.pos);
+  }
+  std::string fresh(const char* prefix, const char* suffix = "") { return prefix + std::to_string(next_++) + suffix; }
+  int new_chan(long budget) {
+    budget_.push_back(budget);
+    return static_cast<int>(budget_.size()) - 1;
+  }
+  // Blocking descriptors take a write from main only while a conservative bound on what
+  // is queued stays far below capacity, so that main never sleeps.
+  bool can_write(const Obj* o, int64_t n) {
+    if (!o->blocking) return true;
+    if (o->chan < 0) return false;
+    const long cost = static_cast<long>(n) + 2048;
+    if (budget_[static_cast<size_t>(o->chan)] < cost) return false;
+    budget_[static_cast<size_t>(o->chan)] -= cost;
+    return true;
+  }
+  std::string task_name(uint8_t t) { return "t" + std::to_string(1 + t % 4); }
+
+  void add(const FuzzOp& o) {
+    const bool nonblock = (o.variant & 3) != 0;  // three in four descriptors are non-blocking
+    switch (o.kind) {
+      case K::kPipe: {
+        const std::string r = fresh("p", "r"), w = r.substr(0, r.size() - 1) + "w";
+        Step& s = step(Call::kPipe2);
+        s.args.n = (nonblock ? O_NONBLOCK_ : 0) | ((o.variant & 0x40) && (o.variant & 0x80) ? O_DIRECT_ : 0);
+        bind(s, {r, w});
+        const int chan = new_chan(60000);
+        objs_.push_back({Obj::Kind::kPipeR, r, !nonblock, -1});
+        objs_.push_back({Obj::Kind::kPipeW, w, !nonblock, chan});
+        break;
+      }
+      case K::kSocketpair: {
+        const std::string a = fresh("s", "a"), b = a.substr(0, a.size() - 1) + "b";
+        Step& s = step(Call::kSocketpair);
+        s.args.op = AF_UNIX_;
+        s.args.n2 = SOCK_STREAM_ | (nonblock ? O_NONBLOCK_ : 0);
+        bind(s, {a, b});
+        objs_.push_back({Obj::Kind::kSock, a, !nonblock, new_chan(100000)});
+        objs_.push_back({Obj::Kind::kSock, b, !nonblock, new_chan(100000)});
+        break;
+      }
+      case K::kEventfd: {
+        const std::string e = fresh("e");
+        Step& s = step(Call::kEventfd2);
+        s.args.n = o.n;
+        s.args.n2 = (nonblock ? O_NONBLOCK_ : 0) | ((o.variant & 0x10) ? EFD_SEMAPHORE_ : 0);
+        bind(s, {e});
+        objs_.push_back({Obj::Kind::kEfd, e, !nonblock, new_chan(1L << 40)});
+        break;
+      }
+      case K::kEpoll: {
+        const std::string ep = fresh("ep");
+        Step& s = step(Call::kEpollCreate1);
+        bind(s, {ep});
+        objs_.push_back({Obj::Kind::kEpoll, ep, false, -1});
+        break;
+      }
+      case K::kBadCreate: {
+        // Invalid flags: nothing is created, nothing is bound.
+        switch (o.variant % 3) {
+          case 0: step(Call::kPipe2).args.n = 0x10; break;
+          case 1: {
+            Step& s = step(Call::kEventfd2);
+            s.args.n2 = 0x10;
+            break;
+          }
+          default: step(Call::kEpollCreate1).args.n = 1; break;
+        }
+        break;
+      }
+      case K::kDup: {
+        const Obj* src = any(o.a);
+        if (!src) return;
+        Obj copy = *src;
+        copy.name = fresh("d");
+        Step& s = step(Call::kDup);
+        use(s, src);
+        bind(s, {copy.name});
+        objs_.push_back(copy);
+        break;
+      }
+      case K::kClose: {
+        if (const Obj* x = any(o.a)) use(step(Call::kClose), x);
+        break;
+      }
+      case K::kRead:
+      case K::kDrain: {
+        const Obj* x = (o.variant & 0xf0) == 0xf0 ? epoll(o.a) : io(o.a);  // now and then an epoll: EINVAL
+        if (!x) return;
+        Step& s = step(o.kind == K::kRead ? Call::kRead : Call::kDrain);
+        use(s, x);
+        s.args.n = o.n;
+        break;
+      }
+      case K::kWrite:
+      case K::kFill: {
+        const Obj* x = pick(o.a, [](const Obj& ob) { return ob.kind != Obj::Kind::kEpoll; });
+        if (!x) return;
+        if (o.kind == K::kFill && x->blocking) return;
+        if (o.kind == K::kWrite && !can_write(x, o.n)) return;
+        Step& s = step(o.kind == K::kWrite ? Call::kWrite : Call::kFill);
+        use(s, x);
+        s.args.n = o.n;
+        break;
+      }
+      case K::kEfdWrite: {
+        const Obj* x = pick(o.a, [](const Obj& ob) { return ob.kind == Obj::Kind::kEfd; });
+        if (!x) x = io(o.a);
+        if (!x) return;
+        if (x->blocking && (o.n < 0 || o.n > 2 || !can_write(x, 8))) return;
+        Step& s = step(Call::kEventfdWrite);
+        use(s, x);
+        s.args.n = o.n;
+        break;
+      }
+      case K::kEfdRead: {
+        const Obj* x = io(o.a);
+        if (!x) return;
+        use(step(Call::kEventfdRead), x);
+        break;
+      }
+      case K::kShutdown: {
+        const Obj* x = (o.variant & 0x8) ? any(o.a) : pick(o.a, [](const Obj& ob) { return ob.kind == Obj::Kind::kSock; });
+        if (!x) return;
+        Step& s = step(Call::kShutdown);
+        use(s, x);
+        s.args.op = o.variant % 7 == 0 ? 3 : o.variant % 3;
+        break;
+      }
+      case K::kCtl: {
+        const Obj* ep = (o.variant & 0xe0) == 0xe0 ? any(o.a) : epoll(o.a);
+        const Obj* fd = any(o.b);
+        if (!ep || !fd) return;
+        Step& s = step(Call::kEpollCtl);
+        use(s, ep);
+        use(s, fd);
+        static const int64_t kOps[] = {1, 1, 1, 3, 3, 2, 2, 1, 3, 2, 1, 1, 3, 1, 0, 99};
+        s.args.op = kOps[o.variant & 15];
+        if (s.args.op != 2 || (o.variant & 0x10)) {
+          s.args.has_events = true;
+          s.args.events = o.mask;
+        }
+        if (s.args.op != 2 && (o.variant & 0x30) == 0x30) s.args.label = "L" + std::to_string(o.b % 4);
+        break;
+      }
+      case K::kWait: {
+        const Obj* ep = (o.variant & 0xf0) == 0xf0 ? any(o.a) : epoll(o.a);
+        if (!ep) return;
+        Step& s = step(Call::kEpollWait);
+        use(s, ep);
+        s.args.n = o.n;
+        s.args.n2 = 0;
+        break;
+      }
+      case K::kPoll: {
+        Step& s = step(Call::kPoll);
+        for (uint8_t k = 0; k < 1 + o.variant % 3; ++k) {
+          const Obj* x = any(static_cast<uint8_t>(o.a + k * o.b + k));
+          if (!x) continue;
+          bool dup = false;
+          for (const EventSpec& e : s.args.poll) dup = dup || e.name == x->name;
+          if (dup) continue;
+          s.args.poll.push_back({x->name, o.mask});
+          use(s, x);
+        }
+        s.args.n2 = 0;
+        if (s.args.poll.empty()) p_.steps.pop_back();
+        break;
+      }
+      case K::kTaskWait:
+      case K::kTaskRead:
+      case K::kTaskPoll: {
+        const std::string t = task_name(o.task);
+        if (tasks_used_ & (1u << (o.task % 4))) return;  // one pending call per task
+        const Obj* x = o.kind == K::kTaskWait ? epoll(o.a)
+                       : o.kind == K::kTaskRead
+                           ? pick(o.a, [](const Obj& ob) { return ob.kind != Obj::Kind::kEpoll && ob.blocking; })
+                           : any(o.a);
+        if (!x && o.kind == K::kTaskRead) x = io(o.a);
+        if (!x) return;
+        tasks_used_ |= 1u << (o.task % 4);
+        Step& s = step(o.kind == K::kTaskWait ? Call::kEpollWait : o.kind == K::kTaskRead ? Call::kRead : Call::kPoll, t);
+        s.kind = Step::Kind::kPendingCall;
+        use(s, x);
+        if (o.kind == K::kTaskWait) {
+          s.args.n = o.n;
+          s.args.n2 = (o.variant & 0x7) == 0 ? 0 : -1;
+        } else if (o.kind == K::kTaskRead) {
+          s.args.n = o.n ? o.n : 1;
+        } else {
+          s.args.poll.push_back({x->name, o.mask});
+          s.args.n2 = -1;
+        }
+        break;
+      }
+    }
+  }
+
+  Program p_;
+  std::vector<Obj> objs_;
+  std::vector<long> budget_;
+  unsigned tasks_used_ = 0;
+  int next_ = 0;
+};
+
+}  // namespace
+
+Program to_program(const FuzzCase& c) { return Builder().build(c); }
+
+}  // namespace eo

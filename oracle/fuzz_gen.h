@@ -1,0 +1,40 @@
+// Generation of random traces for the differential search: RapidCheck generates a list of
+// abstract operations, and to_program() turns any list (also every shrunk sublist) into a
+// valid program, resolving operands against what exists at that point.
+#pragma once
+#include <rapidcheck.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "common/program.h"
+
+namespace eo {
+
+struct FuzzOp {
+  enum class Kind : uint8_t {
+    kPipe, kSocketpair, kEventfd, kEpoll, kBadCreate, kDup, kClose, kRead, kWrite, kFill, kDrain,
+    kEfdWrite, kEfdRead, kShutdown, kCtl, kWait, kPoll, kTaskWait, kTaskRead, kTaskPoll,
+  };
+  Kind kind = Kind::kPipe;
+  uint8_t a = 0;        // first operand pick (index among candidates, modulo their count)
+  uint8_t b = 0;        // second operand pick
+  uint8_t variant = 0;  // flags / op / how variant
+  uint32_t mask = 0;    // epoll or poll events
+  int64_t n = 0;        // size, value, maxevents, timeout
+  uint8_t task = 0;     // task index for the kTask* kinds
+  friend bool operator==(const FuzzOp&, const FuzzOp&) = default;
+};
+
+using FuzzCase = std::vector<FuzzOp>;
+
+// A generator of cases: creations first weighted up, then a body that favours ready
+// lists, ET re-fires, ONESHOT items, exclusive waiters and tasks harvesting.
+rc::Gen<FuzzCase> gen_fuzz_case();
+
+// The program of a case: creating calls bind names (p0r, p0w, s1a, s1b, e2, ep3, d4...),
+// the main task never makes a call that could sleep, each of the tasks t1..t4 makes at
+// most one pending call. No results are written: executors are compared with each other.
+Program to_program(const FuzzCase& c);
+
+}  // namespace eo
