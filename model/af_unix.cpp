@@ -4,6 +4,7 @@
 #include "af_unix.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace model {
 
@@ -83,9 +84,10 @@ int sock_error(UnixSock& sk) { return -std::exchange(sk.err, 0); }
 // unix_stream_sendmsg with sock_alloc_send_pskb's wait for memory, resumable: `sent`
 // survives a sleep in sock_wait_for_wmem.
 struct UnixSend final : PendingCall {
-  UnixSend(UnixSocketFile* f, size_t len) : file(get_file(f)), len(len) {}
+  UnixSend(UnixSocketFile* f, const char* src, size_t len) : file(get_file(f)), src(src), len(len) {}
   ~UnixSend() override { cancel(); }
   UnixSocketFile* file;
+  const char* src;  // the writer's bytes
   size_t len;
   size_t sent = 0;
   WaitQueueEntry wait;
@@ -121,7 +123,8 @@ struct UnixSend final : PendingCall {
         return kBlocked;
       }
       UnixSock& other = *sk.peer;
-      Skb skb{size, 0, unix_skb_truesize(g.profile.unix_cal, g.profile.page_size, size), file->sk};
+      Skb skb{size, 0, unix_skb_truesize(g.profile.unix_cal, g.profile.page_size, size), file->sk,
+              std::string(src + sent, static_cast<size_t>(size))};
       sk.wmem_alloc += skb.truesize;  // skb_set_owner_w
       if (other.dead || (other.shutdown & RCV_SHUTDOWN)) {
         sock_wfree(skb);  // kfree_skb
@@ -154,9 +157,10 @@ struct UnixSend final : PendingCall {
 // unix_stream_read_generic for read(2): consume whole skbs while bytes are wanted; each
 // skb fully consumed is freed, which gives the sender a write-space callback.
 struct UnixRecv final : PendingCall {
-  UnixRecv(UnixSocketFile* f, size_t size) : file(get_file(f)), size(size) {}
+  UnixRecv(UnixSocketFile* f, char* out, size_t size) : file(get_file(f)), out(out), size(size) {}
   ~UnixRecv() override { cancel(); }
   UnixSocketFile* file;
+  char* out;  // the reader's buffer
   size_t size;
   WaitQueueEntry wait;
 
@@ -192,6 +196,7 @@ struct UnixRecv final : PendingCall {
       }
       Skb& skb = sk.receive_queue.front();
       const int chunk = static_cast<int>(std::min<size_t>(static_cast<size_t>(skb.len - skb.consumed), size));
+      if (out) std::memcpy(out + copied, skb.data.data() + skb.consumed, static_cast<size_t>(chunk));
       copied += chunk;
       size -= static_cast<size_t>(chunk);
       skb.consumed += chunk;
@@ -248,12 +253,14 @@ poll_t UnixSocketFile::poll(PollTable* pt) {
   return mask;
 }
 
-long UnixSocketFile::read(Task& t, void*, size_t n) {
+long UnixSocketFile::read(Task& t, void* buf, size_t n) {
   if (n == 0) return 0;  // sock_read_iter: "match SYS5 semantics"
-  return run_call(t, std::make_unique<UnixRecv>(this, n));
+  return run_call(t, std::make_unique<UnixRecv>(this, static_cast<char*>(buf), n));
 }
 
-long UnixSocketFile::write(Task& t, const void*, size_t n) { return run_call(t, std::make_unique<UnixSend>(this, n)); }
+long UnixSocketFile::write(Task& t, const void* buf, size_t n) {
+  return run_call(t, std::make_unique<UnixSend>(this, static_cast<const char*>(buf), n));
+}
 
 // unix_release_sock
 void UnixSocketFile::release() {

@@ -5,6 +5,7 @@
 #pragma once
 #include <deque>
 #include <memory>
+#include <string>
 
 #include "file.h"
 #include "sched.h"
@@ -23,6 +24,7 @@ struct Skb {
   int consumed = 0;  // UNIXCB(skb).consumed
   int truesize = 0;
   std::shared_ptr<UnixSock> owner;  // skb->sk: the sender, charged in sk_wmem_alloc
+  std::string data;  // the payload bytes
 };
 
 // struct sock + struct unix_sock. The socket's wait queue (sk->sk_wq->wait) lives here;

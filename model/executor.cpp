@@ -1,6 +1,7 @@
 #include "executor.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <vector>
 
@@ -158,20 +159,32 @@ class Run {
     return from_ret(-ENOSYS);
   }
 
-  // read/write of N filler bytes, and the 8-byte eventfd_read/eventfd_write.
+  // The buffer of a task's read or write: it outlives a call that sleeps. Writes send
+  // filler bytes, as the real executor does.
+  char* io(Task& t, int64_t n, bool fill) {
+    std::vector<char>& b = io_[&t];
+    const size_t size = std::min<size_t>(static_cast<size_t>(std::max<int64_t>(n, 0)), kMaxBuf);
+    if (fill) b.assign(size, kFiller);
+    else b.resize(size);
+    return b.data();
+  }
+
+  // read/write of N bytes, and the 8-byte eventfd_read/eventfd_write (which on other
+  // files read or write those 8 bytes; a short read leaves the rest of the value 0).
   long rw(Task& t, const Step& s) {
     switch (s.call) {
       case Call::kRead:
-        buf_.resize(std::min<size_t>(static_cast<size_t>(std::max<int64_t>(s.args.n, 0)), kMaxBuf));
-        return k_.read(t, fd(s, 0), buf_.data(), static_cast<size_t>(s.args.n));
+        return k_.read(t, fd(s, 0), io(t, s.args.n, false), static_cast<size_t>(s.args.n));
       case Call::kWrite:
-        buf_.assign(std::min<size_t>(static_cast<size_t>(std::max<int64_t>(s.args.n, 0)), kMaxBuf), 'x');
-        return k_.write(t, fd(s, 0), buf_.data(), static_cast<size_t>(s.args.n));
+        return k_.write(t, fd(s, 0), io(t, s.args.n, true), static_cast<size_t>(s.args.n));
       case Call::kEventfdWrite: {
+        char* b = io(t, sizeof(uint64_t), false);
         const uint64_t v = static_cast<uint64_t>(s.args.n);
-        return k_.write(t, fd(s, 0), &v, sizeof v);
+        std::memcpy(b, &v, sizeof v);
+        return k_.write(t, fd(s, 0), b, sizeof v);
       }
       default:
+        t.value = 0;
         return k_.read(t, fd(s, 0), &t.value, sizeof t.value);
     }
   }
@@ -180,11 +193,10 @@ class Run {
   // the result if nothing moved yet.
   Outcome fill_drain(Task& t, const Step& s) {
     const size_t chunk = s.args.n > 0 ? static_cast<size_t>(s.args.n) : 65536;
-    buf_.assign(std::min(chunk, kMaxBuf), 'x');
+    char* b = io(t, static_cast<int64_t>(chunk), true);
     long total = 0;
     for (;;) {
-      const long r = s.call == Call::kFill ? k_.write(t, fd(s, 0), buf_.data(), chunk)
-                                           : k_.read(t, fd(s, 0), buf_.data(), chunk);
+      const long r = s.call == Call::kFill ? k_.write(t, fd(s, 0), b, chunk) : k_.read(t, fd(s, 0), b, chunk);
       if (r == kBlocked) return from_ret(kBlocked);
       if (r == -EAGAIN || r == 0) return from_ret(total);
       if (r < 0) return from_ret(total ? total : r);
@@ -243,14 +255,15 @@ class Run {
   }
   FdTable& k_fdt() const { return const_cast<Kernel&>(k_).fdtable(); }
 
-  static constexpr size_t kMaxBuf = size_t{16} << 20;
+  static constexpr size_t kMaxBuf = size_t{16} << 20;  // as real::KernelExecutor::kMaxIoBytes
+  static constexpr char kFiller = 'x';
   Kernel k_;
   const eo::Program& p_;
   eo::NameTable names_;
   std::unique_ptr<Explainer> explainer_;
   Fanout fan_;
   std::map<Task*, const Step*> pending_;
-  std::vector<char> buf_;
+  std::map<Task*, std::vector<char>> io_;
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "pipe.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace model {
 
@@ -25,9 +26,10 @@ bool pipe_writable(const PipeInodeInfo* p) { return !p->full() || !p->readers; }
 // anon_pipe_read, one pass of its loop until it returns or would sleep. `woken` is true
 // when the task comes back from wait_event (wake_writer cleared, wake_next_reader set).
 struct PipeRead final : PendingCall {
-  PipeRead(PipeFile* f, size_t n) : file(get_file(f)), total_len(n) {}
+  PipeRead(PipeFile* f, char* out, size_t n) : file(get_file(f)), out(out), total_len(n) {}
   ~PipeRead() override { cancel(); }
   PipeFile* file;
+  char* out;  // the reader's buffer (nullptr: bytes discarded)
   size_t total_len;
   bool woken = false;
   ExclusiveWait w;
@@ -41,6 +43,7 @@ struct PipeRead final : PendingCall {
       if (!pipe->empty()) {
         PipeBuffer& buf = pipe->slot(pipe->tail);
         const size_t chars = std::min<size_t>(static_cast<size_t>(buf.len), total_len);
+        if (out) std::memcpy(out + ret, buf.data.data() + buf.offset, chars);
         buf.offset += static_cast<int>(chars);
         buf.len -= static_cast<int>(chars);
         ret += static_cast<long>(chars);
@@ -113,9 +116,10 @@ struct PipeRead final : PendingCall {
 
 // anon_pipe_write as a resumable loop: ret and the remaining length survive a sleep.
 struct PipeWrite final : PendingCall {
-  PipeWrite(PipeFile* f, size_t n) : file(get_file(f)), remaining(n) {}
+  PipeWrite(PipeFile* f, const char* src, size_t n) : file(get_file(f)), src(src), remaining(n) {}
   ~PipeWrite() override { cancel(); }
   PipeFile* file;
+  const char* src;  // the writer's bytes; src + ret is the next one to copy
   size_t remaining;
   long ret = 0;
   bool was_empty = false;
@@ -137,6 +141,7 @@ struct PipeWrite final : PendingCall {
       const size_t offset = static_cast<size_t>(last.offset + last.len);
       if (last.can_merge && offset + chars <= page) {
         pipe->g->rule(Rule::kPipeWriteMerge);
+        last.data.append(src, chars);
         last.len += static_cast<int>(chars);
         ret = static_cast<long>(chars);
         remaining -= chars;
@@ -156,7 +161,7 @@ struct PipeWrite final : PendingCall {
       }
       if (!pipe->full()) {
         const size_t copied = std::min(page, remaining);
-        pipe->slot(pipe->head) = {0, static_cast<int>(copied), !pipe->direct, pipe->direct};
+        pipe->slot(pipe->head) = {0, static_cast<int>(copied), !pipe->direct, pipe->direct, std::string(src + ret, copied)};
         pipe->head++;
         ret += static_cast<long>(copied);
         remaining -= copied;
@@ -258,18 +263,18 @@ poll_t PipeFile::poll(PollTable* pt) {
   return mask;
 }
 
-long PipeFile::read(Task& t, void*, size_t n) {
+long PipeFile::read(Task& t, void* buf, size_t n) {
   if (!(f_mode & FMODE_READ)) return g->fail(Rule::kReadEbadf, -EBADF);  // vfs_read: not opened for reading
   if (n == 0) return 0;
-  auto call = std::make_unique<PipeRead>(this, n);
+  auto call = std::make_unique<PipeRead>(this, static_cast<char*>(buf), n);
   const long r = call->run(t);
   return run_or_sleep(t, std::move(call), r);
 }
 
-long PipeFile::write(Task& t, const void*, size_t n) {
+long PipeFile::write(Task& t, const void* buf, size_t n) {
   if (!(f_mode & FMODE_WRITE)) return g->fail(Rule::kWriteEbadf, -EBADF);  // vfs_write: not opened for writing
   if (n == 0) return 0;
-  auto call = std::make_unique<PipeWrite>(this, n);
+  auto call = std::make_unique<PipeWrite>(this, static_cast<const char*>(buf), n);
   const long r = call->start(t);
   return run_or_sleep(t, std::move(call), r);
 }

@@ -1,6 +1,7 @@
 // Anonymous pipes: fs/pipe.c as of 6.18 (anon_pipe_read / anon_pipe_write / pipe_poll /
 // pipe_release); the pipe reader wake rule follows the profile (5.5-5.13, 5.14, 5.15+).
 #pragma once
+#include <string>
 #include <vector>
 
 #include "file.h"
@@ -8,12 +9,13 @@
 
 namespace model {
 
-// struct pipe_buffer: only lengths matter to epoll, so no bytes are stored.
+// struct pipe_buffer. The bytes are kept: a trace may read what eventfd_write wrote.
 struct PipeBuffer {
   int offset = 0;
   int len = 0;
   bool can_merge = false;  // PIPE_BUF_FLAG_CAN_MERGE
   bool packet = false;     // PIPE_BUF_FLAG_PACKET (O_DIRECT writer)
+  std::string data;        // the page: bytes [offset, offset + len) are unread
 };
 
 // struct pipe_inode_info

@@ -16,6 +16,7 @@
 #include "oracle/beliefs.h"
 #include "oracle/bench.h"
 #include "oracle/corpus.h"
+#include "oracle/fuzz.h"
 #include "oracle/record.h"
 #include "oracle/report.h"
 #include "oracle/runner.h"
@@ -89,21 +90,24 @@ std::optional<model::KernelProfile> model_profile(const Common& c, std::string* 
 }
 
 struct Executors {
+  model::RuleCoverage coverage;
   std::unique_ptr<model::ModelExecutor> model;
   std::unique_ptr<real::KernelExecutor> kernel;
   std::vector<eo::Executor*> list;
   eo::ReportOptions opt;
 };
 
-std::optional<Executors> make_executors(const Common& c, bool explain, std::string* error) {
-  Executors ex;
+std::unique_ptr<Executors> make_executors(const Common& c, bool explain, std::string* error) {
+  auto holder = std::make_unique<Executors>();
+  Executors& ex = *holder;
   std::set<std::string> wanted;
   std::stringstream ss(c.on);
   for (std::string item; std::getline(ss, item, ',');) wanted.insert(item);
   if (wanted.count("model")) {
     auto p = model_profile(c, error);
-    if (!p) return std::nullopt;
+    if (!p) return nullptr;
     ex.model = std::make_unique<model::ModelExecutor>(*p, explain);
+    ex.model->set_observer(&ex.coverage);
     ex.list.push_back(ex.model.get());
   }
   if (wanted.count("kernel")) {
@@ -117,7 +121,7 @@ std::optional<Executors> make_executors(const Common& c, bool explain, std::stri
     ex.opt.versions.push_back(e->version());
   }
   ex.opt.color = c.color == "always" || (c.color == "auto" && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
-  return ex;
+  return holder;
 }
 
 std::vector<std::string> split(const std::string& s) {
@@ -139,7 +143,8 @@ bool has_tag(const eo::Program& p, const std::vector<std::string>& tags) {
   return false;
 }
 
-int cmd_check(const Common& c, std::vector<std::string> paths, const std::string& tags_arg, const std::string& format) {
+int cmd_check(const Common& c, std::vector<std::string> paths, const std::string& tags_arg, const std::string& format,
+              bool coverage) {
   std::string error;
   auto ex = make_executors(c, true, &error);
   if (!ex) {
@@ -191,6 +196,7 @@ int cmd_check(const Common& c, std::vector<std::string> paths, const std::string
     std::cout << "\n\n";
     eo::report_human(std::cout, results, ex->opt);
   }
+  if (coverage && ex->model) eo::print_coverage(std::cout, ex->coverage, ex->opt.color);
   bool bad = false, diverged = false;
   for (const auto& t : results) {
     bad = bad || t.bad_input();
@@ -255,6 +261,8 @@ int main(int argc, char** argv) {
   check->add_option("--format", format, "Report format: human, json, ktap")
       ->check(CLI::IsMember({"human", "json", "ktap"}))
       ->capture_default_str();
+  bool coverage = false;
+  check->add_flag("--coverage", coverage, "Print which model rules the traces reached and which never");
   add_common(check, common);
   check->footer("Exit status: 0 all traces pass, 1 a divergence, 2 bad input.");
 
@@ -289,6 +297,24 @@ int main(int argc, char** argv) {
   bench->add_option("--repeat", repeat, "Replays of each trace on each executor")->check(CLI::Range(1, 100000))->capture_default_str();
   add_common(bench, common);
 
+  eo::FuzzOptions fuzz_opt;
+  uint64_t fuzz_seed = 0;
+  auto* fuzz = app.add_subcommand("fuzz", "Differential search: random traces on the model and the kernel, divergences shrunk");
+  fuzz->add_option("--seconds", fuzz_opt.seconds, "Run for this long (with neither --seconds nor --cases: 300 cases)");
+  fuzz->add_option("--cases", fuzz_opt.cases, "Run this many cases");
+  auto* seed_opt = fuzz->add_option("--seed", fuzz_seed, "Seed of the first batch (default: random, printed)");
+  fuzz->add_option("--batch", fuzz_opt.batch, "Cases per RapidCheck run; batch i uses seed + i")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  fuzz->add_option("--max-size", fuzz_opt.max_size, "RapidCheck's maximum size: longer traces as it grows")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  fuzz->add_option("--out", fuzz_opt.out_dir, "Directory where shrunk divergences are written as traces");
+  fuzz->add_flag("--coverage", fuzz_opt.coverage, "Print which model rules were reached and which never");
+  fuzz->add_flag("!--no-progress", fuzz_opt.progress, "No live progress line");
+  add_common(fuzz, common, false);
+  fuzz->footer("Exit status: 0 no divergence, 1 a divergence (shrunk and printed), 2 bad input.");
+
   auto* calibrate = app.add_subcommand("calibrate", "Measure the kernel constants the model takes from this machine");
 
   try {
@@ -298,7 +324,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitPass : kExitBadInput;
   }
 
-  if (check->parsed()) return cmd_check(common, paths, tags, format);
+  if (check->parsed()) return cmd_check(common, paths, tags, format, coverage);
   if (run->parsed()) return cmd_run(common, trace, explain_flag);
   if (explain->parsed()) return cmd_explain(common, trace);
   if (record->parsed()) {
@@ -310,6 +336,17 @@ int main(int argc, char** argv) {
   if (beliefs->parsed()) {
     const std::string dir = paths.empty() ? eo::default_corpus_dir() + "/beliefs" : paths.front();
     return eo::cmd_beliefs(dir, readme, std::cout, std::cerr);
+  }
+  if (fuzz->parsed()) {
+    if (*seed_opt) fuzz_opt.seed = fuzz_seed;
+    if (fuzz_opt.seconds <= 0 && fuzz_opt.cases <= 0) fuzz_opt.cases = 300;
+    std::string error;
+    auto ex = make_executors(common, false, &error);
+    if (!ex) {
+      std::cerr << "epoll-oracle: " << error << "\n";
+      return kExitBadInput;
+    }
+    return eo::cmd_fuzz(fuzz_opt, *ex->model, *ex->kernel, &ex->coverage, std::cout, std::cerr);
   }
   if (bench->parsed()) {
     std::string error;

@@ -1,0 +1,77 @@
+#include "diff.h"
+
+#include <algorithm>
+
+#include "oracle/trace/printer.h"
+
+namespace eo {
+
+namespace {
+
+// Equal as a trace sees them: the numbers of new descriptors differ between executors.
+bool same(const Outcome& a, const Outcome& b) {
+  return a.kind == b.kind && (a.ret == b.ret || !a.fds.empty()) && a.events == b.events && a.fds.size() == b.fds.size();
+}
+
+std::string returned_text(const Program& p, int step, const std::vector<TaskReturn>& r) {
+  // The pending call each task returned from: its last pending step up to `step`.
+  std::string s = "{";
+  for (size_t i = 0; i < r.size(); ++i) {
+    Call call = Call::kSleep;
+    for (int k = step; k >= 0; --k) {
+      const Step& ps = p.steps[static_cast<size_t>(k)];
+      if (ps.kind == Step::Kind::kPendingCall && ps.task == r[i].task) {
+        call = ps.call;
+        break;
+      }
+    }
+    s += (i ? ", " : "") + r[i].task + ": " + format_outcome(call, r[i].outcome);
+  }
+  return s + "}";
+}
+
+std::vector<TaskReturn> sorted(std::vector<TaskReturn> r) {
+  std::sort(r.begin(), r.end(), [](const TaskReturn& a, const TaskReturn& b) { return a.task < b.task; });
+  return r;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s = "{";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  return s + "}";
+}
+
+}  // namespace
+
+std::string Divergence::str(const Program& p) const {
+  const Step& s = p.steps[static_cast<size_t>(step)];
+  return "step " + std::to_string(step + 1) + " `" + format_step(s) + "`: " + what + " differs: model " + left +
+         ", kernel " + right;
+}
+
+std::optional<Divergence> first_divergence(const Program& p, const RunResult& a, const RunResult& b) {
+  const int n = static_cast<int>(std::min({p.steps.size(), a.steps.size(), b.steps.size()}));
+  for (int i = 0; i < n; ++i) {
+    const StepObservation& x = a.steps[static_cast<size_t>(i)];
+    const StepObservation& y = b.steps[static_cast<size_t>(i)];
+    const Step& s = p.steps[static_cast<size_t>(i)];
+    if (!same(x.outcome, y.outcome)) {
+      return Divergence{i, "result", format_outcome(s.call, x.outcome), format_outcome(s.call, y.outcome)};
+    }
+    const auto rx = sorted(x.returned), ry = sorted(y.returned);
+    bool eq = rx.size() == ry.size();
+    for (size_t k = 0; eq && k < rx.size(); ++k) eq = rx[k].task == ry[k].task && same(rx[k].outcome, ry[k].outcome);
+    if (!eq) return Divergence{i, "calls returned after it", returned_text(p, i, rx), returned_text(p, i, ry)};
+    if (x.still_blocked != y.still_blocked) {
+      return Divergence{i, "calls still blocked after it", join(x.still_blocked), join(y.still_blocked)};
+    }
+    const bool stop_x = a.stopped_at == i, stop_y = b.stopped_at == i;
+    if (stop_x != stop_y) {
+      return Divergence{i, "run stopped", stop_x ? a.error : "went on", stop_y ? b.error : "went on"};
+    }
+    if (stop_x) break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace eo

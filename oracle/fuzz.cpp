@@ -1,0 +1,187 @@
+#include "fuzz.h"
+
+#include <fmt/format.h>
+#include <rapidcheck.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+
+#include "oracle/diff.h"
+#include "oracle/fuzz_gen.h"
+#include "oracle/record.h"
+#include "oracle/trace/printer.h"
+
+namespace eo {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Failure {
+  FuzzCase c;
+  Program program;
+  Divergence d;
+};
+
+// Progress on stderr: redrawn in place on a terminal, a line every 10 s otherwise.
+class Progress : public rc::detail::TestListener {
+ public:
+  Progress(const FuzzOptions& opt, FuzzStats& s, const model::RuleCoverage* cov, std::ostream& err, Clock::time_point t0)
+      : opt_(opt), s_(s), cov_(cov), err_(err), t0_(t0), tty_(isatty(STDERR_FILENO)) {}
+  void onTestCaseFinished(const rc::detail::CaseDescription&) override { tick(false); }
+  void onShrinkTried(const rc::detail::CaseDescription&, bool accepted) override {
+    shrinks_ += 1;
+    accepted_ += accepted;
+    tick(false);
+  }
+  void onTestFinished(const rc::detail::TestMetadata&, const rc::detail::TestResult&) override {}
+  void tick(bool force) {
+    if (!opt_.progress) return;
+    const auto now = Clock::now();
+    if (!force && now - last_ < (tty_ ? std::chrono::milliseconds(200) : std::chrono::seconds(10))) return;
+    last_ = now;
+    const double t = std::chrono::duration<double>(now - t0_).count();
+    std::string line = fmt::format("[{:.0f}s] cases {} steps {} ({:.0f} cases/s) divergences {}", t, s_.cases, s_.steps,
+                                   t > 0 ? s_.cases / t : 0.0, s_.divergences);
+    if (s_.nondeterministic) line += fmt::format(" kernel-nondeterministic {}", s_.nondeterministic);
+    if (cov_) line += fmt::format(" rules {}/{}", cov_->reached(), model::RuleCoverage::total());
+    if (shrinks_) line += fmt::format(" shrinking {}/{}", accepted_, shrinks_);
+    err_ << (tty_ ? "\r\033[K" : "") << line << (tty_ ? "" : "\n") << std::flush;
+  }
+  void end_batch() { shrinks_ = accepted_ = 0; }
+  void clear() {
+    if (opt_.progress && tty_) err_ << "\r\033[K" << std::flush;
+  }
+
+ private:
+  const FuzzOptions& opt_;
+  FuzzStats& s_;
+  const model::RuleCoverage* cov_;
+  std::ostream& err_;
+  Clock::time_point t0_, last_{};
+  bool tty_;
+  long shrinks_ = 0, accepted_ = 0;
+};
+
+// The shrunk case as a trace: the kernel's results written in, the divergence and the
+// command that replays it in comments.
+std::string divergence_trace(const Failure& f, Executor& kernel, uint64_t seed, int batch) {
+  Program p = f.program;
+  p.title = "fuzz: model and kernel differ at step " + std::to_string(f.d.step + 1) + " (" + f.d.what + ")";
+  p.tags = {"fuzz"};
+  fill_in_results(p, kernel.run(p));
+  std::string text = print_trace_canonical(p);
+  text += fmt::format("# model:  {}\n# kernel: {}\n# replay: epoll-oracle fuzz --seed {} --cases {} --batch {}\n",
+                      f.d.left, f.d.right, seed, batch, batch);
+  return text;
+}
+
+}  // namespace
+
+int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const model::RuleCoverage* coverage,
+             std::ostream& out, std::ostream& err, FuzzStats* stats_out) {
+  FuzzStats stats;
+  {
+    // RapidCheck announces its own (unused) configuration on first use: keep it quiet.
+    std::streambuf* saved = std::cerr.rdbuf(nullptr);
+    rc::detail::configuration();
+    std::cerr.rdbuf(saved);
+  }
+  const uint64_t seed0 = opt.seed ? *opt.seed : std::random_device{}();
+  const auto t0 = Clock::now();
+  Progress progress(opt, stats, coverage, err, t0);
+  out << fmt::format("epoll-oracle fuzz: model {} against kernel {}, seed {}{}{}\n", model.version(), kernel.version(),
+                     seed0, opt.cases ? fmt::format(", {} cases", opt.cases) : "",
+                     opt.seconds > 0 ? fmt::format(", {} s", opt.seconds) : "");
+  std::optional<Failure> last_failure;
+  int rc = 0;
+  for (uint64_t b = 0;; ++b) {
+    const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (opt.seconds > 0 && elapsed >= opt.seconds) break;
+    if (opt.cases > 0 && stats.cases >= opt.cases) break;
+    if (opt.seconds <= 0 && opt.cases <= 0 && b > 0) break;
+    const uint64_t seed = seed0 + b;
+    rc::detail::TestParams params;
+    params.seed = seed;
+    params.maxSuccess = opt.cases > 0 ? static_cast<int>(std::min<long>(opt.batch, opt.cases - stats.cases)) : opt.batch;
+    params.maxSize = opt.max_size;
+    params.disableShrinking = false;
+    bool shrinking = false;
+    last_failure.reset();
+    const auto property = [&] {
+      const FuzzCase c = *gen_fuzz_case();
+      const Program p = to_program(c);
+      const RunResult m = model.run(p);
+      const RunResult k = kernel.run(p);
+      if (!shrinking) {
+        ++stats.cases;
+        stats.steps += static_cast<long>(p.steps.size());
+      }
+      const auto d = first_divergence(p, m, k);
+      if (!d) return;
+      // The kernel side must be deterministic for shrinking to mean anything: run it again.
+      const RunResult k2 = kernel.run(p);
+      if (first_divergence(p, k, k2)) {
+        ++stats.nondeterministic;
+        return;
+      }
+      shrinking = true;
+      last_failure = Failure{c, p, *d};
+      RC_FAIL(d->str(p));
+    };
+    rc::detail::TestMetadata meta;
+    meta.id = meta.description = "model matches kernel";
+    const rc::detail::TestResult result = rc::detail::checkTestable(property, meta, params, progress);
+    progress.end_batch();
+    if (result.template is<rc::detail::FailureResult>() && last_failure) {
+      ++stats.divergences;
+      rc = 1;
+      progress.clear();
+      const std::string text = divergence_trace(*last_failure, kernel, seed, params.maxSuccess);
+      out << "\nDIVERGENCE (shrunk to " << last_failure->program.steps.size() << " steps): "
+          << last_failure->d.str(last_failure->program) << "\n\n"
+          << text << "\n";
+      if (!opt.out_dir.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(opt.out_dir, ec);
+        const std::string path = opt.out_dir + "/divergence-" + std::to_string(seed) + ".trace";
+        std::ofstream f(path);
+        f << text;
+        out << "written to " << path << "\n";
+      }
+      if (opt.seconds <= 0) break;  // a bounded run stops at the first divergence
+    }
+  }
+  stats.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  progress.tick(true);
+  progress.clear();
+  out << fmt::format("\n{} cases, {} steps in {:.1f} s ({:.0f} cases/s, {:.0f} steps/s); {} divergence{}", stats.cases,
+                     stats.steps, stats.seconds, stats.cases / std::max(stats.seconds, 1e-9),
+                     stats.steps / std::max(stats.seconds, 1e-9), stats.divergences, stats.divergences == 1 ? "" : "s");
+  if (stats.nondeterministic) out << fmt::format("; {} cases where the kernel disagreed with itself", stats.nondeterministic);
+  if (coverage) out << fmt::format("; rules reached {}/{}", coverage->reached(), model::RuleCoverage::total());
+  out << "\n";
+  if (coverage && opt.coverage) print_coverage(out, *coverage, false);
+  if (stats_out) *stats_out = stats;
+  return rc;
+}
+
+void print_coverage(std::ostream& os, const model::RuleCoverage& cov, bool) {
+  os << fmt::format("\nrule coverage: {} of {} rules reached\n", cov.reached(), model::RuleCoverage::total());
+  for (int pass = 0; pass < 2; ++pass) {
+    os << (pass == 0 ? "\nreached:\n" : "\nnever reached:\n");
+    for (size_t i = 1; i < model::kRuleCount; ++i) {
+      const auto r = static_cast<model::Rule>(i);
+      const uint64_t n = cov.count(r);
+      if ((n != 0) != (pass == 0)) continue;
+      const auto& info = model::rule_info(r);
+      os << fmt::format("  {:>9}  {:<26} {}\n", n ? std::to_string(n) : "-", info.site, info.text);
+    }
+  }
+}
+
+}  // namespace eo

@@ -1,0 +1,42 @@
+// `fuzz`: the differential search. RapidCheck generates traces (fuzz_gen.h), each runs on
+// the model and on the kernel, and the first step where they differ fails the property;
+// RapidCheck then shrinks the case to a minimal trace, printed ready for traces/.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "common/executor.h"
+#include "model/coverage.h"
+
+namespace eo {
+
+struct FuzzOptions {
+  double seconds = 0;             // stop after this long (0: not bounded by time)
+  long cases = 0;                 // stop after this many cases (0: not bounded by count)
+  std::optional<uint64_t> seed;   // first batch's seed (default: random, printed)
+  int batch = 100;                // cases per RapidCheck run; batch i uses seed + i
+  int max_size = 60;              // RapidCheck's maximum size (ops per case grow with it)
+  std::string out_dir;            // where shrunk divergences are written ("" = nowhere)
+  bool coverage = false;          // print the model's rule coverage at the end
+  bool progress = true;           // live progress line on stderr
+};
+
+struct FuzzStats {
+  long cases = 0;
+  long steps = 0;
+  long divergences = 0;        // shrunk divergences found (one per failing batch)
+  long nondeterministic = 0;   // cases where the kernel disagreed with itself
+  double seconds = 0;
+};
+
+// Runs the search. `coverage` (optional) must be the model executor's observer. Exit
+// status: 0 no divergence, 1 a divergence was found.
+int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const model::RuleCoverage* coverage,
+             std::ostream& out, std::ostream& err, FuzzStats* stats = nullptr);
+
+// The coverage table: every rule with its count, unreached ones last.
+void print_coverage(std::ostream& os, const model::RuleCoverage& cov, bool color);
+
+}  // namespace eo
