@@ -37,8 +37,9 @@ Outcome from_ret(long r) {
 
 class Run {
  public:
-  Run(const KernelProfile& profile, const eo::Program& p, bool explain, Observer* extra)
+  Run(const KernelProfile& profile, const eo::Program& p, bool explain, Observer* extra, uint64_t schedule_seed)
       : k_(profile), p_(p) {
+    k_.scheduler().set_schedule_seed(schedule_seed);
     if (explain) {
       explainer_ = std::make_unique<Explainer>(
           k_, [this](const File* f) { return names_of(f); }, [this](uint64_t d) { return names_.label(d); });
@@ -268,6 +269,10 @@ class Run {
 
 }  // namespace
 
-eo::RunResult ModelExecutor::run(const eo::Program& p) { return Run(profile_, p, explain_, extra_).run(); }
+eo::RunResult ModelExecutor::run(const eo::Program& p) { return Run(profile_, p, explain_, extra_, 0).run(); }
+
+eo::RunResult ModelExecutor::run_schedule(const eo::Program& p, uint64_t seed) {
+  return Run(profile_, p, explain_, extra_, seed).run();
+}
 
 }  // namespace model

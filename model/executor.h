@@ -16,6 +16,8 @@ class ModelExecutor : public eo::Executor {
   std::string name() const override { return "model"; }
   std::string version() const override { return profile_.version.str(); }
   eo::RunResult run(const eo::Program& p) override;
+  // The same with another order among tasks woken together (Scheduler::set_schedule_seed).
+  eo::RunResult run_schedule(const eo::Program& p, uint64_t seed);
   // An extra observer (rule coverage) that sees every event of every run.
   void set_observer(Observer* o) { extra_ = o; }
   const KernelProfile& profile() const { return profile_; }

@@ -44,8 +44,15 @@ void Scheduler::cancel_timer(Task& t) {
 int Scheduler::run_until_idle() {
   int ran = 0;
   while (!runqueue_.empty()) {
-    Task& t = *runqueue_.front();
-    runqueue_.pop_front();
+    size_t pick = 0;
+    if (rng_ && runqueue_.size() > 1) {
+      rng_ ^= rng_ << 13;
+      rng_ ^= rng_ >> 7;
+      rng_ ^= rng_ << 17;
+      pick = static_cast<size_t>(rng_ % runqueue_.size());
+    }
+    Task& t = *runqueue_[pick];
+    runqueue_.erase(runqueue_.begin() + static_cast<long>(pick));
     if (t.state != TaskState::kRunnable || !t.pending) continue;
     ++ran;
     g_.emit({.kind = EventKind::kTaskRun, .site = "schedule", .task = &t});

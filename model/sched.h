@@ -72,11 +72,17 @@ class Scheduler {
   void advance(int64_t ns);
   // Sends a non-restarting signal: wakes the task if it sleeps interruptibly.
   void signal(Task& t);
+  // 0 (the default): woken tasks run in the order they were woken. Otherwise each choice
+  // among several runnable tasks is made by a generator with this seed: on a real machine
+  // tasks woken together run in parallel, and which one gets to a shared resource first
+  // is not fixed.
+  void set_schedule_seed(uint64_t seed) { rng_ = seed; }
 
  private:
   Globals& g_;
   int64_t now_ns_ = 0;
   std::deque<Task*> runqueue_;
+  uint64_t rng_ = 0;  // xorshift state; 0 = FIFO
   std::multimap<int64_t, Task*> timers_;
 };
 

@@ -346,7 +346,9 @@ int main(int argc, char** argv) {
       std::cerr << "epoll-oracle: " << error << "\n";
       return kExitBadInput;
     }
-    return eo::cmd_fuzz(fuzz_opt, *ex->model, *ex->kernel, &ex->coverage, std::cout, std::cerr);
+    model::ModelExecutor* m = ex->model.get();
+    return eo::cmd_fuzz(fuzz_opt, *m, *ex->kernel, &ex->coverage, std::cout, std::cerr, nullptr,
+                        [m](const eo::Program& p, uint64_t seed) { return m->run_schedule(p, seed); });
   }
   if (bench->parsed()) {
     std::string error;

@@ -3,6 +3,7 @@
 // RapidCheck then shrinks the case to a minimal trace, printed ready for traces/.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -28,13 +29,19 @@ struct FuzzStats {
   long steps = 0;
   long divergences = 0;        // shrunk divergences found (one per failing batch)
   long nondeterministic = 0;   // cases where the kernel disagreed with itself
+  long other_schedule = 0;     // cases the model matched only with another order of woken tasks
   double seconds = 0;
+  double kernel_seconds = 0;   // spent in the kernel runs of the cases (not shrinking)
 };
 
 // Runs the search. `coverage` (optional) must be the model executor's observer. Exit
 // status: 0 no divergence, 1 a divergence was found.
+// `schedules` (optional) runs the model with another order among tasks woken together
+// (a seed > 0): a divergence the model reproduces under some order is allowed, because
+// real CPUs run woken tasks in parallel.
+using ScheduleRunner = std::function<RunResult(const Program&, uint64_t seed)>;
 int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const model::RuleCoverage* coverage,
-             std::ostream& out, std::ostream& err, FuzzStats* stats = nullptr);
+             std::ostream& out, std::ostream& err, FuzzStats* stats = nullptr, const ScheduleRunner& schedules = {});
 
 // The coverage table: every rule with its count, unreached ones last.
 void print_coverage(std::ostream& os, const model::RuleCoverage& cov, bool color);

@@ -36,7 +36,7 @@ rc::Gen<FuzzOp> op(K kind, rc::Gen<int64_t> n = rc::gen::just<int64_t>(0),
       [kind](uint8_t a, uint8_t b, uint8_t variant, uint32_t m, int64_t nn, uint8_t task) {
         return FuzzOp{kind, a, b, variant, m, nn, task};
       },
-      gen::inRange<uint8_t>(0, 16), gen::inRange<uint8_t>(0, 16), gen::arbitrary<uint8_t>(), mask, n,
+      gen::inRange<uint8_t>(0, 40), gen::inRange<uint8_t>(0, 40), gen::arbitrary<uint8_t>(), mask, n,
       gen::inRange<uint8_t>(0, 4));
 }
 
@@ -108,8 +108,14 @@ class Builder {
     }
     return c.empty() ? nullptr : c[a % c.size()];
   }
+  // Any descriptor: a % 5 chooses the kind, a / 5 the one of that kind, so that removing
+  // an unrelated object while shrinking does not change what later operations pick.
   const Obj* any(uint8_t a) const {
-    return pick(a, [](const Obj&) { return true; });
+    for (int k = 0; k < 5; ++k) {
+      const auto kind = static_cast<Obj::Kind>((a + k) % 5);
+      if (const Obj* o = pick(static_cast<uint8_t>(a / 5), [kind](const Obj& ob) { return ob.kind == kind; })) return o;
+    }
+    return nullptr;
   }
   const Obj* epoll(uint8_t a) const {
     return pick(a, [](const Obj& o) { return o.kind == Obj::Kind::kEpoll; });
@@ -275,7 +281,7 @@ class Builder {
         use(s, fd);
         static const int64_t kOps[] = {1, 1, 1, 3, 3, 2, 2, 1, 3, 2, 1, 1, 3, 1, 0, 99};
         s.args.op = kOps[o.variant & 15];
-        if (s.args.op != 2 || (o.variant & 0x10)) {
+        if (s.args.op != 2) {  // the trace language writes no EVENTS for DEL
           s.args.has_events = true;
           s.args.events = o.mask;
         }
