@@ -19,7 +19,9 @@ struct Globals {
 
   uint64_t next_file_id = 1;  // stands for struct file addresses: the rb-tree key order
   long user_epoll_watches = 0;  // user->epoll_watches (fs/eventpoll.c)
-  uint64_t loop_check_gen = 0;  // fs/eventpoll.c loop_check_gen
+  // fs/eventpoll.c loop_check_gen. Not 0: on a running kernel it has moved on since boot, and
+  // a fresh eventpoll (gen 0) must not look as if it were part of the current check.
+  uint64_t loop_check_gen = 1;
   Eventpoll* inserting_into = nullptr;
 
   // Live object counts, for leak checks in tests.

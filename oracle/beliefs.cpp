@@ -55,7 +55,8 @@ std::string beliefs_table(const std::string& dir, const std::string& link_prefix
   return table;
 }
 
-int cmd_beliefs(const std::string& dir, const std::string& readme, std::ostream& out, std::ostream& err) {
+int cmd_beliefs(const std::string& dir, const std::string& readme, bool check_only, std::ostream& out,
+                std::ostream& err) {
   std::string error;
   if (readme.empty()) {
     const std::string table = beliefs_table(dir, "traces/beliefs/", &error);
@@ -82,8 +83,13 @@ int cmd_beliefs(const std::string& dir, const std::string& readme, std::ostream&
     err << "epoll-oracle: " << error << "\n";
     return 2;
   }
-  const std::string updated =
-      text.substr(0, b) + kBeliefsBegin + "\n" + table + text.substr(e);
+  const std::string updated = text.substr(0, b) + kBeliefsBegin + "\n" + table + text.substr(e);
+  if (check_only) {
+    if (updated == text) return 0;
+    err << readme << ": the beliefs section is out of date: run epoll-oracle beliefs --update-readme " << readme
+        << "\n";
+    return 1;
+  }
   std::ofstream f(readme, std::ios::binary | std::ios::trunc);
   f << updated;
   if (!f) {

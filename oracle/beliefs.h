@@ -12,7 +12,9 @@ inline constexpr const char* kBeliefsEnd = "<!-- beliefs:end -->";
 // The Markdown table for every trace in dir; "" and *error on bad input.
 std::string beliefs_table(const std::string& dir, const std::string& link_prefix, std::string* error);
 
-// Prints the table, or replaces the generated section of `readme`. Exit status 0 or 2.
-int cmd_beliefs(const std::string& dir, const std::string& readme, std::ostream& out, std::ostream& err);
+// Prints the table, or replaces the generated section of `readme` (check_only: only
+// tells whether it is up to date). Exit status 0, 1 (out of date) or 2 (bad input).
+int cmd_beliefs(const std::string& dir, const std::string& readme, bool check_only, std::ostream& out,
+                std::ostream& err);
 
 }  // namespace eo

@@ -290,6 +290,8 @@ int main(int argc, char** argv) {
   auto* beliefs = app.add_subcommand("beliefs", "Print the table of common beliefs about epoll and Linux's verdicts");
   beliefs->add_option("--corpus", paths, "Corpus directory (default: the shipped corpus)");
   beliefs->add_option("--update-readme", readme, "Replace the generated section of this README instead of printing");
+  std::string check_readme;
+  beliefs->add_option("--check-readme", check_readme, "Exit 1 if the generated section of this README is out of date");
 
   int repeat = 20;
   auto* bench = app.add_subcommand("bench", "Replay the corpus on the model and the kernel: time per step side by side");
@@ -335,7 +337,8 @@ int main(int argc, char** argv) {
   }
   if (beliefs->parsed()) {
     const std::string dir = paths.empty() ? eo::default_corpus_dir() + "/beliefs" : paths.front();
-    return eo::cmd_beliefs(dir, readme, std::cout, std::cerr);
+    if (!check_readme.empty()) return eo::cmd_beliefs(dir, check_readme, true, std::cout, std::cerr);
+    return eo::cmd_beliefs(dir, readme, false, std::cout, std::cerr);
   }
   if (fuzz->parsed()) {
     if (*seed_opt) fuzz_opt.seed = fuzz_seed;
