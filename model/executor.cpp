@@ -38,7 +38,8 @@ Outcome from_ret(long r) {
 class Run {
  public:
   Run(const KernelProfile& profile, const eo::Program& p, bool explain, Observer* extra, uint64_t schedule_seed)
-      : k_(profile), p_(p) {
+      : k_(profile), p_(p), rng_(schedule_seed) {
+    k_.set_auto_settle(false);
     k_.scheduler().set_schedule_seed(schedule_seed);
     if (explain) {
       explainer_ = std::make_unique<Explainer>(
@@ -88,6 +89,7 @@ class Run {
  private:
   // The pending calls that returned while the system settled, and those still blocked.
   void collect(eo::StepObservation& obs) {
+    k_.settle();  // after every step the system settles
     for (auto it = pending_.begin(); it != pending_.end();) {
       Task& t = *it->first;
       if (!t.pending) {
@@ -202,6 +204,9 @@ class Run {
       if (r == -EAGAIN || r == 0) return from_ret(total);
       if (r < 0) return from_ret(total ? total : r);
       total += r;
+      // Tasks woken by one of the calls may run before the next on a real machine: another
+      // schedule (seed > 0) lets them, sometimes.
+      if (rng_ && (next_random() & 1)) k_.settle();
     }
   }
 
@@ -258,8 +263,16 @@ class Run {
 
   static constexpr size_t kMaxBuf = size_t{16} << 20;  // as real::KernelExecutor::kMaxIoBytes
   static constexpr char kFiller = 'x';
+  uint64_t next_random() {
+    rng_ ^= rng_ << 13;
+    rng_ ^= rng_ >> 7;
+    rng_ ^= rng_ << 17;
+    return rng_;
+  }
+
   Kernel k_;
   const eo::Program& p_;
+  uint64_t rng_;  // schedule seed: 0 = settle only between steps
   eo::NameTable names_;
   std::unique_ptr<Explainer> explainer_;
   Fanout fan_;

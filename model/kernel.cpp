@@ -46,7 +46,7 @@ long Kernel::enter(Task& t, long r) {
     t.result = r;
     t.completed = true;
   }
-  settle();
+  if (auto_settle_) settle();
   return r;
 }
 

@@ -50,6 +50,9 @@ class Kernel {
 
   // Runs woken tasks until every task sleeps or is idle; returns how many ran.
   int settle();
+  // Whether each call ends with settle() (the default). An executor that settles once per
+  // trace step (a fill is many writes) turns it off.
+  void set_auto_settle(bool on) { auto_settle_ = on; }
   // Advances the virtual clock (a `sleep` step), firing timers.
   void advance_ms(int64_t ms);
   // Sends a signal whose handler does not restart calls (how pending calls end).
@@ -69,6 +72,7 @@ class Kernel {
   FdTable fdt_;
   std::deque<std::unique_ptr<Task>> tasks_;
   std::map<std::string, Task*, std::less<>> by_name_;
+  bool auto_settle_ = true;
 };
 
 }  // namespace model
