@@ -83,10 +83,8 @@ int sock_error(UnixSock& sk) { return -std::exchange(sk.err, 0); }
 
 // unix_stream_sendmsg with sock_alloc_send_pskb's wait for memory, resumable: `sent`
 // survives a sleep in sock_wait_for_wmem.
-struct UnixSend final : PendingCall {
-  UnixSend(UnixSocketFile* f, const char* src, size_t len) : file(get_file(f)), src(src), len(len) {}
-  ~UnixSend() override { cancel(); }
-  UnixSocketFile* file;
+struct UnixSend final : FileCall<UnixSocketFile> {
+  UnixSend(UnixSocketFile* f, const char* src, size_t len) : FileCall(f), src(src), len(len) {}
   const char* src;  // the writer's bytes
   size_t len;
   size_t sent = 0;
@@ -145,21 +143,12 @@ struct UnixSend final : PendingCall {
     if (r == kBlocked) t.sched->sleep_again(t);
     return r;
   }
-  void held_files(std::vector<File*>& out) const override {
-    if (file) out.push_back(file);
-  }
-  void cancel() override {
-    wait.del_init();
-    if (file) fput(std::exchange(file, nullptr));
-  }
 };
 
 // unix_stream_read_generic for read(2): consume whole skbs while bytes are wanted; each
 // skb fully consumed is freed, which gives the sender a write-space callback.
-struct UnixRecv final : PendingCall {
-  UnixRecv(UnixSocketFile* f, char* out, size_t size) : file(get_file(f)), out(out), size(size) {}
-  ~UnixRecv() override { cancel(); }
-  UnixSocketFile* file;
+struct UnixRecv final : FileCall<UnixSocketFile> {
+  UnixRecv(UnixSocketFile* f, char* out, size_t size) : FileCall(f), out(out), size(size) {}
   char* out;  // the reader's buffer
   size_t size;
   WaitQueueEntry wait;
@@ -217,13 +206,6 @@ struct UnixRecv final : PendingCall {
     const long r = run(t);
     if (r == kBlocked) t.sched->sleep_again(t);
     return r;
-  }
-  void held_files(std::vector<File*>& out) const override {
-    if (file) out.push_back(file);
-  }
-  void cancel() override {
-    wait.del_init();
-    if (file) fput(std::exchange(file, nullptr));
   }
 };
 

@@ -27,11 +27,9 @@ poll_t EventfdFile::poll(PollTable* pt) {
 namespace {
 
 // wait_event_interruptible_locked_irq: a non-exclusive entry at the tail of ctx->wqh.
-struct EventfdWait final : PendingCall {
+struct EventfdWait final : FileCall<EventfdFile> {
   EventfdWait(EventfdFile* f, bool is_read, uint64_t ucnt, void* out)
-      : file(get_file(f)), is_read(is_read), ucnt(ucnt), out(out) {}
-  ~EventfdWait() override { cancel(); }
-  EventfdFile* file;
+      : FileCall(f), is_read(is_read), ucnt(ucnt), out(out) {}
   bool is_read;
   uint64_t ucnt;
   void* out;
@@ -56,13 +54,6 @@ struct EventfdWait final : PendingCall {
     }
     wait.del_init();
     return finish(t);
-  }
-  void held_files(std::vector<File*>& out) const override {
-    if (file) out.push_back(file);
-  }
-  void cancel() override {
-    wait.del_init();
-    if (file) fput(std::exchange(file, nullptr));
   }
 };
 

@@ -490,12 +490,10 @@ int ep_autoremove_wake_function(WaitQueueEntry* e, unsigned mode, int sync, poll
 
 // ep_poll: the loop of fs/eventpoll.c ep_poll as a resumable call. `eavail` and
 // `timed_out` survive the sleep, as the kernel's locals do.
-struct EpPoll final : PendingCall {
+struct EpPoll final : FileCall<File> {
   EpPoll(Eventpoll* ep, File* file, int maxevents, int timeout_ms)
-      : ep(ep), file(get_file(file)), maxevents(maxevents), timeout_ms(timeout_ms) {}
-  ~EpPoll() override { cancel(); }
+      : FileCall(file), ep(ep), maxevents(maxevents), timeout_ms(timeout_ms) {}
   Eventpoll* ep;
-  File* file;  // the reference do_epoll_wait's fdget holds for the whole call
   int maxevents;
   int timeout_ms;
   bool timed_out = false;
@@ -563,13 +561,6 @@ struct EpPoll final : PendingCall {
     return r;
   }
 
-  void held_files(std::vector<File*>& out) const override {
-    if (file) out.push_back(file);
-  }
-  void cancel() override {
-    wait.del_init();
-    if (file) fput(std::exchange(file, nullptr));
-  }
 };
 
 }  // namespace

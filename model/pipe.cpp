@@ -25,10 +25,8 @@ bool pipe_writable(const PipeInodeInfo* p) { return !p->full() || !p->readers; }
 
 // anon_pipe_read, one pass of its loop until it returns or would sleep. `woken` is true
 // when the task comes back from wait_event (wake_writer cleared, wake_next_reader set).
-struct PipeRead final : PendingCall {
-  PipeRead(PipeFile* f, char* out, size_t n) : file(get_file(f)), out(out), total_len(n) {}
-  ~PipeRead() override { cancel(); }
-  PipeFile* file;
+struct PipeRead final : FileCall<PipeFile> {
+  PipeRead(PipeFile* f, char* out, size_t n) : FileCall(f), out(out), total_len(n) {}
   char* out;  // the reader's buffer (nullptr: bytes discarded)
   size_t total_len;
   bool woken = false;
@@ -105,20 +103,11 @@ struct PipeRead final : PendingCall {
     return r;
   }
 
-  void held_files(std::vector<File*>& out) const override {
-    if (file) out.push_back(file);
-  }
-  void cancel() override {
-    w.finish();
-    if (file) fput(std::exchange(file, nullptr));
-  }
 };
 
 // anon_pipe_write as a resumable loop: ret and the remaining length survive a sleep.
-struct PipeWrite final : PendingCall {
-  PipeWrite(PipeFile* f, const char* src, size_t n) : file(get_file(f)), src(src), remaining(n) {}
-  ~PipeWrite() override { cancel(); }
-  PipeFile* file;
+struct PipeWrite final : FileCall<PipeFile> {
+  PipeWrite(PipeFile* f, const char* src, size_t n) : FileCall(f), src(src), remaining(n) {}
   const char* src;  // the writer's bytes; src + ret is the next one to copy
   size_t remaining;
   long ret = 0;
@@ -229,13 +218,6 @@ struct PipeWrite final : PendingCall {
     return r;
   }
 
-  void held_files(std::vector<File*>& out) const override {
-    if (file) out.push_back(file);
-  }
-  void cancel() override {
-    w.finish();
-    if (file) fput(std::exchange(file, nullptr));
-  }
 };
 
 template <typename Call>

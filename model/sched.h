@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "file.h"
 #include "uapi.h"
 #include "wait.h"
 
@@ -22,11 +23,22 @@ struct Task;
 struct PendingCall {
   virtual ~PendingCall() = default;
   virtual long resume(Task& t) = 0;
-  // The call is abandoned (teardown): drop wait entries and references now.
-  virtual void cancel() {}
   // Appends the files whose references the sleeping call holds (its fdget or get_file),
   // one entry per reference: tests account every f_count with it.
   virtual void held_files(std::vector<File*>& out) const { (void)out; }
+};
+
+// A sleeping call on one file holds a reference to it for as long as it lasts, as the
+// syscall's fdget does. Wait entries of the derived call are members: they unlink
+// themselves when destroyed, before the reference is dropped here.
+template <typename F>
+struct FileCall : PendingCall {
+  explicit FileCall(F* f) : file(get_file(f)) {}
+  ~FileCall() override { fput(file); }
+  FileCall(const FileCall&) = delete;
+  FileCall& operator=(const FileCall&) = delete;
+  F* const file;
+  void held_files(std::vector<File*>& out) const override { out.push_back(file); }
 };
 
 enum class TaskState { kIdle, kRunnable, kSleeping };

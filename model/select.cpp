@@ -27,7 +27,7 @@ struct PollTableEntry {
 // struct poll_wqueues: the table plus its entries; `triggered` is set by pollwake.
 struct PollCall final : PendingCall {
   PollCall(FdTable& fdt, Task& t, int timeout_ms) : fdt(fdt), task(&t), timeout_ms(timeout_ms) {}
-  ~PollCall() override { cancel(); }
+  ~PollCall() override { freewait(); }
   PollWqueues table{{}, this};
   PollTable& pt = table.pt;
   FdTable& fdt;
@@ -125,7 +125,7 @@ struct PollCall final : PendingCall {
     for (const PollTableEntry& e : entries) out.push_back(e.filp);
   }
   // poll_freewait
-  void cancel() override {
+  void freewait() {
     for (PollTableEntry& e : entries) {
       e.wait.del_init();
       fput(e.filp);
