@@ -38,7 +38,7 @@ Outcome from_ret(long r) {
 class Run {
  public:
   Run(const KernelProfile& profile, const eo::Program& p, bool explain, Observer* extra, uint64_t schedule_seed)
-      : k_(profile), p_(p), rng_(schedule_seed) {
+      : k_(profile), p_(p), rng_(schedule_seed ? schedule_seed * 0x9e3779b97f4a7c15ULL : 0) {
     k_.set_auto_settle(false);
     k_.scheduler().set_schedule_seed(schedule_seed);
     if (explain) {

@@ -83,6 +83,14 @@ void Scheduler::advance(int64_t ns) {
   now_ns_ = until;
 }
 
+void Scheduler::set_schedule_seed(uint64_t seed) {
+  // splitmix64, so that neighbouring seeds give unrelated choices; 0 stays FIFO.
+  uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  rng_ = seed ? (z ^ (z >> 31)) | 1 : 0;
+}
+
 void Scheduler::signal(Task& t) {
   t.signal_pending = true;
   try_to_wake_up(t);

@@ -88,7 +88,7 @@ class Scheduler {
   // among several runnable tasks is made by a generator with this seed: on a real machine
   // tasks woken together run in parallel, and which one gets to a shared resource first
   // is not fixed.
-  void set_schedule_seed(uint64_t seed) { rng_ = seed; }
+  void set_schedule_seed(uint64_t seed);
 
  private:
   Globals& g_;

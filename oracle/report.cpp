@@ -275,6 +275,17 @@ void report_steps(std::ostream& os, const TraceOutcome& t, const ReportOptions& 
       for (const std::string& l : r.run.steps[i].explain) os << "    " << paint.dim(l) << "\n";
     }
   }
+  // What the table cannot show: calls that returned without a resume line, and the like.
+  bool header = false;
+  for (const ExecutorReport& r : t.reports) {
+    for (const Mismatch& m : r.mismatches) {
+      if (!header) os << "\n";
+      header = true;
+      os << paint.red(r.executor) << fmt::format(" {}:{}: {}", m.pos.line, m.pos.col, m.message);
+      if (!m.actual.empty()) os << " (" << m.actual << ")";
+      os << "\n";
+    }
+  }
 }
 
 void report_explain(std::ostream& os, const TraceOutcome& t, const ReportOptions& opt) {
