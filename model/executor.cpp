@@ -64,17 +64,18 @@ class Run {
           break;
         }
         obs.outcome = call(t, s);
-        if (obs.outcome.kind == Outcome::Kind::kBlocked) {
-          if (s.kind == Step::Kind::kCall) {
-            // The trace expects a return, but the call sleeps: on a kernel the watchdog
-            // fires. Stop here as the real executor does.
-            obs.outcome.kind = Outcome::Kind::kStuck;
-            k_.interrupt(t);
-            res.error = "step blocked: " + std::to_string(s.pos.line) + ":" + std::to_string(s.pos.col);
-            res.stopped_at = static_cast<int>(i);
-            collect(obs);
-            break;
-          }
+        const bool sleeps = obs.outcome.kind == Outcome::Kind::kBlocked;
+        if (obs.outcome.kind == Outcome::Kind::kStuck || (sleeps && s.kind == Step::Kind::kCall)) {
+          // The trace expects a return, but the call sleeps or never ends: on a kernel the
+          // watchdog fires. Stop here as the real executor does.
+          obs.outcome.kind = Outcome::Kind::kStuck;
+          if (t.pending) k_.interrupt(t);
+          res.error = "step did not return: " + std::to_string(s.pos.line) + ":" + std::to_string(s.pos.col);
+          res.stopped_at = static_cast<int>(i);
+          collect(obs);
+          break;
+        }
+        if (sleeps) {
           pending_[&t] = &s;
         } else if (s.kind == Step::Kind::kPendingCall) {
           obs.returned.push_back({s.task, obs.outcome});  // returned at once instead of blocking
@@ -198,7 +199,15 @@ class Run {
     const size_t chunk = s.args.n > 0 ? static_cast<size_t>(s.args.n) : 65536;
     char* b = io(t, static_cast<int64_t>(chunk), true);
     long total = 0;
-    for (;;) {
+    for (long calls = 0;; ++calls) {
+      // A fill or drain that would go on for ever (a semaphore eventfd holding 2^64 - 2)
+      // is what the kernel executor's watchdog reports as stuck; so does the model, after
+      // far more calls than a kernel makes before its watchdog fires.
+      if (calls == kMaxFillCalls) {
+        Outcome o;
+        o.kind = Outcome::Kind::kStuck;
+        return o;
+      }
       const long r = s.call == Call::kFill ? k_.write(t, fd(s, 0), b, chunk) : k_.read(t, fd(s, 0), b, chunk);
       if (r == kBlocked) return from_ret(kBlocked);
       if (r == -EAGAIN || r == 0) return from_ret(total);
@@ -263,6 +272,7 @@ class Run {
 
   static constexpr size_t kMaxBuf = size_t{16} << 20;  // as real::KernelExecutor::kMaxIoBytes
   static constexpr char kFiller = 'x';
+  static constexpr long kMaxFillCalls = 1L << 24;
   uint64_t next_random() {
     rng_ ^= rng_ << 13;
     rng_ ^= rng_ >> 7;
