@@ -72,6 +72,7 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {4, op(K::kTaskWait, gen::weightedElement<int64_t>({{4, 1}, {2, 8}, {1, 2}}))},
       {2, op(K::kTaskRead, gen_size())},
       {1, op(K::kTaskPoll, gen::just<int64_t>(0), gen::element(uint32_t{IN}, uint32_t{OUT}, uint32_t{IN | OUT}))},
+      {1, op(K::kTaskWrite, gen::element<int64_t>(100000, 300000, 65536, 4096))},
   });
   return gen::apply(
       [](std::vector<FuzzOp> head, std::vector<FuzzOp> tail) {
@@ -313,6 +314,23 @@ class Builder {
         }
         s.args.n2 = 0;
         if (s.args.poll.empty()) p_.steps.pop_back();
+        break;
+      }
+      case K::kTaskWrite: {
+        // A task writes more than a blocking pipe or socket holds: it sleeps until readers
+        // make room. Main writes there no more, so that it never sleeps itself.
+        const std::string t = task_name(o.task);
+        if (tasks_used_ & (1u << (o.task % 4))) return;
+        const Obj* x = pick(o.a, [](const Obj& ob) {
+          return ob.blocking && (ob.kind == Obj::Kind::kPipeW || ob.kind == Obj::Kind::kSock);
+        });
+        if (!x) return;
+        tasks_used_ |= 1u << (o.task % 4);
+        budget_[static_cast<size_t>(x->chan)] = 0;
+        Step& s = step(Call::kWrite, t);
+        s.kind = Step::Kind::kPendingCall;
+        use(s, x);
+        s.args.n = o.n;
         break;
       }
       case K::kTaskWait:
