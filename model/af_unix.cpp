@@ -88,12 +88,15 @@ struct UnixSend final : FileCall<UnixSocketFile> {
   const char* src;  // the writer's bytes
   size_t len;
   size_t sent = 0;
+  bool resumed = false;
   WaitQueueEntry wait;
 
   long run(Task& t) {
     UnixSock& sk = *file->sk;
     Globals& g = *sk.g;
-    if (sk.shutdown & SEND_SHUTDOWN) return g.fail(Rule::kUnixSendEpipe, -EPIPE);
+    // unix_stream_sendmsg checks SEND_SHUTDOWN once, before its loop; a writer woken
+    // from sock_wait_for_wmem goes on in sock_alloc_send_pskb's loop instead.
+    if (!resumed && (sk.shutdown & SEND_SHUTDOWN)) return g.fail(Rule::kUnixSendEpipe, -EPIPE);
     while (sent < len) {
       const int cap = unix_max_skb_payload(g.profile.unix_cal, g.profile.page_size, sk.sndbuf);
       const int size = static_cast<int>(std::min<size_t>(len - sent, static_cast<size_t>(cap)));
@@ -138,6 +141,7 @@ struct UnixSend final : FileCall<UnixSocketFile> {
 
 
   long resume(Task& t) override {
+    resumed = true;
     wait.del_init();
     const long r = run(t);
     if (r == kBlocked) t.sched->sleep_again(t);
