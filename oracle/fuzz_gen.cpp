@@ -36,8 +36,8 @@ rc::Gen<FuzzOp> op(K kind, rc::Gen<int64_t> n = rc::gen::just<int64_t>(0),
       [kind](uint8_t a, uint8_t b, uint8_t variant, uint32_t m, int64_t nn, uint8_t task) {
         return FuzzOp{kind, a, b, variant, m, nn, task};
       },
-      gen::inRange<uint8_t>(0, 40), gen::inRange<uint8_t>(0, 40), gen::arbitrary<uint8_t>(), mask, n,
-      gen::inRange<uint8_t>(0, 4));
+      gen::inRange<uint8_t>(0, 40), gen::inRange<uint8_t>(0, 40),
+      gen::map(gen::inRange(0, 256), [](int v) { return static_cast<uint8_t>(v); }), mask, n, gen::inRange<uint8_t>(0, 4));
 }
 
 }  // namespace
@@ -204,11 +204,17 @@ class Builder {
       }
       case K::kBadCreate: {
         // Invalid flags: nothing is created, nothing is bound.
-        switch (o.variant % 3) {
+        switch (o.variant % 4) {
           case 0: step(Call::kPipe2).args.n = 0x10; break;
           case 1: {
             Step& s = step(Call::kEventfd2);
             s.args.n2 = 0x10;
+            break;
+          }
+          case 2: {
+            Step& s = step(Call::kSocketpair);
+            s.args.op = AF_UNIX_;
+            s.args.n2 = SOCK_STREAM_ | 0x10;
             break;
           }
           default: step(Call::kEpollCreate1).args.n = 1; break;
@@ -279,6 +285,18 @@ class Builder {
       case K::kCtl: {
         const Obj* ep = (o.variant & 0xe0) == 0xe0 ? any(o.a) : epoll(o.a);
         const Obj* fd = any(o.b);
+        if (ep && (o.variant & 0x0c) == 0x0c) {
+          // Nest the epoll created after ep into it: repeated, this builds chains deep
+          // enough for the nesting limits.
+          const Obj* next = nullptr;
+          for (size_t i = 0; i + 1 < objs_.size() && !next; ++i) {
+            if (&objs_[i] != ep) continue;
+            for (size_t j = i + 1; j < objs_.size() && !next; ++j) {
+              if (objs_[j].kind == Obj::Kind::kEpoll) next = &objs_[j];
+            }
+          }
+          if (next) fd = next;
+        }
         if (!ep || !fd) return;
         Step& s = step(Call::kEpollCtl);
         use(s, ep);
@@ -322,15 +340,17 @@ class Builder {
         const std::string t = task_name(o.task);
         if (tasks_used_ & (1u << (o.task % 4))) return;
         const Obj* x = pick(o.a, [](const Obj& ob) {
-          return ob.blocking && (ob.kind == Obj::Kind::kPipeW || ob.kind == Obj::Kind::kSock);
+          return ob.blocking && (ob.kind == Obj::Kind::kPipeW || ob.kind == Obj::Kind::kSock ||
+                                 (ob.kind == Obj::Kind::kEfd && !ob.semaphore));
         });
         if (!x) return;
         tasks_used_ |= 1u << (o.task % 4);
         budget_[static_cast<size_t>(x->chan)] = 0;
-        Step& s = step(Call::kWrite, t);
+        const bool efd = x->kind == Obj::Kind::kEfd;  // a count that cannot fit: the writer sleeps
+        Step& s = step(efd ? Call::kEventfdWrite : Call::kWrite, t);
         s.kind = Step::Kind::kPendingCall;
         use(s, x);
-        s.args.n = o.n;
+        s.args.n = efd ? -2 : o.n;
         break;
       }
       case K::kTaskWait:
@@ -350,6 +370,8 @@ class Builder {
         use(s, x);
         if (o.kind == K::kTaskWait) {
           s.args.n = o.n;
+          // Forever or 0. Finite timeouts need real-time margins on a kernel (the corpus
+          // has them, e.g. waiters/timeout-expires.trace); generated runs stay fast.
           s.args.n2 = (o.variant & 0x7) == 0 ? 0 : -1;
         } else if (o.kind == K::kTaskRead) {
           s.args.n = o.n ? o.n : 1;
