@@ -218,7 +218,7 @@ void report_ktap(std::ostream& os, const std::vector<TraceOutcome>& traces, cons
       os << "# " << t.input_error << "\nnot ok " << n << " " << name << "\n";
       continue;
     }
-    os << "    KTAP version 1\n    1.." << t.reports.size() << "\n";
+    os << "    KTAP version 1\n    # Subtest: " << name << "\n    1.." << t.reports.size() << "\n";
     int k = 0;
     for (const ExecutorReport& r : t.reports) {
       ++k;
