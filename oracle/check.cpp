@@ -72,7 +72,9 @@ std::vector<Mismatch> check_run(const Program& p, const RunResult& r) {
       resume_idx.push_back(static_cast<int>(j));
     }
     for (const TaskReturn& ret : obs.returned) {
-      if (s.kind == Step::Kind::kPendingCall && ret.task == s.task) continue;  // reported above
+      // A pending call that returned at once was reported above; one that slept and
+      // returned within its own step needs its resume line like any other.
+      if (s.kind == Step::Kind::kPendingCall && ret.task == s.task && o.kind != Outcome::Kind::kBlocked) continue;
       auto it = std::find_if(resumes.begin(), resumes.end(), [&](const Step* rs) {
         return rs->task == ret.task && rs->kind == Step::Kind::kResume;
       });
