@@ -97,7 +97,8 @@ struct Executors {
   eo::ReportOptions opt;
 };
 
-std::unique_ptr<Executors> make_executors(const Common& c, bool explain, std::string* error) {
+// `coverage`: count the model's rules (an observer: it costs time, so only when asked).
+std::unique_ptr<Executors> make_executors(const Common& c, bool explain, bool coverage, std::string* error) {
   auto holder = std::make_unique<Executors>();
   Executors& ex = *holder;
   std::set<std::string> wanted;
@@ -107,7 +108,7 @@ std::unique_ptr<Executors> make_executors(const Common& c, bool explain, std::st
     auto p = model_profile(c, error);
     if (!p) return nullptr;
     ex.model = std::make_unique<model::ModelExecutor>(*p, explain);
-    ex.model->set_observer(&ex.coverage);
+    if (coverage) ex.model->set_observer(&ex.coverage);
     ex.list.push_back(ex.model.get());
   }
   if (wanted.count("kernel")) {
@@ -146,7 +147,7 @@ bool has_tag(const eo::Program& p, const std::vector<std::string>& tags) {
 int cmd_check(const Common& c, std::vector<std::string> paths, const std::string& tags_arg, const std::string& format,
               bool coverage) {
   std::string error;
-  auto ex = make_executors(c, true, &error);
+  auto ex = make_executors(c, true, coverage, &error);
   if (!ex) {
     std::cerr << "epoll-oracle: " << error << "\n";
     return kExitBadInput;
@@ -207,7 +208,7 @@ int cmd_check(const Common& c, std::vector<std::string> paths, const std::string
 
 int cmd_run(const Common& c, const std::string& path, bool explain) {
   std::string error;
-  auto ex = make_executors(c, true, &error);
+  auto ex = make_executors(c, true, false, &error);
   if (!ex) {
     std::cerr << "epoll-oracle: " << error << "\n";
     return kExitBadInput;
@@ -225,7 +226,7 @@ int cmd_explain(const Common& c, const std::string& path) {
   Common mc = c;
   mc.on = "model";
   std::string error;
-  auto ex = make_executors(mc, true, &error);
+  auto ex = make_executors(mc, true, false, &error);
   if (!ex) {
     std::cerr << "epoll-oracle: " << error << "\n";
     return kExitBadInput;
@@ -344,7 +345,7 @@ int main(int argc, char** argv) {
     if (*seed_opt) fuzz_opt.seed = fuzz_seed;
     if (fuzz_opt.seconds <= 0 && fuzz_opt.cases <= 0) fuzz_opt.cases = 300;
     std::string error;
-    auto ex = make_executors(common, false, &error);
+    auto ex = make_executors(common, false, true, &error);
     if (!ex) {
       std::cerr << "epoll-oracle: " << error << "\n";
       return kExitBadInput;
@@ -355,7 +356,7 @@ int main(int argc, char** argv) {
   }
   if (bench->parsed()) {
     std::string error;
-    auto ex = make_executors(common, false, &error);
+    auto ex = make_executors(common, false, false, &error);
     if (!ex) {
       std::cerr << "epoll-oracle: " << error << "\n";
       return kExitBadInput;
