@@ -206,7 +206,9 @@ int cmd_check(const Common& c, std::vector<std::string> paths, const std::string
   return bad ? kExitBadInput : diverged ? kExitDiverged : kExitPass;
 }
 
-int cmd_run(const Common& c, const std::string& path, bool explain) {
+// run and explain: one trace on the chosen executors, reported by `report`.
+template <typename Report>
+int run_one(const Common& c, const std::string& path, Report report) {
   std::string error;
   auto ex = make_executors(c, true, false, &error);
   if (!ex) {
@@ -218,26 +220,22 @@ int cmd_run(const Common& c, const std::string& path, bool explain) {
     std::cerr << t.input_error << "\n";
     return kExitBadInput;
   }
-  eo::report_steps(std::cout, t, ex->opt, explain);
+  report(t, ex->opt);
   return t.diverged() ? kExitDiverged : kExitPass;
 }
 
+int cmd_run(const Common& c, const std::string& path, bool explain) {
+  return run_one(c, path, [explain](const eo::TraceOutcome& t, const eo::ReportOptions& opt) {
+    eo::report_steps(std::cout, t, opt, explain);
+  });
+}
+
 int cmd_explain(const Common& c, const std::string& path) {
-  Common mc = c;
-  mc.on = "model";
-  std::string error;
-  auto ex = make_executors(mc, true, false, &error);
-  if (!ex) {
-    std::cerr << "epoll-oracle: " << error << "\n";
-    return kExitBadInput;
-  }
-  eo::TraceOutcome t = eo::run_trace_file(path, ex->list);
-  if (t.bad_input()) {
-    std::cerr << t.input_error << "\n";
-    return kExitBadInput;
-  }
-  eo::report_explain(std::cout, t, ex->opt);
-  return t.diverged() ? kExitDiverged : kExitPass;
+  Common model_only = c;
+  model_only.on = "model";
+  return run_one(model_only, path, [](const eo::TraceOutcome& t, const eo::ReportOptions& opt) {
+    eo::report_explain(std::cout, t, opt);
+  });
 }
 
 }  // namespace
