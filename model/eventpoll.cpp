@@ -395,7 +395,7 @@ long ep_insert(Eventpoll* ep, const EpollEvent& event, File* tfile, int fd, bool
   auto* epi = new Epitem;
   ++g.live_epitems;
   epi->ep = ep;
-  epi->ffd = {tfile, fd};
+  epi->ffd = {tfile, fd, tfile->id};
   epi->event = event;
   epi->next = ep_unactive();
 

@@ -32,6 +32,8 @@ struct EppollEntry {
 struct EpollFilefd {
   File* file = nullptr;
   int fd = -1;
+  uint64_t file_id = 0;  // file->id, the key's stand-in for the struct file address: kept
+                         // here so that a tree walk compares without touching the file
 };
 
 using RbHook = bi::set_member_hook<>;
@@ -54,7 +56,7 @@ struct Epitem {
 Epitem* ep_unactive();
 
 struct EpiKeyLess {
-  static std::pair<uint64_t, int> key(const Epitem& e) { return {e.ffd.file->id, e.ffd.fd}; }
+  static std::pair<uint64_t, int> key(const Epitem& e) { return {e.ffd.file_id, e.ffd.fd}; }
   bool operator()(const Epitem& a, const Epitem& b) const { return key(a) < key(b); }
   bool operator()(const std::pair<uint64_t, int>& k, const Epitem& b) const { return k < key(b); }
   bool operator()(const Epitem& a, const std::pair<uint64_t, int>& k) const { return key(a) < k; }
