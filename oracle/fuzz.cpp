@@ -69,14 +69,16 @@ class Progress : public rc::detail::TestListener {
 
 // The shrunk case as a trace: the kernel's results written in, the divergence and the
 // command that replays it in comments.
-std::string divergence_trace(const Failure& f, Executor& kernel, uint64_t seed, int batch) {
+std::string divergence_trace(const Failure& f, Executor& model, Executor& kernel, uint64_t seed, int batch,
+                             int max_size) {
   Program p = f.program;
   p.title = "fuzz: model and kernel differ at step " + std::to_string(f.d.step + 1) + " (" + f.d.what + ")";
   p.tags = {"fuzz"};
   fill_in_results(p, kernel.run(p));
   std::string text = print_trace_canonical(p);
-  text += fmt::format("# model:  {}\n# kernel: {}\n# replay: epoll-oracle fuzz --seed {} --cases {} --batch {}\n",
-                      f.d.left, f.d.right, seed, batch, batch);
+  text += fmt::format(
+      "# model:  {}\n# kernel: {}\n# replay: epoll-oracle fuzz --seed {} --cases {} --batch {} --max-size {} --profile {}\n",
+      f.d.left, f.d.right, seed, batch, batch, max_size, model.version());
   return text;
 }
 
@@ -155,7 +157,7 @@ int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const mo
       ++stats.divergences;
       rc = 1;
       progress.clear();
-      const std::string text = divergence_trace(*last_failure, kernel, seed, params.maxSuccess);
+      const std::string text = divergence_trace(*last_failure, model, kernel, seed, params.maxSuccess, params.maxSize);
       out << "\nDIVERGENCE (shrunk to " << last_failure->program.steps.size() << " steps): "
           << last_failure->d.str(last_failure->program) << "\n\n"
           << text << "\n";
