@@ -144,7 +144,21 @@ bool has_tag(const eo::Program& p, const std::vector<std::string>& tags) {
   return false;
 }
 
-int cmd_check(const Common& c, std::vector<std::string> paths, const std::string& tags_arg, const std::string& format,
+// The trace files under the paths (default: the shipped corpus); false after saying why.
+bool corpus_files(std::vector<std::string> paths, std::vector<std::string>* files) {
+  if (paths.empty()) paths.push_back(eo::default_corpus_dir());
+  std::vector<std::string> missing;
+  *files = eo::find_traces(paths, &missing);
+  for (const std::string& m : missing) std::cerr << "epoll-oracle: " << m << ": no such file or directory\n";
+  if (!missing.empty()) return false;
+  if (files->empty()) {
+    std::cerr << "epoll-oracle: no .trace files under " << fmt::format("{}", fmt::join(paths, ", ")) << "\n";
+    return false;
+  }
+  return true;
+}
+
+int cmd_check(const Common& c, const std::vector<std::string>& paths, const std::string& tags_arg, const std::string& format,
               bool coverage) {
   std::string error;
   auto ex = make_executors(c, true, coverage, &error);
@@ -153,15 +167,8 @@ int cmd_check(const Common& c, std::vector<std::string> paths, const std::string
     return kExitBadInput;
   }
   const std::string corpus = eo::default_corpus_dir();
-  if (paths.empty()) paths.push_back(corpus);
-  std::vector<std::string> missing;
-  const std::vector<std::string> files = eo::find_traces(paths, &missing);
-  for (const std::string& m : missing) std::cerr << "epoll-oracle: " << m << ": no such file or directory\n";
-  if (!missing.empty()) return kExitBadInput;
-  if (files.empty()) {
-    std::cerr << "epoll-oracle: no .trace files under " << fmt::format("{}", fmt::join(paths, ", ")) << "\n";
-    return kExitBadInput;
-  }
+  std::vector<std::string> files;
+  if (!corpus_files(paths, &files)) return kExitBadInput;
   const std::vector<std::string> tags = split(tags_arg);
   const bool progress = files.size() > 1 && isatty(STDERR_FILENO) && format == "human";
   std::vector<eo::TraceOutcome> results;
@@ -359,15 +366,9 @@ int main(int argc, char** argv) {
       std::cerr << "epoll-oracle: " << error << "\n";
       return kExitBadInput;
     }
-    const std::string corpus = eo::default_corpus_dir();
-    if (paths.empty()) paths.push_back(corpus);
-    std::vector<std::string> missing;
-    const auto files = eo::find_traces(paths, &missing);
-    if (!missing.empty() || files.empty()) {
-      std::cerr << "epoll-oracle: no traces found\n";
-      return kExitBadInput;
-    }
-    return eo::cmd_bench(files, corpus, ex->list, repeat, std::cout, std::cerr);
+    std::vector<std::string> files;
+    if (!corpus_files(paths, &files)) return kExitBadInput;
+    return eo::cmd_bench(files, eo::default_corpus_dir(), ex->list, repeat, std::cout, std::cerr);
   }
   if (calibrate->parsed()) {
     std::string error;
