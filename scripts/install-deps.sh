@@ -3,7 +3,7 @@
 # Run as root (or with sudo available). Safe to run again: it does nothing when all are present.
 set -euo pipefail
 packages=(
-  cmake ninja-build g++ clang
+  cmake ninja-build g++ clang libclang-rt-14-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libboost-dev libcli11-dev libfmt-dev nlohmann-json3-dev
 )
