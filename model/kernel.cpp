@@ -129,7 +129,9 @@ long Kernel::shutdown(Task& t, int fd, int how) {
 int Kernel::settle() { return sched_.run_until_idle(); }
 
 void Kernel::advance_ms(int64_t ms) {
-  sched_.advance(ms * 1000000);
+  // A trace may write any sleep up to INT64_MAX ms: virtual time saturates, never wraps.
+  constexpr int64_t kNsPerMs = 1000000;
+  sched_.advance(ms > INT64_MAX / kNsPerMs ? INT64_MAX : ms * kNsPerMs);
   settle();
 }
 

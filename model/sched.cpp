@@ -69,7 +69,7 @@ int Scheduler::run_until_idle() {
 }
 
 void Scheduler::advance(int64_t ns) {
-  const int64_t until = now_ns_ + ns;
+  const int64_t until = ns > INT64_MAX - now_ns_ ? INT64_MAX : now_ns_ + ns;  // saturates
   while (!timers_.empty() && timers_.begin()->first <= until) {
     auto [deadline, t] = *timers_.begin();
     timers_.erase(timers_.begin());

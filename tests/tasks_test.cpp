@@ -148,6 +148,18 @@ TEST_F(Herd, TimeoutReturnsZero) {
   EXPECT_EQ(s.t("t0").result, 0);
 }
 
+// A trace may sleep up to INT64_MAX ms, twice: virtual time saturates (UBSan catches a
+// wrap), and the timeout due on the way still fires first.
+TEST_F(Herd, LongestSleepsSaturateTime) {
+  const int ep = s.epoll();
+  s.block_in_wait("t0", ep, 1, 100);
+  s.k.advance_ms(INT64_MAX);
+  EXPECT_FALSE(s.t("t0").pending);
+  EXPECT_EQ(s.t("t0").result, 0);
+  s.k.advance_ms(INT64_MAX);
+  EXPECT_EQ(s.k.now_ns(), INT64_MAX);
+}
+
 // ep_poll: a signal with no events gives -EINTR.
 TEST_F(Herd, SignalGivesEintr) {
   const int ep = s.epoll();
