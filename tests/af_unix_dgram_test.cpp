@@ -107,6 +107,26 @@ TEST(UnixDgram, BlockedReaderIgnoresWriteSpace) {
   EXPECT_EQ(t1.result, 0);
 }
 
+// The refused write-space wakeup does not use up the one exclusive wakeup: an
+// EPOLLEXCLUSIVE epoll waiter queued behind the reader gets it
+// (traces/unix-dgram/reader-filters-write-space).
+TEST(UnixDgram, FilteredReaderLeavesExclusiveWakeupToEpoll) {
+  ModelSys s;
+  auto [a, b] = dgram_pair(s, SOCK_DGRAM_);
+  const int ep = s.epoll();
+  char buf[100];
+  Task& t1 = s.t("t1");
+  EXPECT_EQ(s.k.read(t1, b, buf, sizeof buf), kBlocked);
+  EXPECT_EQ(s.add(ep, b, EPOLLOUT | EPOLLET | EPOLLEXCLUSIVE), 0);
+  EXPECT_EQ(s.wait(ep).size(), 1u);
+  s.block_in_wait("t2", ep, 8);
+  EXPECT_EQ(s.write(b, 10), 10);
+  EXPECT_EQ(s.read(a, 100), 10);
+  EXPECT_FALSE(t1.completed);
+  EXPECT_TRUE(s.t("t2").completed);
+  EXPECT_EQ(s.t("t2").events, eo_test::evs({{static_cast<uint64_t>(b), EPOLLOUT}}));
+}
+
 // __skb_wait_for_more_packets waits exclusively at the tail (traces/unix-dgram/two-readers).
 TEST(UnixDgram, ReadersWokenOneByOneFifo) {
   ModelSys s;
