@@ -292,10 +292,10 @@ void UnixSocketFile::release() {
   sk.reset();
 }
 
-// unix_shutdown: SHUT_RD/WR/RDWR map to RCV/SEND/both; the peer gets the mirror image.
+// unix_shutdown: SHUT_RD/WR/RDWR map to RCV/SEND/both; a stream peer gets the mirror image.
 long UnixSocketFile::shutdown(int how) {
   if (how < SHUT_RD_ || how > SHUT_RDWR_) return g->fail(Rule::kShutdownEinval, -EINVAL);
-  g->rule(Rule::kUnixShutdown);
+  g->rule(sk->type == SOCK_STREAM_ ? Rule::kUnixShutdown : Rule::kUnixShutdownDgram);
   const int mode = how + 1;
   sk->shutdown |= mode;
   std::shared_ptr<UnixSock> other = sk->peer;

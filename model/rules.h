@@ -61,6 +61,7 @@ namespace model {
   X(kShutdownEnotsock, "__sys_shutdown", "not a socket: ENOTSOCK")                                            \
   X(kShutdownEinval, "unix_shutdown", "how out of range: EINVAL")                                             \
   X(kUnixShutdown, "unix_shutdown", "own and peer's shutdown bits set, both sk_state_change")                \
+  X(kUnixShutdownDgram, "unix_shutdown", "datagram socket: own shutdown bits set, own sk_state_change only") \
   X(kUnixSendEpipe, "unix_stream_sendmsg", "sending side shut down: EPIPE")                                   \
   X(kUnixSendError, "sock_alloc_send_pskb", "pending socket error: reported and cleared")                     \
   X(kUnixSendEagain, "sock_alloc_send_pskb", "sk_wmem_alloc >= sk_sndbuf: EAGAIN")                            \
