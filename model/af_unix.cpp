@@ -3,6 +3,8 @@
 // truesize of net/core/skbuff.c alloc_skb_with_frags.
 #include "af_unix.h"
 
+#include "af_unix_dgram.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -24,15 +26,18 @@ int kmalloc_size_roundup(int size) {
 
 }  // namespace
 
-// alloc_skb_with_frags as unix_stream_sendmsg calls it: a linear head of at most
-// SKB_MAX_HEAD(0) bytes from kmalloc (GFP_KERNEL_ACCOUNT, so no small-head cache), the rest
-// in whole pages. truesize = aligned sk_buff + head bucket + page-aligned paged part.
+// alloc_skb_with_frags: a linear head from kmalloc (GFP_KERNEL_ACCOUNT, so no small-head
+// cache), data_len in whole pages. truesize = aligned sk_buff + head bucket + the pages.
+int alloc_skb_truesize(const UnixCalibration& cal, int page_size, int header_len, int data_len) {
+  return cal.sk_buff_size + kmalloc_size_roundup(align_up(header_len, 64) + cal.shinfo_size) +
+         align_up(data_len, page_size);
+}
+
+// unix_stream_sendmsg's split: a linear head of at most SKB_MAX_HEAD(0) bytes, the rest paged.
 int unix_skb_truesize(const UnixCalibration& cal, int page_size, int len) {
   const int max_head = page_size - cal.shinfo_size;  // SKB_MAX_HEAD(0)
   const int data_len = std::min(len, align_up(std::max(0, len - max_head), page_size));
-  const int head = len - data_len;
-  return cal.sk_buff_size + kmalloc_size_roundup(align_up(head, 64) + cal.shinfo_size) +
-         align_up(data_len, page_size);
+  return alloc_skb_truesize(cal, page_size, len - data_len, data_len);
 }
 
 // unix_stream_sendmsg: "keep two messages in the pipe" (sndbuf/2 - 64), and at most an
@@ -41,7 +46,17 @@ int unix_max_skb_payload(const UnixCalibration& cal, int page_size, int sndbuf) 
   return std::min((sndbuf >> 1) - 64, page_size - cal.shinfo_size + cal.frags_size);
 }
 
-UnixSock::UnixSock(Globals& g_) : g(&g_), wq(g_, "sk->sk_wq->wait", this), sndbuf(g_.profile.unix_cal.sndbuf) {}
+// unix_create1
+UnixSock::UnixSock(Globals& g_, int type_)
+    : g(&g_),
+      type(type_),
+      wq(g_, "sk->sk_wq->wait", this),
+      peer_wait(g_, "u->peer_wait", this),
+      max_ack_backlog(static_cast<unsigned>(g_.profile.unix_cal.max_dgram_qlen)),
+      sndbuf(g_.profile.unix_cal.sndbuf) {
+  peer_wake.priv = this;  // container_of(q, struct unix_sock, peer_wake)
+  peer_wake.func = unix_dgram_peer_wake_relay;
+}
 
 // unix_writable: not listening and sk_wmem_alloc * 4 <= sk_sndbuf.
 bool UnixSock::writable() const { return !listening && (wmem_alloc << 2) <= sndbuf; }
@@ -67,8 +82,6 @@ void UnixSock::state_change() {
   if (!orphaned && wq.active()) wake_up_interruptible_all(wq, Rule::kUnixStateChange);
 }
 
-namespace {
-
 // sock_wfree: uncharge all but one byte, call sk_write_space, then drop the last one.
 void sock_wfree(Skb& skb) {
   UnixSock& sk = *skb.owner;
@@ -80,6 +93,8 @@ void sock_wfree(Skb& skb) {
 
 // sock_error: report and clear sk_err.
 int sock_error(UnixSock& sk) { return -std::exchange(sk.err, 0); }
+
+namespace {
 
 // unix_stream_sendmsg with sock_alloc_send_pskb's wait for memory, resumable: `sent`
 // survives a sleep in sock_wait_for_wmem.
@@ -253,14 +268,20 @@ void UnixSocketFile::release() {
   sk->shutdown = SHUTDOWN_MASK;
   sk->orphaned = true;  // sock_orphan: sk_wq = NULL
   sk->dead = true;
-  if (std::shared_ptr<UnixSock> skpair = std::move(sk->peer)) {
-    g->rule(Rule::kUnixReleasePeer);
-    skpair->shutdown = SHUTDOWN_MASK;
-    if (!sk->receive_queue.empty()) {
-      g->rule(Rule::kUnixReleaseReset);
-      skpair->err = ECONNRESET;
+  std::shared_ptr<UnixSock> skpair = std::move(sk->peer);
+  // Datagram senders waiting for room in this socket, and peer_wake relays, go on.
+  wake_up_interruptible_all(sk->peer_wait, Rule::kUnixReleasePeerWait);
+  if (skpair) {
+    if (sk->type == SOCK_STREAM_) {
+      g->rule(Rule::kUnixReleasePeer);
+      skpair->shutdown = SHUTDOWN_MASK;
+      if (!sk->receive_queue.empty()) {
+        g->rule(Rule::kUnixReleaseReset);
+        skpair->err = ECONNRESET;
+      }
+      skpair->state_change();
     }
-    skpair->state_change();
+    unix_dgram_peer_wake_disconnect(*sk, *skpair);
   }
   if (!sk->receive_queue.empty()) g->rule(Rule::kUnixReleasePurge);
   while (!sk->receive_queue.empty()) {
@@ -271,15 +292,15 @@ void UnixSocketFile::release() {
   sk.reset();
 }
 
-// unix_shutdown: SHUT_RD/WR/RDWR map to RCV/SEND/both; the peer gets the mirror image.
+// unix_shutdown: SHUT_RD/WR/RDWR map to RCV/SEND/both; a stream peer gets the mirror image.
 long UnixSocketFile::shutdown(int how) {
   if (how < SHUT_RD_ || how > SHUT_RDWR_) return g->fail(Rule::kShutdownEinval, -EINVAL);
-  g->rule(Rule::kUnixShutdown);
+  g->rule(sk->type == SOCK_STREAM_ ? Rule::kUnixShutdown : Rule::kUnixShutdownDgram);
   const int mode = how + 1;
   sk->shutdown |= mode;
   std::shared_ptr<UnixSock> other = sk->peer;
   sk->state_change();
-  if (other) {
+  if (other && sk->type == SOCK_STREAM_) {  // a datagram peer is left alone
     int peer_mode = 0;
     if (mode & RCV_SHUTDOWN) peer_mode |= SEND_SHUTDOWN;
     if (mode & SEND_SHUTDOWN) peer_mode |= RCV_SHUTDOWN;
@@ -289,6 +310,16 @@ long UnixSocketFile::shutdown(int how) {
   return 0;
 }
 
+namespace {
+
+// sock_alloc_file with the proto_ops unix_create chose for the type.
+UnixSocketFile* unix_sock_file(Globals& g, std::shared_ptr<UnixSock> sk, int flags) {
+  if (sk->type == SOCK_DGRAM_) return new UnixDgramSocketFile(g, std::move(sk), flags);
+  return new UnixSocketFile(g, std::move(sk), flags);
+}
+
+}  // namespace
+
 long do_socketpair(Globals& g, FdTable& fdt, int domain, int type, int protocol, int sv[2]) {
   const int flags = type & ~0xf;
   type &= 0xf;
@@ -296,15 +327,17 @@ long do_socketpair(Globals& g, FdTable& fdt, int domain, int type, int protocol,
   // The model has only AF_UNIX SOCK_STREAM with protocol 0.
   if (domain != AF_UNIX_) return g.fail(Rule::kSocketpairUnsupported, -EAFNOSUPPORT);
   if (protocol != 0) return g.fail(Rule::kSocketpairUnsupported, -EPROTONOSUPPORT);
-  if (type != SOCK_STREAM_) return g.fail(Rule::kSocketpairUnsupported, -ESOCKTNOSUPPORT);
+  // unix_create: SOCK_RAW is made SOCK_DGRAM; SOCK_SEQPACKET is not modelled.
+  if (type == SOCK_RAW_) type = SOCK_DGRAM_;
+  if (type != SOCK_STREAM_ && type != SOCK_DGRAM_) return g.fail(Rule::kSocketpairUnsupported, -ESOCKTNOSUPPORT);
   if (!fdt.has_free(2)) return g.fail(Rule::kFdEmfile, -EMFILE);
-  auto a = std::make_shared<UnixSock>(g);
-  auto b = std::make_shared<UnixSock>(g);
+  auto a = std::make_shared<UnixSock>(g, type);
+  auto b = std::make_shared<UnixSock>(g, type);
   a->peer = b;  // unix_socketpair: unix_peer(ska) = skb and back
   b->peer = a;
   const int fl = flags & (O_NONBLOCK_ | O_CLOEXEC_);
-  sv[0] = fdt.install(new UnixSocketFile(g, a, fl));
-  sv[1] = fdt.install(new UnixSocketFile(g, b, fl));
+  sv[0] = fdt.install(unix_sock_file(g, a, fl));
+  sv[1] = fdt.install(unix_sock_file(g, b, fl));
   return 0;
 }
 

@@ -1,7 +1,8 @@
-// AF_UNIX SOCK_STREAM socket pairs: net/unix/af_unix.c (6.18: unix_stream_sendmsg,
+// AF_UNIX socket pairs: net/unix/af_unix.c (6.18: unix_stream_sendmsg,
 // unix_stream_read_generic, unix_poll, unix_shutdown, unix_release_sock, unix_write_space)
 // with the net/core/sock.c pieces they call (sock_alloc_send_pskb, sock_wfree,
-// sock_def_readable, sock_def_wakeup).
+// sock_def_readable, sock_def_wakeup). The struct sock here is shared with the datagram
+// sockets of af_unix_dgram.h, which bring their own poll, sendmsg and recvmsg.
 #pragma once
 #include <deque>
 #include <memory>
@@ -30,9 +31,18 @@ struct Skb {
 // struct sock + struct unix_sock. The socket's wait queue (sk->sk_wq->wait) lives here;
 // `orphaned` stands for sock_orphan() clearing sk_wq at close.
 struct UnixSock {
-  explicit UnixSock(Globals& g);
+  UnixSock(Globals& g, int type);
   Globals* g;
+  int type;  // sk_type: SOCK_STREAM_ or SOCK_DGRAM_
   WaitQueueHead wq;
+  // unix_sock.peer_wait: datagram senders wait here for room in this socket's queue, and
+  // other sockets' peer_wake entries hang here (unix_dgram_peer_wake_connect).
+  WaitQueueHead peer_wait;
+  // unix_sock.peer_wake: relays a wakeup of the peer's peer_wait to this socket's wq;
+  // peer_wake_other is its .private (the socket whose peer_wait holds it, or null).
+  WaitQueueEntry peer_wake;
+  UnixSock* peer_wake_other = nullptr;
+  unsigned max_ack_backlog;  // sk_max_ack_backlog = net.unix.max_dgram_qlen at creation
   bool orphaned = false;
   std::shared_ptr<UnixSock> peer;  // unix_peer(sk), holds a reference (sock_hold)
   std::deque<Skb> receive_queue;
@@ -49,7 +59,9 @@ struct UnixSock {
   void state_change();    // sock_def_wakeup
 };
 
-struct UnixSocketFile final : File {
+// A socket file with unix_stream_ops; UnixDgramSocketFile (af_unix_dgram.h) overrides
+// what unix_dgram_ops change.
+struct UnixSocketFile : File {
   UnixSocketFile(Globals& g, std::shared_ptr<UnixSock> sk, int flags);
   std::shared_ptr<UnixSock> sk;
   poll_t poll(PollTable* pt) override;                      // unix_poll
@@ -61,12 +73,20 @@ struct UnixSocketFile final : File {
   long shutdown(int how);                                   // unix_shutdown
 };
 
+// The truesize of an skb from alloc_skb_with_frags(header_len, data_len): the kmalloc'ed
+// linear head with skb_shared_info, the sk_buff, and whole pages for data_len.
+int alloc_skb_truesize(const UnixCalibration& cal, int page_size, int header_len, int data_len);
 // The truesize of one skb carrying `len` bytes (alloc_skb_with_frags), and how
 // unix_stream_sendmsg cuts a write into skbs.
 int unix_skb_truesize(const UnixCalibration& cal, int page_size, int len);
 int unix_max_skb_payload(const UnixCalibration& cal, int page_size, int sndbuf);
 
-// socketpair(AF_UNIX, SOCK_STREAM[|SOCK_NONBLOCK|SOCK_CLOEXEC], 0)
+// sock_wfree: the skb's sender is uncharged and gets sk_write_space (unix_write_space).
+void sock_wfree(Skb& skb);
+// sock_error: the pending sk_err as -errno, cleared; 0 if none.
+int sock_error(UnixSock& sk);
+
+// socketpair(AF_UNIX, SOCK_STREAM or SOCK_DGRAM (SOCK_RAW)[|SOCK_NONBLOCK|SOCK_CLOEXEC], 0)
 long do_socketpair(Globals& g, FdTable& fdt, int domain, int type, int protocol, int sv[2]);
 // shutdown(2): -EBADF, -ENOTSOCK, or unix_shutdown.
 long do_shutdown(Globals& g, FdTable& fdt, int fd, int how);

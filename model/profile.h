@@ -32,6 +32,7 @@ struct UnixCalibration {
   int sk_buff_size = 256;     // SKB_DATA_ALIGN(sizeof(struct sk_buff)): truesize overhead
   int shinfo_size = 320;      // SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
   int frags_size = 32768;     // UNIX_SKB_FRAGS_SZ: paged part of one skb at most
+  int max_dgram_qlen = 10;    // net.unix.max_dgram_qlen (unix_net_init: 10), read from /proc
   bool measured = false;      // true once filled from a real kernel
   friend bool operator==(const UnixCalibration&, const UnixCalibration&) = default;
 };

@@ -56,11 +56,12 @@ namespace model {
   X(kEfdReleaseWake, "eventfd_release", "wake with EPOLLHUP")                                                 \
   /* net/unix/af_unix.c, net/core/sock.c */                                                                    \
   X(kSocketpairEinval, "__sys_socketpair", "invalid type flags: EINVAL")                                      \
-  X(kSocketpairUnsupported, "__sys_socketpair", "not AF_UNIX SOCK_STREAM: not modelled")                      \
+  X(kSocketpairUnsupported, "__sys_socketpair", "not AF_UNIX SOCK_STREAM/SOCK_DGRAM: not modelled")                      \
   X(kShutdownEbadf, "__sys_shutdown", "fd not open: EBADF")                                                   \
   X(kShutdownEnotsock, "__sys_shutdown", "not a socket: ENOTSOCK")                                            \
   X(kShutdownEinval, "unix_shutdown", "how out of range: EINVAL")                                             \
   X(kUnixShutdown, "unix_shutdown", "own and peer's shutdown bits set, both sk_state_change")                \
+  X(kUnixShutdownDgram, "unix_shutdown", "datagram socket: own shutdown bits set, own sk_state_change only") \
   X(kUnixSendEpipe, "unix_stream_sendmsg", "sending side shut down: EPIPE")                                   \
   X(kUnixSendError, "sock_alloc_send_pskb", "pending socket error: reported and cleared")                     \
   X(kUnixSendEagain, "sock_alloc_send_pskb", "sk_wmem_alloc >= sk_sndbuf: EAGAIN")                            \
@@ -81,6 +82,34 @@ namespace model {
   X(kUnixReleasePeer, "unix_release_sock", "the peer gets SHUTDOWN_MASK and sk_state_change")                \
   X(kUnixReleaseReset, "unix_release_sock", "closed with unread data: the peer gets ECONNRESET")             \
   X(kUnixReleasePurge, "unix_release_sock", "unread skbs freed: their sender is uncharged")                  \
+  X(kUnixReleasePeerWait, "unix_release_sock", "wake everyone on peer_wait (datagram senders, peer_wake relays)") \
+  /* net/unix/af_unix.c: SOCK_DGRAM (unix_dgram_ops), net/core/datagram.c */                                   \
+  X(kUnixDgramEmsgsize, "unix_dgram_sendmsg", "len > sk_sndbuf - 32: EMSGSIZE")                               \
+  X(kUnixDgramSendShutdown, "sock_alloc_send_pskb", "sending side shut down: EPIPE")                         \
+  X(kUnixDgramNotconn, "unix_dgram_sendmsg", "no peer (it was found dead before): ENOTCONN")                 \
+  X(kUnixDgramEperm, "unix_may_send", "the peer is connected to another socket: EPERM")                      \
+  X(kUnixDgramPeerDead, "unix_dgram_sendmsg", "peer dead: disconnected (TCP_CLOSE), ECONNREFUSED")           \
+  X(kUnixDgramPeerChanged, "unix_dgram_sendmsg", "peer dead and no longer our peer: ECONNRESET")              \
+  X(kUnixDgramDisconnectWakeup, "unix_dgram_peer_wake_disconnect_wakeup", "wake own wq with EPOLLOUT|EPOLLWRNORM|EPOLLWRBAND") \
+  X(kUnixDgramDisconnectedPurge, "unix_dgram_disconnected", "datagrams from the old peer dropped, peer_wait woken") \
+  X(kUnixDgramDisconnectedReset, "unix_dgram_disconnected", "old peer still points here: ECONNRESET, EPOLLERR wake") \
+  X(kUnixDgramPeerRcvShutdown, "unix_dgram_sendmsg", "peer shut for reading: EPIPE")                         \
+  X(kUnixDgramWaitForPeer, "unix_wait_for_peer", "peer's queue full: sleeps exclusive on its peer_wait")    \
+  X(kUnixDgramFullEagain, "unix_dgram_sendmsg", "peer's queue full, non-blocking: EAGAIN")                    \
+  X(kUnixDgramQueued, "unix_dgram_sendmsg", "datagram queued to the peer")                                    \
+  X(kUnixPeerWakeConnect, "unix_dgram_peer_wake_connect", "peer_wake entry added to the peer's peer_wait")  \
+  X(kUnixPeerWakeMeFull, "unix_dgram_peer_wake_me", "peer's queue full and alive: wait for the relay")       \
+  X(kUnixPeerWakeMeRoom, "unix_dgram_peer_wake_me", "room (or peer dead): a fresh registration is undone")    \
+  X(kUnixPeerWakeDisconnect, "unix_dgram_peer_wake_disconnect", "peer_wake entry taken off the peer's peer_wait") \
+  X(kUnixPeerWakeRelay, "unix_dgram_peer_wake_relay", "peer_wait woken: unregister, wake own wq with the key") \
+  X(kUnixDgramRecvError, "__skb_try_recv_datagram", "socket error: reported and cleared, before any datagram") \
+  X(kUnixDgramRecvEagain, "__skb_try_recv_datagram", "queue empty, non-blocking: EAGAIN (also when shut down)") \
+  X(kUnixDgramRecvSleeps, "__skb_wait_for_more_packets", "queue empty: sleeps exclusive at the tail of sk_wq") \
+  X(kUnixDgramRecvShutdown, "__skb_wait_for_more_packets", "queue empty and shut for reading: 0")           \
+  X(kUnixDgramRecvWakeFiltered, "receiver_wake_function", "key without EPOLLIN|EPOLLERR: reader not woken") \
+  X(kUnixDgramRecvWakePeerWait, "__unix_dgram_recvmsg", "peer_wait has sleepers: wake with EPOLLOUT|EPOLLWRNORM|EPOLLWRBAND") \
+  X(kUnixDgramRecvTrunc, "__unix_dgram_recvmsg", "buffer shorter than the datagram: the rest is discarded")  \
+  X(kUnixDgramReceived, "__unix_dgram_recvmsg", "one datagram dequeued and freed: its sender is uncharged")  \
   /* fs/select.c */                                                                                            \
   X(kPollEinval, "do_sys_poll", "nfds above RLIMIT_NOFILE: EINVAL")                                           \
   X(kPollNval, "do_pollfd", "fd not open: POLLNVAL")                                                          \

@@ -42,6 +42,9 @@ inline constexpr int EFD_CLOEXEC = O_CLOEXEC_;
 
 inline constexpr int AF_UNIX_ = 1;
 inline constexpr int SOCK_STREAM_ = 1;
+inline constexpr int SOCK_DGRAM_ = 2;
+inline constexpr int SOCK_RAW_ = 3;
+inline constexpr int SOCK_SEQPACKET_ = 5;
 inline constexpr int SOCK_NONBLOCK_ = O_NONBLOCK_;
 inline constexpr int SOCK_CLOEXEC_ = O_CLOEXEC_;
 inline constexpr int SHUT_RD_ = 0;

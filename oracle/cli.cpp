@@ -79,6 +79,7 @@ std::optional<model::KernelProfile> model_profile(const Common& c, std::string* 
     p.unix_cal.sk_buff_size = cal->af_unix.sk_buff_size;
     p.unix_cal.shinfo_size = cal->af_unix.shinfo_size;
     p.unix_cal.frags_size = cal->af_unix.frags_size;
+    p.unix_cal.max_dgram_qlen = cal->unix_max_dgram_qlen;
     p.unix_cal.measured = true;
     p.page_size = cal->page_size;
     p.pipe_def_buffers = cal->pipe_def_buffers;
@@ -379,10 +380,10 @@ int main(int argc, char** argv) {
     }
     std::cout << fmt::format(
         "kernel {}\npage size {}\npipe capacity {} ({} buffers)\nmax_user_watches {}\n"
-        "AF_UNIX: sndbuf {}, sk_buff {}, skb_shared_info {}, frags {} ({} samples fitted)\n",
+        "AF_UNIX: sndbuf {}, sk_buff {}, skb_shared_info {}, frags {} ({} samples fitted), max_dgram_qlen {}\n",
         uname_release(), cal->page_size, cal->pipe_capacity, cal->pipe_def_buffers, cal->max_user_watches,
         cal->af_unix.sndbuf, cal->af_unix.sk_buff_size, cal->af_unix.shinfo_size, cal->af_unix.frags_size,
-        cal->samples.size());
+        cal->samples.size(), cal->unix_max_dgram_qlen);
     return kExitPass;
   }
   return kExitBadInput;

@@ -11,7 +11,8 @@ namespace {
 // x86-64 Linux values (the trace language's).
 constexpr uint32_t IN = 0x1, PRI = 0x2, OUT = 0x4, ERR = 0x8, HUP = 0x10, RDNORM = 0x40, WRNORM = 0x100,
                    RDHUP = 0x2000, EXCLUSIVE = 1u << 28, WAKEUP = 1u << 29, ONESHOT = 1u << 30, ET = 1u << 31;
-constexpr int64_t O_NONBLOCK_ = 04000, O_DIRECT_ = 040000, EFD_SEMAPHORE_ = 1, AF_UNIX_ = 1, SOCK_STREAM_ = 1;
+constexpr int64_t O_NONBLOCK_ = 04000, O_DIRECT_ = 040000, EFD_SEMAPHORE_ = 1, AF_UNIX_ = 1, SOCK_STREAM_ = 1,
+                  SOCK_DGRAM_ = 2, SOCK_RAW_ = 3;
 
 using K = FuzzOp::Kind;
 
@@ -93,6 +94,7 @@ struct Obj {
   bool blocking;
   int chan;  // write budget slot (-1: none)
   bool semaphore = false;  // EFD_SEMAPHORE
+  bool dgram = false;      // an AF_UNIX SOCK_DGRAM socket: each write is charged a whole skb
 };
 
 class Builder {
@@ -158,7 +160,8 @@ class Builder {
   bool can_write(const Obj* o, int64_t n) {
     if (!o->blocking) return true;
     if (o->chan < 0) return false;
-    const long cost = static_cast<long>(n) + 2048;
+    // A datagram's skb truesize is at most twice its length plus a small head.
+    const long cost = (o->dgram ? 2 : 1) * static_cast<long>(n) + 2048;
     if (budget_[static_cast<size_t>(o->chan)] < cost) return false;
     budget_[static_cast<size_t>(o->chan)] -= cost;
     return true;
@@ -182,10 +185,14 @@ class Builder {
         const std::string a = fresh("s", "a"), b = a.substr(0, a.size() - 1) + "b";
         Step& s = step(Call::kSocketpair);
         s.args.op = AF_UNIX_;
-        s.args.n2 = SOCK_STREAM_ | (nonblock ? O_NONBLOCK_ : 0);
+        // One in four pairs is datagram, one in sixteen spelled SOCK_RAW (unix_create: SOCK_DGRAM).
+        const bool dgram = (o.variant & 0x30) == 0x30;
+        const int64_t type = !dgram ? SOCK_STREAM_ : (o.variant & 0xc0) == 0xc0 ? SOCK_RAW_ : SOCK_DGRAM_;
+        s.args.n2 = type | (nonblock ? O_NONBLOCK_ : 0);
         bind(s, {a, b});
-        objs_.push_back({Obj::Kind::kSock, a, !nonblock, new_chan(100000)});
-        objs_.push_back({Obj::Kind::kSock, b, !nonblock, new_chan(100000)});
+        const long budget = dgram ? 200000 : 100000;
+        objs_.push_back({Obj::Kind::kSock, a, !nonblock, new_chan(budget), false, dgram});
+        objs_.push_back({Obj::Kind::kSock, b, !nonblock, new_chan(budget), false, dgram});
         break;
       }
       case K::kEventfd: {

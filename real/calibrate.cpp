@@ -98,11 +98,11 @@ bool measure_pipe(int page_size, Calibration& cal, std::string* error) {
   return true;
 }
 
-bool read_max_user_watches(long* out, std::string* error) {
-  const char* path = "/proc/sys/fs/epoll/max_user_watches";
+// A sysctl holding one number; `min` is the smallest value it may have.
+bool read_sysctl(const char* path, long min, long* out, std::string* error) {
   std::ifstream in(path);  // closes on every path
   long v = -1;
-  if (!(in >> v) || v <= 0) return fail(error, std::string("cannot read ") + path);
+  if (!(in >> v) || v < min) return fail(error, std::string("cannot read ") + path);
   *out = v;
   return true;
 }
@@ -228,7 +228,10 @@ std::optional<Calibration> calibrate(std::string* error) {
   }
   cal.page_size = static_cast<int>(page);
   if (!measure_pipe(cal.page_size, cal, error)) return std::nullopt;
-  if (!read_max_user_watches(&cal.max_user_watches, error)) return std::nullopt;
+  if (!read_sysctl("/proc/sys/fs/epoll/max_user_watches", 1, &cal.max_user_watches, error)) return std::nullopt;
+  long qlen = 0;
+  if (!read_sysctl("/proc/sys/net/unix/max_dgram_qlen", 0, &qlen, error)) return std::nullopt;
+  cal.unix_max_dgram_qlen = static_cast<int>(qlen);
   int sndbuf = 0;
   auto samples = measure_unix(unix_sample_sizes(), &sndbuf, error);
   if (!samples) return std::nullopt;

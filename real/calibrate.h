@@ -34,6 +34,7 @@ struct Calibration {
   int pipe_capacity = 0;       // F_GETPIPE_SZ of a fresh pipe, in bytes
   int pipe_def_buffers = 0;    // pipe_capacity / page_size (PIPE_DEF_BUFFERS)
   long max_user_watches = 0;   // /proc/sys/fs/epoll/max_user_watches
+  int unix_max_dgram_qlen = 0;  // /proc/sys/net/unix/max_dgram_qlen (sk_max_ack_backlog of new sockets)
   UnixConstants af_unix;
   std::vector<UnixSample> samples;  // the measurements af_unix was fitted to
 };

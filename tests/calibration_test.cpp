@@ -32,6 +32,7 @@ model::KernelProfile profile_from(const real::Calibration& c) {
   p.unix_cal.sk_buff_size = c.af_unix.sk_buff_size;
   p.unix_cal.shinfo_size = c.af_unix.shinfo_size;
   p.unix_cal.frags_size = c.af_unix.frags_size;
+  p.unix_cal.max_dgram_qlen = c.unix_max_dgram_qlen;
   p.unix_cal.measured = true;
   return p;
 }
@@ -123,6 +124,7 @@ TEST_F(Calibration, SucceedsAndMatchesModelDefaults) {
   EXPECT_EQ(c.af_unix.sk_buff_size, def.sk_buff_size);
   EXPECT_EQ(c.af_unix.shinfo_size, def.shinfo_size);
   EXPECT_EQ(c.af_unix.frags_size, def.frags_size);
+  EXPECT_EQ(c.unix_max_dgram_qlen, def.max_dgram_qlen) << "unix_net_init's default";
   const model::KernelProfile defp{};
   EXPECT_EQ(c.page_size, defp.page_size);
   EXPECT_EQ(c.pipe_def_buffers, defp.pipe_def_buffers);

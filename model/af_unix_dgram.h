@@ -1,0 +1,28 @@
+// AF_UNIX SOCK_DGRAM socket pairs (SOCK_RAW is made SOCK_DGRAM by unix_create):
+// net/unix/af_unix.c (gregkh/linux 0d60e99f2d3e, 6.18.30) unix_dgram_ops: unix_dgram_poll,
+// unix_dgram_sendmsg, unix_dgram_recvmsg, and the peer_wake relay of asymmetric
+// associations; net/core/datagram.c __skb_try_recv_datagram and
+// __skb_wait_for_more_packets. The struct sock, release and shutdown are af_unix.h's.
+#pragma once
+#include <memory>
+
+#include "af_unix.h"
+
+namespace model {
+
+struct UnixDgramSocketFile final : UnixSocketFile {
+  using UnixSocketFile::UnixSocketFile;
+  poll_t poll(PollTable* pt) override;                      // unix_dgram_poll
+  long read(Task& t, void* buf, size_t n) override;         // unix_dgram_recvmsg
+  long write(Task& t, const void* buf, size_t n) override;  // unix_dgram_sendmsg
+  std::string describe() const override { return "unix dgram socket"; }
+};
+
+// unix_recvq_full_lockless: more datagrams queued than sk_max_ack_backlog.
+bool unix_recvq_full(const UnixSock& sk);
+// unix_dgram_peer_wake_relay: the func of every socket's peer_wake entry (unix_create1).
+int unix_dgram_peer_wake_relay(WaitQueueEntry* q, unsigned mode, int flags, poll_t key);
+// unix_dgram_peer_wake_disconnect: takes sk's peer_wake off other's peer_wait.
+void unix_dgram_peer_wake_disconnect(UnixSock& sk, UnixSock& other);
+
+}  // namespace model
