@@ -223,7 +223,7 @@ long run_call(Task& t, std::unique_ptr<Call> call) {
 }  // namespace
 
 UnixSocketFile::UnixSocketFile(Globals& g_, std::shared_ptr<UnixSock> s, int flags)
-    : File(g_, FMODE_READ | FMODE_WRITE, flags), sk(std::move(s)) {}
+    : File(g_, with_rw_ops(FMODE_READ | FMODE_WRITE), flags), sk(std::move(s)) {}
 
 // unix_poll (stream)
 poll_t UnixSocketFile::poll(PollTable* pt) {
@@ -289,22 +289,28 @@ long UnixSocketFile::shutdown(int how) {
   return 0;
 }
 
-long do_socketpair(Globals& g, FdTable& fdt, int domain, int type, int protocol, int sv[2]) {
-  const int flags = type & ~0xf;
-  type &= 0xf;
-  if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) return g.fail(Rule::kSocketpairEinval, -EINVAL);
-  // The model has only AF_UNIX SOCK_STREAM with protocol 0.
-  if (domain != AF_UNIX_) return g.fail(Rule::kSocketpairUnsupported, -EAFNOSUPPORT);
-  if (protocol != 0) return g.fail(Rule::kSocketpairUnsupported, -EPROTONOSUPPORT);
-  if (type != SOCK_STREAM_) return g.fail(Rule::kSocketpairUnsupported, -ESOCKTNOSUPPORT);
-  if (!fdt.has_free(2)) return g.fail(Rule::kFdEmfile, -EMFILE);
+// unix_create (the protocol, then the type dispatch) and unix_socketpair, for a pair whose
+// descriptors __sys_socketpair has reserved.
+long unix_create_pair(Globals& g, FdTable& fdt, int type, int protocol, int flags, int sv[2]) {
+  if (protocol != 0 && protocol != AF_UNIX_) return g.fail(Rule::kUnixCreateEprotonosupport, -EPROTONOSUPPORT);
+  // unix_create's type dispatch. SOCK_RAW (as SOCK_DGRAM), SOCK_DGRAM and SOCK_SEQPACKET
+  // are sockets the model does not have yet: kept apart from the unknown types.
+  switch (type) {
+    case SOCK_STREAM_:
+      break;
+    case 2:  // SOCK_DGRAM
+    case 3:  // SOCK_RAW
+    case 5:  // SOCK_SEQPACKET
+      return g.fail(Rule::kSocketpairUnsupported, -ESOCKTNOSUPPORT);
+    default:
+      return g.fail(Rule::kUnixCreateEsocktnosupport, -ESOCKTNOSUPPORT);
+  }
   auto a = std::make_shared<UnixSock>(g);
   auto b = std::make_shared<UnixSock>(g);
   a->peer = b;  // unix_socketpair: unix_peer(ska) = skb and back
   b->peer = a;
-  const int fl = flags & (O_NONBLOCK_ | O_CLOEXEC_);
-  sv[0] = fdt.install(new UnixSocketFile(g, a, fl));
-  sv[1] = fdt.install(new UnixSocketFile(g, b, fl));
+  sv[0] = fdt.install(new UnixSocketFile(g, a, flags));
+  sv[1] = fdt.install(new UnixSocketFile(g, b, flags));
   return 0;
 }
 

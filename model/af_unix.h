@@ -66,8 +66,9 @@ struct UnixSocketFile final : File {
 int unix_skb_truesize(const UnixCalibration& cal, int page_size, int len);
 int unix_max_skb_payload(const UnixCalibration& cal, int page_size, int sndbuf);
 
-// socketpair(AF_UNIX, SOCK_STREAM[|SOCK_NONBLOCK|SOCK_CLOEXEC], 0)
-long do_socketpair(Globals& g, FdTable& fdt, int domain, int type, int protocol, int sv[2]);
+// The AF_UNIX part of socketpair (model/socket.cpp has the rest): unix_create and
+// unix_socketpair. `type` without its flags; `flags` the O_NONBLOCK/O_CLOEXEC file flags.
+long unix_create_pair(Globals& g, FdTable& fdt, int type, int protocol, int flags, int sv[2]);
 // shutdown(2): -EBADF, -ENOTSOCK, or unix_shutdown.
 long do_shutdown(Globals& g, FdTable& fdt, int fd, int how);
 
