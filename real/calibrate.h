@@ -1,6 +1,6 @@
 // Calibration: measures on the running kernel the constants the model's KernelProfile
 // takes from a real kernel (AF_UNIX skb accounting, pipe capacity, page size, epoll
-// watch limit). real/ does not include model/: the results are plain numbers, and the
+// watch limit, descriptor limits, build options, socket families). real/ does not include model/: the results are plain numbers, and the
 // oracle (or a test) copies them into a model::KernelProfile.
 #pragma once
 #include <array>
