@@ -41,9 +41,14 @@ namespace {
 // Kernel's EP_ITEM_COST on 6.x x86-64: sizeof(struct epitem) 120 + sizeof(struct eppoll_entry) 64.
 constexpr double kEpItemCost = 184;
 
+model::KernelProfile with_nofile(long n) {
+  model::KernelProfile p;
+  p.rlimit_nofile = n;
+  return p;
+}
+
 struct ModelWorld {
-  explicit ModelWorld(long n)
-      : k(model::KernelProfile{}, static_cast<int>(n + spare_for(n, Pattern::kAll) + 16)), t(k.task("main")) {
+  explicit ModelWorld(long n) : k(with_nofile(n + spare_for(n, Pattern::kAll) + 16)), t(k.task("main")) {
     const auto t0 = Clock::now();
     ep = static_cast<int>(k.epoll_create1(t, 0));
     if (ep < 0) {
@@ -135,7 +140,7 @@ void bm_model_ops(benchmark::State& state, Op op, long n, Pattern p) {
 void bm_model_memory(benchmark::State& state, long adds) {
   release_model_world();
   for (auto _ : state) {
-    model::Kernel k(model::KernelProfile{}, static_cast<int>(adds + 16));
+    model::Kernel k(with_nofile(adds + 16));
     model::Task& t = k.task("main");
     const int ep = static_cast<int>(k.epoll_create1(t, 0));
     std::vector<int> fds;

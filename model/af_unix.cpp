@@ -238,7 +238,7 @@ long run_call(Task& t, std::unique_ptr<Call> call) {
 }  // namespace
 
 UnixSocketFile::UnixSocketFile(Globals& g_, std::shared_ptr<UnixSock> s, int flags)
-    : File(g_, FMODE_READ | FMODE_WRITE, flags), sk(std::move(s)) {}
+    : File(g_, with_rw_ops(FMODE_READ | FMODE_WRITE), flags), sk(std::move(s)) {}
 
 // unix_poll (stream)
 poll_t UnixSocketFile::poll(PollTable* pt) {
@@ -320,24 +320,31 @@ UnixSocketFile* unix_sock_file(Globals& g, std::shared_ptr<UnixSock> sk, int fla
 
 }  // namespace
 
-long do_socketpair(Globals& g, FdTable& fdt, int domain, int type, int protocol, int sv[2]) {
-  const int flags = type & ~0xf;
-  type &= 0xf;
-  if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) return g.fail(Rule::kSocketpairEinval, -EINVAL);
-  // The model has only AF_UNIX SOCK_STREAM with protocol 0.
-  if (domain != AF_UNIX_) return g.fail(Rule::kSocketpairUnsupported, -EAFNOSUPPORT);
-  if (protocol != 0) return g.fail(Rule::kSocketpairUnsupported, -EPROTONOSUPPORT);
-  // unix_create: SOCK_RAW is made SOCK_DGRAM; SOCK_SEQPACKET is not modelled.
-  if (type == SOCK_RAW_) type = SOCK_DGRAM_;
-  if (type != SOCK_STREAM_ && type != SOCK_DGRAM_) return g.fail(Rule::kSocketpairUnsupported, -ESOCKTNOSUPPORT);
-  if (!fdt.has_free(2)) return g.fail(Rule::kFdEmfile, -EMFILE);
+// unix_create (the protocol, then the type dispatch) and unix_socketpair, for a pair whose
+// descriptors __sys_socketpair has reserved.
+long unix_create_pair(Globals& g, FdTable& fdt, int type, int protocol, int flags, int sv[2]) {
+  if (protocol != 0 && protocol != AF_UNIX_) return g.fail(Rule::kUnixCreateEprotonosupport, -EPROTONOSUPPORT);
+  // unix_create's type dispatch: SOCK_RAW is made SOCK_DGRAM; SOCK_SEQPACKET is a socket
+  // the model does not have yet, kept apart from the unknown types.
+  switch (type) {
+    case SOCK_STREAM_:
+      break;
+    case SOCK_RAW_:
+      type = SOCK_DGRAM_;
+      break;
+    case SOCK_DGRAM_:
+      break;
+    case 5:  // SOCK_SEQPACKET
+      return g.fail(Rule::kSocketpairUnsupported, -ESOCKTNOSUPPORT);
+    default:
+      return g.fail(Rule::kUnixCreateEsocktnosupport, -ESOCKTNOSUPPORT);
+  }
   auto a = std::make_shared<UnixSock>(g, type);
   auto b = std::make_shared<UnixSock>(g, type);
   a->peer = b;  // unix_socketpair: unix_peer(ska) = skb and back
   b->peer = a;
-  const int fl = flags & (O_NONBLOCK_ | O_CLOEXEC_);
-  sv[0] = fdt.install(unix_sock_file(g, a, fl));
-  sv[1] = fdt.install(unix_sock_file(g, b, fl));
+  sv[0] = fdt.install(unix_sock_file(g, a, flags));
+  sv[1] = fdt.install(unix_sock_file(g, b, flags));
   return 0;
 }
 

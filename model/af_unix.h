@@ -86,8 +86,9 @@ void sock_wfree(Skb& skb);
 // sock_error: the pending sk_err as -errno, cleared; 0 if none.
 int sock_error(UnixSock& sk);
 
-// socketpair(AF_UNIX, SOCK_STREAM or SOCK_DGRAM (SOCK_RAW)[|SOCK_NONBLOCK|SOCK_CLOEXEC], 0)
-long do_socketpair(Globals& g, FdTable& fdt, int domain, int type, int protocol, int sv[2]);
+// The AF_UNIX part of socketpair (model/socket.cpp has the rest): unix_create and
+// unix_socketpair. `type` without its flags; `flags` the O_NONBLOCK/O_CLOEXEC file flags.
+long unix_create_pair(Globals& g, FdTable& fdt, int type, int protocol, int flags, int sv[2]);
 // shutdown(2): -EBADF, -ENOTSOCK, or unix_shutdown.
 long do_shutdown(Globals& g, FdTable& fdt, int fd, int how);
 

@@ -11,7 +11,7 @@ constexpr uint64_t ULLONG_MAX_ = std::numeric_limits<uint64_t>::max();
 }
 
 EventfdFile::EventfdFile(Globals& g_, uint64_t initval, int flags)
-    : File(g_, FMODE_READ | FMODE_WRITE, flags & (O_NONBLOCK_ | O_CLOEXEC_)), wqh(g_, "ctx->wqh", this),
+    : File(g_, with_rw_ops(FMODE_READ | FMODE_WRITE), flags & (O_NONBLOCK_ | O_CLOEXEC_)), wqh(g_, "ctx->wqh", this),
       count(initval), semaphore(flags & EFD_SEMAPHORE) {}
 
 // eventfd_poll

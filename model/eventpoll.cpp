@@ -683,6 +683,8 @@ long do_epoll_wait(Globals& g, FdTable& fdt, Task& t, int epfd, int maxevents, i
     if (bad_max) return g.fail(Rule::kWaitEinvalMax, -EINVAL);
     if (!f) return g.fail(Rule::kWaitEbadf, -EBADF);
   }
+  // ep_check_params' access_ok(events, maxevents * 12) comes here; it cannot fail: both
+  // executors hand the kernel a buffer of maxevents entries (real: EventBuffer).
   if (!f->is_epoll()) return g.fail(Rule::kWaitEinvalNotEpoll, -EINVAL);
   auto call = std::make_unique<EpPoll>(eventpoll_of(f), f, maxevents, timeout_ms);
   const long r = call->start(t);

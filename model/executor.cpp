@@ -56,7 +56,10 @@ class Run {
     for (size_t i = 0; i < p_.steps.size(); ++i) {
       const Step& s = p_.steps[i];
       eo::StepObservation& obs = res.steps[i];
-      if (s.kind == Step::Kind::kCall || s.kind == Step::Kind::kPendingCall) {
+      if (s.kind == Step::Kind::kCall && s.call == Call::kSleep) {
+        // sleep belongs to no task: it only advances the clock, whoever has a call pending.
+        obs.outcome = call(k_.task(s.task), s);
+      } else if (s.kind == Step::Kind::kCall || s.kind == Step::Kind::kPendingCall) {
         Task& t = k_.task(s.task);
         if (t.pending) {  // the parser forbids this; keep the run sane anyway
           res.error = "task " + s.task + " already has a pending call";
@@ -163,11 +166,20 @@ class Run {
     return from_ret(-ENOSYS);
   }
 
-  // The buffer of a task's read or write: it outlives a call that sleeps. Writes send
-  // filler bytes, as the real executor does.
-  char* io(Task& t, int64_t n, bool fill) {
+  // The count of read/write(N) and of a fill/drain CHUNK, the one real::KernelExecutor
+  // passes (real/executor.cpp prepare): a negative N as the size_t it converts to (which
+  // access_ok refuses: EFAULT), a positive one at most kMaxBuf.
+  static size_t io_count(int64_t n) {
+    return n < 0 ? static_cast<size_t>(n) : std::min(static_cast<size_t>(n), kMaxBuf);
+  }
+
+  // The buffer of a task's read or write of `count` bytes: it outlives a call that sleeps.
+  // Writes send filler bytes, as the real executor does. A count above kMaxBuf never
+  // reaches a copy (Kernel::read/write refuse it in access_ok), so it gets one byte: no
+  // count from a trace sizes this buffer beyond kMaxBuf.
+  char* io(Task& t, size_t count, bool fill) {
     std::vector<char>& b = io_[&t];
-    const size_t size = std::min<size_t>(static_cast<size_t>(std::max<int64_t>(n, 0)), kMaxBuf);
+    const size_t size = count <= kMaxBuf ? std::max<size_t>(count, 1) : 1;
     if (fill) b.assign(size, kFiller);
     else b.resize(size);
     return b.data();
@@ -177,10 +189,14 @@ class Run {
   // files read or write those 8 bytes; a short read leaves the rest of the value 0).
   long rw(Task& t, const Step& s) {
     switch (s.call) {
-      case Call::kRead:
-        return k_.read(t, fd(s, 0), io(t, s.args.n, false), static_cast<size_t>(s.args.n));
-      case Call::kWrite:
-        return k_.write(t, fd(s, 0), io(t, s.args.n, true), static_cast<size_t>(s.args.n));
+      case Call::kRead: {
+        const size_t count = io_count(s.args.n);
+        return k_.read(t, fd(s, 0), io(t, count, false), count);
+      }
+      case Call::kWrite: {
+        const size_t count = io_count(s.args.n);
+        return k_.write(t, fd(s, 0), io(t, count, true), count);
+      }
       case Call::kEventfdWrite: {
         char* b = io(t, sizeof(uint64_t), false);
         const uint64_t v = static_cast<uint64_t>(s.args.n);
@@ -194,10 +210,11 @@ class Run {
   }
 
   // fill/drain: CHUNK-sized calls until EAGAIN (drain: or end of file); another error is
-  // the result if nothing moved yet.
+  // the result if nothing moved yet. CHUNK 0 (or none) means 65536; a negative CHUNK is
+  // passed as its size_t value, as the real executor does, and fails at once with EFAULT.
   Outcome fill_drain(Task& t, const Step& s) {
-    const size_t chunk = s.args.n > 0 ? static_cast<size_t>(s.args.n) : 65536;
-    char* b = io(t, static_cast<int64_t>(chunk), true);
+    const size_t chunk = s.args.n == 0 ? 65536 : io_count(s.args.n);
+    char* b = io(t, chunk, true);
     long total = 0;
     for (long calls = 0;; ++calls) {
       // A fill or drain that would go on for ever (a semaphore eventfd holding 2^64 - 2)

@@ -11,7 +11,9 @@ File::File(Globals& g_, unsigned mode, int flags) : g(&g_), id(g_.next_file_id++
 }
 File::~File() { --g->live_files; }
 
-// Files without f_op->read/write: vfs_read/vfs_write return -EINVAL.
+// vfs_read/vfs_write with neither f_op->read nor read_iter (write/write_iter): -EINVAL.
+// Kernel::read/write refuse such files before (no FMODE_CAN_READ/WRITE); kept as the
+// f_op fallback.
 long File::read(Task&, void*, size_t) { return g->fail(Rule::kReadEinval, -EINVAL); }
 long File::write(Task&, const void*, size_t) { return g->fail(Rule::kWriteEinval, -EINVAL); }
 
@@ -37,7 +39,7 @@ int FdTable::install(File* f) {
       return static_cast<int>(i);
     }
   }
-  if (static_cast<int>(fds_.size()) >= max_fds_) return -EMFILE;
+  if (static_cast<long>(fds_.size()) >= max_fds_) return -EMFILE;
   fds_.push_back(f);
   ++open_;
   next_fd_ = fds_.size();

@@ -16,6 +16,25 @@ struct EpitemsHead;
 
 inline constexpr unsigned FMODE_READ = 0x1;
 inline constexpr unsigned FMODE_WRITE = 0x2;
+inline constexpr unsigned FMODE_CAN_READ = 0x20000;   // f_op has read or read_iter
+inline constexpr unsigned FMODE_CAN_WRITE = 0x40000;  // f_op has write or write_iter
+
+// file_init_path (fs/file_table.c): a file whose f_op has read/write operations gets
+// FMODE_CAN_READ/FMODE_CAN_WRITE for the directions it is open for.
+constexpr unsigned with_rw_ops(unsigned mode) {
+  return mode | (mode & FMODE_READ ? FMODE_CAN_READ : 0) | (mode & FMODE_WRITE ? FMODE_CAN_WRITE : 0);
+}
+
+// access_ok (arch/x86/include/asm/uaccess_64.h, include/asm-generic/access_ok.h): the
+// range [addr, addr + size) must not wrap and must end at or below TASK_SIZE_MAX. The x86-64
+// variants across 5.5..6.18 (sign bit, USER_PTR_MAX, generic) differ only for ranges that
+// end between 2^47 and 2^63, which no executor count reaches (<= 16 MiB, or >= 2^63 when a
+// trace gives a negative count). TASK_SIZE_MAX of 4-level paging: (1 << 47) - PAGE_SIZE.
+inline constexpr uint64_t kTaskSizeMax = (uint64_t{1} << 47) - 4096;
+inline bool access_ok(const void* addr, size_t size) {
+  const auto a = reinterpret_cast<uintptr_t>(addr);
+  return size <= kTaskSizeMax && a <= kTaskSizeMax - size;
+}
 
 
 // struct file with its f_op: each file type derives and overrides what its
@@ -61,7 +80,8 @@ void fput(File* f);
 // The descriptor table of a process (struct files_struct).
 class FdTable {
  public:
-  explicit FdTable(int max_fds = 1024) : max_fds_(max_fds) {}
+  // max_fds: rlimit(RLIMIT_NOFILE), as get_unused_fd_flags passes it to alloc_fd.
+  explicit FdTable(long max_fds = 1024) : max_fds_(max_fds) {}
   ~FdTable();
   // alloc_fd + fd_install: lowest free number; -EMFILE when full. Takes the reference.
   int install(File* f);
@@ -75,7 +95,7 @@ class FdTable {
 
  private:
   std::vector<File*> fds_;
-  int max_fds_;
+  long max_fds_;
   int open_ = 0;       // open descriptors (the bits set in open_fds)
   size_t next_fd_ = 0;  // files->next_fd: every number below it is in use
 };

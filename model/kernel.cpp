@@ -1,5 +1,6 @@
 #include "kernel.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "af_unix.h"
@@ -7,6 +8,7 @@
 #include "eventpoll.h"
 #include "pipe.h"
 #include "select.h"
+#include "socket.h"
 
 namespace model {
 
@@ -19,7 +21,8 @@ void check_idle(const Task& t) {
 }
 }  // namespace
 
-Kernel::Kernel(KernelProfile profile, int max_fds) : g_(std::move(profile)), sched_(g_), fdt_(max_fds) {
+Kernel::Kernel(KernelProfile profile)
+    : g_(std::move(profile)), sched_(g_), fdt_(std::min(g_.profile.rlimit_nofile, g_.profile.nr_open)) {
   g_.sched = &sched_;
 }
 
@@ -91,18 +94,28 @@ long Kernel::poll(Task& t, std::vector<PollFd> fds, int timeout_ms) {
   return enter(t, do_sys_poll(g_, fdt_, t, std::move(fds), timeout_ms));
 }
 
-// ksys_read -> vfs_read: EBADF for a closed fd or one not open for reading.
+// ksys_read -> vfs_read (fs/read_write.c), in its order: EBADF (no fd, or not open for
+// reading), EINVAL (no FMODE_CAN_READ), EFAULT (access_ok(buf, n)), rw_verify_area, then
+// the count clamped to MAX_RW_COUNT and the file's read. rw_verify_area cannot fail here:
+// its (ssize_t)count < 0 check needs a count access_ok already refused, pipes and sockets
+// pass no position (FMODE_STREAM) and eventfd's stays 0. Once access_ok passed, the model
+// trusts that [buf, buf + n) is the caller's memory (the executor allocates what it passes).
 long Kernel::read(Task& t, int fd, void* buf, size_t n) {
   check_idle(t);
   File* f = fdt_.fget(fd);
   if (!f || !(f->f_mode & FMODE_READ)) return enter(t, g_.fail(Rule::kReadEbadf, -EBADF));
+  if (!(f->f_mode & FMODE_CAN_READ)) return enter(t, g_.fail(Rule::kReadEinval, -EINVAL));
+  if (!access_ok(buf, n)) return enter(t, g_.fail(Rule::kReadEfault, -EFAULT));
   return enter(t, f->read(t, buf, std::min(n, kMaxRwCount)));
 }
 
+// ksys_write -> vfs_write: the same checks as vfs_read, for writing.
 long Kernel::write(Task& t, int fd, const void* buf, size_t n) {
   check_idle(t);
   File* f = fdt_.fget(fd);
   if (!f || !(f->f_mode & FMODE_WRITE)) return enter(t, g_.fail(Rule::kWriteEbadf, -EBADF));
+  if (!(f->f_mode & FMODE_CAN_WRITE)) return enter(t, g_.fail(Rule::kWriteEinval, -EINVAL));
+  if (!access_ok(buf, n)) return enter(t, g_.fail(Rule::kWriteEfault, -EFAULT));
   return enter(t, f->write(t, buf, std::min(n, kMaxRwCount)));
 }
 

@@ -20,8 +20,8 @@ namespace model {
 
 class Kernel {
  public:
-  // max_fds stands for RLIMIT_NOFILE.
-  explicit Kernel(KernelProfile profile = KernelProfile{}, int max_fds = 1024);
+  // The descriptor table's limit is the profile's RLIMIT_NOFILE (capped by nr_open).
+  explicit Kernel(KernelProfile profile = KernelProfile{});
   ~Kernel();
   Kernel(const Kernel&) = delete;
   Kernel& operator=(const Kernel&) = delete;

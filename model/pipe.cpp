@@ -16,7 +16,7 @@ long PipeInodeInfo::bytes() const {
   return n;
 }
 
-PipeFile::PipeFile(Globals& g_, PipeInodeInfo* p, unsigned mode, int flags) : File(g_, mode, flags), pipe(p) {}
+PipeFile::PipeFile(Globals& g_, PipeInodeInfo* p, unsigned mode, int flags) : File(g_, with_rw_ops(mode), flags), pipe(p) {}
 
 namespace {
 
@@ -255,6 +255,8 @@ long PipeFile::read(Task& t, void* buf, size_t n) {
 
 long PipeFile::write(Task& t, const void* buf, size_t n) {
   if (!(f_mode & FMODE_WRITE)) return g->fail(Rule::kWriteEbadf, -EBADF);  // vfs_write: not opened for writing
+  // anon_pipe_write refuses a notification pipe before anything else, even a null write.
+  if (pipe->watch_queue) return g->fail(Rule::kPipeWriteExdev, -EXDEV);
   if (n == 0) return 0;
   auto call = std::make_unique<PipeWrite>(this, static_cast<const char*>(buf), n);
   const long r = call->start(t);
@@ -275,11 +277,18 @@ void PipeFile::release() {
   pipe = nullptr;
 }
 
+// __do_pipe_flags (fs/pipe.c, 6.18; the same since 5.8 brought O_NOTIFICATION_PIPE).
 long do_pipe2(Globals& g, FdTable& fdt, int fds[2], int flags) {
-  if (flags & ~(O_CLOEXEC_ | O_NONBLOCK_ | O_DIRECT_)) return g.fail(Rule::kPipe2Einval, -EINVAL);
+  const int valid = O_CLOEXEC_ | O_NONBLOCK_ | O_DIRECT_ | (g.profile.has_notification_pipe_flag ? O_NOTIFICATION_PIPE_ : 0);
+  if (flags & ~valid) return g.fail(Rule::kPipe2Einval, -EINVAL);
+  // create_pipe_files -> watch_queue_init: the !CONFIG_WATCH_QUEUE stub gives -ENOPKG.
+  // The pipe is made before the descriptors are reserved, so this comes before EMFILE.
+  const bool notification = flags & O_NOTIFICATION_PIPE_;
+  if (notification && !g.profile.config_watch_queue) return g.fail(Rule::kPipe2Enopkg, -ENOPKG);
   if (!fdt.has_free(2)) return g.fail(Rule::kFdEmfile, -EMFILE);
   auto* pipe = new PipeInodeInfo(g);
   pipe->direct = flags & O_DIRECT_;
+  pipe->watch_queue = notification;
   const int fl = flags & (O_NONBLOCK_ | O_CLOEXEC_);
   fds[0] = fdt.install(new PipeFile(g, pipe, FMODE_READ, fl));
   fds[1] = fdt.install(new PipeFile(g, pipe, FMODE_WRITE, fl));

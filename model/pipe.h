@@ -31,6 +31,7 @@ struct PipeInodeInfo {
   int files = 2;            // struct files referring to this inode
   bool poll_usage = false;  // set by every ->poll: "epoll's historical nasty semantics"
   bool direct = false;      // O_DIRECT: packet mode, no merging
+  bool watch_queue = false;  // pipe->watch_queue: an O_NOTIFICATION_PIPE (CONFIG_WATCH_QUEUE)
 
   bool empty() const { return head == tail; }
   bool full() const { return head - tail >= max_usage; }  // pipe_full: slots, not bytes
@@ -49,7 +50,8 @@ struct PipeFile final : File {
   const void* private_data() const override { return pipe; }
 };
 
-// do_pipe2: flags other than O_CLOEXEC|O_NONBLOCK|O_DIRECT give -EINVAL.
+// do_pipe2 -> __do_pipe_flags: EINVAL for unknown flags, create_pipe_files (ENOPKG for
+// O_NOTIFICATION_PIPE without CONFIG_WATCH_QUEUE), then EMFILE.
 long do_pipe2(Globals& g, FdTable& fdt, int fds[2], int flags);
 
 }  // namespace model

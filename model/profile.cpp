@@ -37,6 +37,8 @@ KernelProfile KernelProfile::for_version(KernelVersion v) {
   p.ep_wait_checks_fd_first = v >= KernelVersion{6, 15, 0};
   p.ep_loop_check_upwards = v >= KernelVersion{6, 17, 0};
   p.ep_callback_sync_wake = v >= KernelVersion{6, 10, 0};
+  p.has_notification_pipe_flag = v >= KernelVersion{5, 8, 0};  // c73be61cede5 "pipe: Add general notification queue support"
+  p.nproto = v >= KernelVersion{5, 15, 0} ? 46 : 45;           // AF_MCTP (bc49d8169aa7) raised AF_MAX
   return p;
 }
 

@@ -4,6 +4,8 @@
 #include <compare>
 #include <cstdint>
 #include <optional>
+#include <array>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -59,6 +61,26 @@ struct KernelProfile {
   bool ep_callback_sync_wake = true;
   long max_user_watches = 1L << 22;  // /proc/sys/fs/epoll/max_user_watches
   int ep_max_nests = 4;              // EP_MAX_NESTS
+
+  // fs/file.c, fs/select.c: the process's descriptor limit. get_unused_fd_flags allocates
+  // below rlimit(RLIMIT_NOFILE) (EMFILE beyond), expand_files refuses sysctl_nr_open and
+  // beyond; do_sys_poll refuses nfds > rlimit(RLIMIT_NOFILE) with EINVAL. The defaults are
+  // the usual 1024 / 1048576; real/calibrate reads the running process's values.
+  long rlimit_nofile = 1024;  // getrlimit(RLIMIT_NOFILE).rlim_cur
+  long nr_open = 1L << 20;    // /proc/sys/fs/nr_open
+
+  // fs/pipe.c create_pipe_files -> watch_queue_init: pipe2(O_NOTIFICATION_PIPE) needs
+  // CONFIG_WATCH_QUEUE (5.8+), read from the running kernel's config; without it ENOPKG.
+  bool has_notification_pipe_flag = true;  // 5.8+: O_NOTIFICATION_PIPE is a valid pipe2 flag
+  bool config_watch_queue = false;         // CONFIG_WATCH_QUEUE=y
+
+  // net/socket.c __sock_create: which protocol families this kernel has (net_families[],
+  // set by the families built in or loaded) and what their create accepts. The model knows
+  // AF_UNIX, AF_INET and AF_INET6 by rule; for the others real/calibrate probes
+  // socketpair(family, type, 0) and the model answers the errno the probe saw, indexed
+  // [family][type] (0: the probe got a pair). Empty: not probed; other families EAFNOSUPPORT.
+  std::vector<std::array<int, 11>> other_family_socketpair_errno;
+  int nproto = 46;  // NPROTO = AF_MAX (46 since AF_MCTP in 5.15, 45 before)
 
   // net/unix
   UnixCalibration unix_cal;

@@ -21,8 +21,12 @@ namespace model {
   X(kWriteEbadf, "ksys_write", "fd not open or not open for writing: EBADF")                                  \
   X(kReadEinval, "vfs_read", "the file has no read operation: EINVAL")                                       \
   X(kWriteEinval, "vfs_write", "the file has no write operation: EINVAL")                                    \
+  X(kReadEfault, "vfs_read", "buffer range not in user space (access_ok): EFAULT")                            \
+  X(kWriteEfault, "vfs_write", "buffer range not in user space (access_ok): EFAULT")                          \
   /* fs/pipe.c */                                                                                              \
-  X(kPipe2Einval, "do_pipe2", "invalid flags: EINVAL")                                                        \
+  X(kPipe2Einval, "__do_pipe_flags", "invalid flags: EINVAL")                                                 \
+  X(kPipe2Enopkg, "create_pipe_files", "O_NOTIFICATION_PIPE without CONFIG_WATCH_QUEUE: ENOPKG")              \
+  X(kPipeWriteExdev, "anon_pipe_write", "notification pipe (watch queue): EXDEV")                             \
   X(kPipeWriteEpipe, "anon_pipe_write", "no reader: EPIPE")                                                   \
   X(kPipeWriteMerge, "anon_pipe_write", "the len % PAGE_SIZE remainder merges into the last buffer")          \
   X(kPipeWriteEagain, "anon_pipe_write", "pipe full: EAGAIN")                                                 \
@@ -56,7 +60,15 @@ namespace model {
   X(kEfdReleaseWake, "eventfd_release", "wake with EPOLLHUP")                                                 \
   /* net/unix/af_unix.c, net/core/sock.c */                                                                    \
   X(kSocketpairEinval, "__sys_socketpair", "invalid type flags: EINVAL")                                      \
-  X(kSocketpairUnsupported, "__sys_socketpair", "not AF_UNIX SOCK_STREAM/SOCK_DGRAM: not modelled")                      \
+  X(kSocketpairUnsupported, "__sys_socketpair", "SOCK_SEQPACKET: not modelled yet")                            \
+  X(kSockCreateEafnosupport, "__sock_create", "family outside [0, NPROTO): EAFNOSUPPORT")                   \
+  X(kSockCreateEinvalType, "__sock_create", "type outside [0, SOCK_MAX): EINVAL")                           \
+  X(kSocketpairProbedFamily, "__sock_create", "another family: the probed kernel's answer")                 \
+  X(kSocketpairInetEopnotsupp, "sock_no_socketpair", "AF_INET/AF_INET6 stream or datagram: EOPNOTSUPP")     \
+  X(kSocketpairInetRawEprotonosupport, "inet_create", "SOCK_RAW with protocol 0: EPROTONOSUPPORT")          \
+  X(kSocketpairInetEsocktnosupport, "inet_create", "no protocol of that type: ESOCKTNOSUPPORT")             \
+  X(kUnixCreateEprotonosupport, "unix_create", "protocol neither 0 nor PF_UNIX: EPROTONOSUPPORT")           \
+  X(kUnixCreateEsocktnosupport, "unix_create", "type not STREAM/DGRAM/RAW/SEQPACKET: ESOCKTNOSUPPORT")      \
   X(kShutdownEbadf, "__sys_shutdown", "fd not open: EBADF")                                                   \
   X(kShutdownEnotsock, "__sys_shutdown", "not a socket: ENOTSOCK")                                            \
   X(kShutdownEinval, "unix_shutdown", "how out of range: EINVAL")                                             \

@@ -137,7 +137,8 @@ struct PollCall final : PendingCall {
 }  // namespace
 
 long do_sys_poll(Globals& g, FdTable& fdt, Task& t, std::vector<PollFd> fds, int timeout_ms) {
-  if (fds.size() > 1024) return g.fail(Rule::kPollEinval, -EINVAL);  // nfds > RLIMIT_NOFILE
+  // do_sys_poll: nfds > rlimit(RLIMIT_NOFILE) is EINVAL before the array is read.
+  if (static_cast<long>(fds.size()) > g.profile.rlimit_nofile) return g.fail(Rule::kPollEinval, -EINVAL);
   t.pollfds = std::move(fds);
   auto call = std::make_unique<PollCall>(fdt, t, timeout_ms);
   if (timeout_ms == 0) call->timed_out = true;

@@ -35,6 +35,7 @@ inline constexpr int EPOLL_CTL_MOD = 3;
 inline constexpr int O_NONBLOCK_ = 04000;
 inline constexpr int O_CLOEXEC_ = 02000000;
 inline constexpr int O_DIRECT_ = 040000;
+inline constexpr int O_NOTIFICATION_PIPE_ = 0200;  // O_EXCL (include/uapi/linux/watch_queue.h)
 inline constexpr int EPOLL_CLOEXEC = O_CLOEXEC_;
 inline constexpr int EFD_SEMAPHORE = 1;
 inline constexpr int EFD_NONBLOCK = O_NONBLOCK_;

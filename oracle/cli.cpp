@@ -84,6 +84,14 @@ std::optional<model::KernelProfile> model_profile(const Common& c, std::string* 
     p.page_size = cal->page_size;
     p.pipe_def_buffers = cal->pipe_def_buffers;
     p.max_user_watches = cal->max_user_watches;
+    p.rlimit_nofile = cal->rlimit_nofile;
+    p.nr_open = cal->nr_open;
+    p.other_family_socketpair_errno = cal->socketpair_errno;
+    if (cal->config.source.empty()) {
+      std::cerr << "epoll-oracle: warning: no kernel config (/proc/config.gz, /boot/config-RELEASE); the model "
+                   "assumes CONFIG_WATCH_QUEUE is not set\n";
+    }
+    p.config_watch_queue = cal->config.watch_queue;
   } else {
     std::cerr << "epoll-oracle: warning: calibration failed (" << cal_error << "); the model uses x86-64 6.18 defaults\n";
   }

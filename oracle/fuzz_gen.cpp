@@ -30,6 +30,11 @@ rc::Gen<int64_t> gen_size() {
       {{4, 1}, {4, 10}, {2, 100}, {3, 4096}, {1, 4095}, {1, 5000}, {2, 65536}, {1, 100000}, {1, 0}});
 }
 
+// main's read/write sizes: now and then a count that cannot be a buffer (EFAULT first).
+rc::Gen<int64_t> gen_io_size() {
+  return rc::gen::weightedOneOf<int64_t>({{20, gen_size()}, {1, rc::gen::just<int64_t>(-1)}});
+}
+
 rc::Gen<FuzzOp> op(K kind, rc::Gen<int64_t> n = rc::gen::just<int64_t>(0),
                    rc::Gen<uint32_t> mask = rc::gen::just<uint32_t>(0)) {
   using namespace rc;
@@ -61,8 +66,8 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {1, op(K::kBadCreate)},
       {2, op(K::kDup)},
       {3, op(K::kClose)},
-      {5, op(K::kRead, gen_size())},
-      {7, op(K::kWrite, gen_size())},
+      {5, op(K::kRead, gen_io_size())},
+      {7, op(K::kWrite, gen_io_size())},
       {1, op(K::kFill, gen::element<int64_t>(0, 1, 4096, 65536))},
       {2, op(K::kDrain, gen::element<int64_t>(0, 1, 4096, 65536))},
       {3, op(K::kEfdWrite, gen::weightedElement<int64_t>({{6, 1}, {2, 0}, {1, 2}, {1, -2}, {1, -1}}))},
@@ -212,8 +217,8 @@ class Builder {
         break;
       }
       case K::kBadCreate: {
-        // Invalid flags: nothing is created, nothing is bound.
-        switch (o.variant % 4) {
+        // Invalid flags or arguments: nothing is created, nothing is bound.
+        switch (o.variant % 7) {
           case 0: step(Call::kPipe2).args.n = 0x10; break;
           case 1: {
             Step& s = step(Call::kEventfd2);
@@ -226,7 +231,20 @@ class Builder {
             s.args.n2 = SOCK_STREAM_ | 0x10;
             break;
           }
-          default: step(Call::kEpollCreate1).args.n = 1; break;
+          case 3: step(Call::kEpollCreate1).args.n = 1; break;
+          case 4: step(Call::kPipe2).args.n = 0x80; break;  // O_NOTIFICATION_PIPE: by the kernel's config
+          case 5: {
+            Step& s = step(Call::kSocketpair);
+            s.args.op = AF_UNIX_;
+            s.args.n2 = 11;  // beyond SOCK_MAX: EINVAL
+            break;
+          }
+          default: {
+            Step& s = step(Call::kSocketpair);
+            s.args.op = 2;  // AF_INET: sock_no_socketpair
+            s.args.n2 = SOCK_STREAM_;
+            break;
+          }
         }
         break;
       }

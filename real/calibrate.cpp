@@ -3,11 +3,15 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -107,7 +111,78 @@ bool read_sysctl(const char* path, long min, long* out, std::string* error) {
   return true;
 }
 
+// RLIMIT_NOFILE's soft limit is the process's descriptor limit (get_unused_fd_flags);
+// fs.nr_open bounds it (and any table) from above.
+bool read_fd_limits(Calibration& cal, std::string* error) {
+  std::ifstream in("/proc/sys/fs/nr_open");
+  long nr_open = -1;
+  if (!(in >> nr_open) || nr_open <= 0) return fail(error, "cannot read /proc/sys/fs/nr_open");
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return fail_errno(error, "getrlimit(RLIMIT_NOFILE)");
+  cal.nr_open = nr_open;
+  cal.rlimit_nofile = rl.rlim_cur == RLIM_INFINITY ? nr_open : static_cast<long>(std::min<rlim_t>(rl.rlim_cur, LONG_MAX));
+  return true;
+}
+
+// The whole of a gzip file, or nullopt.
+std::optional<std::string> read_gzip(const char* path) {
+  gzFile f = gzopen(path, "rb");
+  if (!f) return std::nullopt;
+  std::string text;
+  char buf[65536];
+  int n = 0;
+  while ((n = gzread(f, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  const bool ok = n == 0;
+  gzclose(f);
+  if (!ok) return std::nullopt;
+  return text;
+}
+
 }  // namespace
+
+bool config_enabled(const std::string& text, const std::string& name) {
+  const std::string line = name + "=y";
+  for (size_t pos = text.find(line); pos != std::string::npos; pos = text.find(line, pos + 1)) {
+    const bool starts = pos == 0 || text[pos - 1] == '\n';
+    const size_t end = pos + line.size();
+    if (starts && (end == text.size() || text[end] == '\n')) return true;
+  }
+  return false;
+}
+
+KernelConfig read_kernel_config() {
+  KernelConfig c;
+  if (auto text = read_gzip("/proc/config.gz")) {
+    c.source = "/proc/config.gz";
+    c.watch_queue = config_enabled(*text, "CONFIG_WATCH_QUEUE");
+    return c;
+  }
+  utsname u{};
+  if (uname(&u) != 0) return c;
+  const std::string path = std::string("/boot/config-") + u.release;
+  std::ifstream in(path);
+  if (!in) return c;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  c.source = path;
+  c.watch_queue = config_enabled(ss.str(), "CONFIG_WATCH_QUEUE");
+  return c;
+}
+
+SocketpairErrnos probe_socketpair_families() {
+  SocketpairErrnos table(kProbedFamilies);
+  for (int family = 0; family < kProbedFamilies; ++family) {
+    for (int type = 0; type < kProbedTypes; ++type) {
+      int sv[2] = {-1, -1};
+      const int r = ::socketpair(family, type | SOCK_CLOEXEC, 0, sv);
+      table[static_cast<size_t>(family)][static_cast<size_t>(type)] = r == 0 ? 0 : errno;
+      if (r == 0) {
+        Fd a(sv[0]), b(sv[1]);  // closed here
+      }
+    }
+  }
+  return table;
+}
 
 // alloc_skb_with_frags as unix_stream_sendmsg calls it: data_len = min(len,
 // PAGE_ALIGN(len - SKB_MAX_HEAD(0))) in pages, the rest a kmalloc'ed linear head with
@@ -232,6 +307,9 @@ std::optional<Calibration> calibrate(std::string* error) {
   long qlen = 0;
   if (!read_sysctl("/proc/sys/net/unix/max_dgram_qlen", 0, &qlen, error)) return std::nullopt;
   cal.unix_max_dgram_qlen = static_cast<int>(qlen);
+  if (!read_fd_limits(cal, error)) return std::nullopt;
+  cal.config = read_kernel_config();
+  cal.socketpair_errno = probe_socketpair_families();
   int sndbuf = 0;
   auto samples = measure_unix(unix_sample_sizes(), &sndbuf, error);
   if (!samples) return std::nullopt;

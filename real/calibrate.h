@@ -1,8 +1,9 @@
 // Calibration: measures on the running kernel the constants the model's KernelProfile
 // takes from a real kernel (AF_UNIX skb accounting, pipe capacity, page size, epoll
-// watch limit). real/ does not include model/: the results are plain numbers, and the
+// watch limit, descriptor limits, build options, socket families). real/ does not include model/: the results are plain numbers, and the
 // oracle (or a test) copies them into a model::KernelProfile.
 #pragma once
+#include <array>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,15 +30,40 @@ struct UnixConstants {
   friend bool operator==(const UnixConstants&, const UnixConstants&) = default;
 };
 
+// The families below this bound are probed (NPROTO = AF_MAX of 6.18) and the types below
+// SOCK_MAX (SOCK_PACKET + 1); __sock_create refuses the others by range.
+inline constexpr int kProbedFamilies = 46;
+inline constexpr int kProbedTypes = 11;
+using SocketpairErrnos = std::vector<std::array<int, kProbedTypes>>;
+
+// The build options the model's answers depend on, from the running kernel's config.
+struct KernelConfig {
+  std::string source;        // "/proc/config.gz" or "/boot/config-RELEASE"; empty: none found
+  bool watch_queue = false;  // CONFIG_WATCH_QUEUE=y
+};
+
 struct Calibration {
   int page_size = 0;           // sysconf(_SC_PAGESIZE)
   int pipe_capacity = 0;       // F_GETPIPE_SZ of a fresh pipe, in bytes
   int pipe_def_buffers = 0;    // pipe_capacity / page_size (PIPE_DEF_BUFFERS)
   long max_user_watches = 0;   // /proc/sys/fs/epoll/max_user_watches
   int unix_max_dgram_qlen = 0;  // /proc/sys/net/unix/max_dgram_qlen (sk_max_ack_backlog of new sockets)
+  long rlimit_nofile = 0;      // getrlimit(RLIMIT_NOFILE).rlim_cur (RLIM_INFINITY: nr_open)
+  long nr_open = 0;            // /proc/sys/fs/nr_open
+  KernelConfig config;
+  // socketpair(family, type | SOCK_CLOEXEC, 0) for every family < kProbedFamilies and type
+  // < kProbedTypes: 0 or the errno. Which families exist depends on the kernel's build and
+  // loaded modules (a missing family may be autoloaded: the probe asks as a trace would).
+  SocketpairErrnos socketpair_errno;
   UnixConstants af_unix;
   std::vector<UnixSample> samples;  // the measurements af_unix was fitted to
 };
+
+// Reads CONFIG_* lines from /proc/config.gz (zlib), else /boot/config-`uname -r`.
+KernelConfig read_kernel_config();
+// Whether a config text (one CONFIG_X=y / "# CONFIG_X is not set" per line) sets `name`=y.
+bool config_enabled(const std::string& text, const std::string& name);
+SocketpairErrnos probe_socketpair_families();
 
 // The accounting rules the fit assumes; the model's unix_skb_truesize and
 // unix_max_skb_payload (model/af_unix.cpp) compute the same.

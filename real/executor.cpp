@@ -508,8 +508,11 @@ class Run {
         break;
       case Call::kFill:
       case Call::kDrain:
-        c->count = a.n > 0 ? std::min(static_cast<size_t>(a.n), KernelExecutor::kMaxIoBytes) : 65536;
-        c->buf.assign(c->count, 'x');
+        // CHUNK 0 (none) is 65536; a negative CHUNK is passed as its size_t value like a
+        // negative read/write N (the first call fails with EFAULT), with a 1-byte buffer.
+        if (a.n == 0) c->count = 65536;
+        else c->count = a.n < 0 ? static_cast<size_t>(a.n) : std::min(static_cast<size_t>(a.n), KernelExecutor::kMaxIoBytes);
+        c->buf.assign(a.n < 0 ? 1 : c->count, 'x');
         break;
       case Call::kEventfdWrite:
         c->value = static_cast<uint64_t>(a.n);

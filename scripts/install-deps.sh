@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
-  libboost-dev libcli11-dev libfmt-dev nlohmann-json3-dev
+  libboost-dev libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
 )
 missing=()
 for p in "${packages[@]}"; do

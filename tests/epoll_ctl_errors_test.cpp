@@ -123,8 +123,14 @@ TEST_F(CtlErrors, ReadWriteDupCloseErrors) {
 }
 
 // alloc_fd: EMFILE when the table (RLIMIT_NOFILE) is full; pipe2 needs two free numbers.
+KernelProfile with_nofile(long n) {
+  KernelProfile p;
+  p.rlimit_nofile = n;
+  return p;
+}
+
 TEST(FdLimits, Emfile) {
-  ModelSys s(KernelProfile{}, 3);
+  ModelSys s(with_nofile(3));
   const int a = s.eventfd(), b = s.eventfd();
   EXPECT_GE(a, 0);
   EXPECT_GE(b, 0);

@@ -16,7 +16,7 @@ namespace eo_test {
 using namespace model;
 
 struct ModelSys {
-  explicit ModelSys(KernelProfile p = KernelProfile{}, int max_fds = 1024) : k(std::move(p), max_fds) {}
+  explicit ModelSys(KernelProfile p = KernelProfile{}) : k(std::move(p)) {}
   Kernel k;
   Task& main() { return k.task("main"); }
   Task& t(const std::string& name) { return k.task(name); }

@@ -394,13 +394,18 @@ const std::set<int> kReadErrs{EAGAIN, EBADF, EINTR, EINVAL, ECONNRESET};
 const std::set<int> kWriteErrs{EAGAIN, EBADF, EINTR, EINVAL, EPIPE, ECONNRESET};
 const std::set<int> kShutdownErrs{EBADF, EINVAL, ENOTCONN, ENOTSOCK};
 
+KernelProfile with_max_fds(KernelProfile p) {
+  p.rlimit_nofile = kMaxFds;
+  return p;
+}
+
 // ---------------------------------------------------------------------------------------
 
 using RegKey = std::tuple<uint64_t, uint64_t, int>;  // (epoll file id, target file id, fd)
 
 class Runner {
  public:
-  explicit Runner(const KernelProfile& p) : k_(p, kMaxFds), buf_(kMaxIo, 0) {
+  explicit Runner(const KernelProfile& p) : k_(with_max_fds(p)), buf_(kMaxIo, 0) {
     for (int i = 0; i < kTasks; ++i) tasks_[i] = &k_.task(kTaskNames[i]);
   }
 
