@@ -342,15 +342,41 @@ void hold_standard_descriptors() {
   }
 }
 
+// std::cout's buffer, written straight to descriptor 1, keeping the errno of the first
+// write that failed (stdio's buffer loses it once a later flush has nothing to write).
+class StdoutBuffer : public std::streambuf {
+ public:
+  StdoutBuffer() { setp(buf_, buf_ + sizeof buf_); }
+  int error() const { return error_; }
+
+ protected:
+  int overflow(int c) override {
+    if (write_out() != 0) return traits_type::eof();
+    if (c != traits_type::eof()) sputc(static_cast<char>(c));
+    return traits_type::not_eof(c);
+  }
+  int sync() override { return write_out(); }
+
+ private:
+  int write_out() {
+    const char* p = pbase();
+    while (p < pptr() && error_ == 0) {
+      const ssize_t n = ::write(STDOUT_FILENO, p, static_cast<size_t>(pptr() - p));
+      if (n >= 0) p += n;
+      else if (errno != EINTR) error_ = errno;
+    }
+    setp(buf_, buf_ + sizeof buf_);
+    return error_ == 0 ? 0 : -1;
+  }
+  char buf_[1 << 16];
+  int error_ = 0;
+};
+
 // Whether everything written to standard output reached it; if not, says so on stderr.
-bool stdout_written() {
-  errno = 0;
+bool stdout_written(const StdoutBuffer& buffer) {
   std::cout.flush();
-  const bool flushed = std::fflush(stdout) == 0;
-  const int saved = errno;
-  if (flushed && std::cout.good() && !std::ferror(stdout)) return true;
-  std::cerr << "epoll-oracle: cannot write to standard output" << (saved ? std::string(": ") + std::strerror(saved) : "")
-            << "\n";
+  if (buffer.error() == 0 && std::cout.good()) return true;
+  std::cerr << "epoll-oracle: cannot write to standard output: " << std::strerror(buffer.error()) << "\n";
   return false;
 }
 
@@ -535,8 +561,12 @@ int run_command(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   hold_standard_descriptors();
+  StdoutBuffer buffer;
+  std::cout.rdbuf(&buffer);
+  if (isatty(STDOUT_FILENO)) std::cout << std::unitbuf;  // a terminal sees each line at once
   const int rc = run_command(argc, argv);
   // A report that did not reach its reader is not a pass (`> /dev/full`, `>&-`).
-  if (!stdout_written()) return kExitBadInput;
-  return rc;
+  const bool written = stdout_written(buffer);
+  std::cout.rdbuf(nullptr);  // the buffer goes before std::cout does
+  return written ? rc : kExitBadInput;
 }

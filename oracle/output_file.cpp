@@ -32,8 +32,9 @@ bool write_all(int fd, const std::string& text) {
 bool write_file_atomically(const std::string& path_arg, const std::string& text, std::string* error) {
   std::error_code ec;
   // Through a symbolic link to the file it names: the link stays a link.
-  const fs::path path = fs::is_symlink(path_arg, ec) ? fs::canonical(path_arg, ec) : fs::path(path_arg);
-  if (ec) {
+  fs::path path = path_arg;
+  if (fs::is_symlink(path, ec)) path = fs::canonical(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
     *error = "cannot follow the link: " + ec.message();
     return false;
   }
