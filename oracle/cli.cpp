@@ -37,12 +37,17 @@ constexpr int kExitDiverged = 1;
 constexpr int kExitBadInput = 2;  // also: output that could not be written
 constexpr int kExitLimit = 3;     // nothing diverged, but an executor could not run a trace
 
-const std::string kExit2 = "2 bad input or output (an unreadable or malformed trace, a bad option, output that\n"
-                           "could not be written)";
-const std::string kExit3 = "3 nothing diverged, but a trace is beyond an executor's limit (a sleep or a call's timeout\n"
-                           "over --max-sleep) and was not run there";
+const std::string kExit2 = "2  bad input or output: an unreadable or malformed trace, a bad option, output that\n"
+                           "     could not be written";
+const std::string kExit3 = "3  nothing diverged, but a trace is beyond an executor's limit (a sleep or a call's\n"
+                           "     timeout over --max-sleep) and was not run there";
 
-std::string footer(const std::string& statuses) { return "Exit status: " + statuses; }
+// "Exit status:" and one status a line.
+std::string footer(const std::vector<std::string>& statuses) {
+  std::string text = "Exit status:";
+  for (const std::string& s : statuses) text += "\n  " + s;
+  return text;
+}
 
 std::string uname_release() {
   struct utsname u {};
@@ -386,10 +391,10 @@ int run_command(int argc, char** argv) {
       "Runs traces (small strace-like programs of pipe, socketpair, eventfd and epoll calls with the\n"
       "results Linux gives) on a faithful model of fs/eventpoll.c and on this machine's kernel, and\n"
       "reports every step where they differ, with the model's account of what happened inside."};
-  app.footer(footer("0 everything matched, 1 a divergence, " + kExit2 + ",\n" + kExit3 +
-                    ". Each command's --help says what its statuses mean.\n"
-                    "EPOLL_ORACLE_TRACES: the corpus used when no trace is named (default: " + eo::shipped_corpus_dir() +
-                    ")."));
+  app.footer(footer({"0  everything matched", "1  a divergence", kExit2, kExit3}) +
+             "\nEach command's --help says what its statuses mean there.\n\n"
+             "Environment:\n  EPOLL_ORACLE_TRACES  the corpus used when no trace is named (default: the shipped corpus,\n"
+             "                       " + eo::shipped_corpus_dir() + ")");
   app.require_subcommand(1);
   app.set_version_flag("--version", "epoll-oracle 0.1");
 
@@ -416,8 +421,8 @@ int run_command(int argc, char** argv) {
   add_profile(check, common);
   add_color(check, common);
   add_kernel_limits(check, common);
-  check->footer(footer("0 every trace passed (or was skipped by its @kernel), 1 a divergence, " + kExit2 + ",\n" +
-                       kExit3 + "."));
+  check->footer(footer({"0  every trace passed (or was skipped by its @kernel)", "1  a divergence", kExit2, kExit3}) +
+                "\n\nEnvironment:\n  EPOLL_ORACLE_TRACES  the corpus used when no path is given");
 
   std::string trace;
   bool explain_flag = false;
@@ -428,7 +433,7 @@ int run_command(int argc, char** argv) {
   add_profile(run, common);
   add_color(run, common);
   add_kernel_limits(run, common);
-  run->footer(footer("0 the trace passed, 1 a divergence, " + kExit2 + ",\n" + kExit3 + "."));
+  run->footer(footer({"0  the trace passed", "1  a divergence", kExit2, kExit3}));
 
   bool in_place = false;
   auto* record = app.add_subcommand("record", "Fill in the results a trace leaves out, from this machine's kernel");
@@ -438,15 +443,15 @@ int run_command(int argc, char** argv) {
   add_kernel_limits(record, common);
   record->footer("Steps without `= RESULT` get the kernel's result; resume lines are added for pending\n"
                  "calls that returned. Written results are kept; where the kernel disagrees a warning\n"
-                 "is printed.\n" +
-                 footer("0 recorded, 1 written results disagree with the kernel or the run stopped, " + kExit2 +
-                        ",\n3 the trace is beyond the kernel executor's limit (--max-sleep): not run, nothing written."));
+                 "is printed.\n\n" +
+                 footer({"0  recorded", "1  written results disagree with the kernel, or the run stopped", kExit2,
+                         "3  the trace is beyond the kernel executor's limit (--max-sleep): not run, nothing written"}));
 
   auto* explain = app.add_subcommand("explain", "Show, step by step, what happens inside the model in kernel terms");
   explain->add_option("trace", trace, trace_help())->required();
   add_profile(explain, common);
   add_color(explain, common);
-  explain->footer(footer("0 the model gives the written results, 1 it does not, " + kExit2 + "."));
+  explain->footer(footer({"0  the model gives the written results", "1  it does not", kExit2}));
 
   std::string readme;
   auto* beliefs = app.add_subcommand("beliefs", "Print the table of common beliefs about epoll and Linux's verdicts");
@@ -455,7 +460,8 @@ int run_command(int argc, char** argv) {
   beliefs->add_option("--update-readme", readme, "Replace the generated section of this README instead of printing");
   std::string check_readme;
   beliefs->add_option("--check-readme", check_readme, "Exit 1 if the generated section of this README is out of date");
-  beliefs->footer(footer("0 done, 1 --check-readme: the section is out of date, " + kExit2 + "."));
+  beliefs->footer(footer({"0  done", "1  --check-readme: the section is out of date", kExit2}) +
+                  "\n\nEnvironment:\n  EPOLL_ORACLE_TRACES  the corpus whose beliefs/ is read when --corpus is not given");
 
   int repeat = 20;
   auto* bench = app.add_subcommand("bench", "Replay the corpus on the model and the kernel: time per step side by side");
@@ -464,8 +470,9 @@ int run_command(int argc, char** argv) {
   add_on(bench, common);
   add_profile(bench, common);
   add_kernel_limits(bench, common);
-  bench->footer(footer("0 every trace timed, 1 a trace stopped or got stuck on an executor (reported, not timed),\n" +
-                       kExit2 + ",\n3 a trace is beyond an executor's limit (--max-sleep; reported, not timed)."));
+  bench->footer(footer({"0  every trace timed", "1  a trace stopped or got stuck on an executor (reported, not timed)", kExit2,
+                        "3  a trace is beyond an executor's limit (--max-sleep; reported, not timed)"}) +
+                "\n\nEnvironment:\n  EPOLL_ORACLE_TRACES  the corpus used when no path is given");
 
   eo::FuzzOptions fuzz_opt;
   uint64_t fuzz_seed = 0;
@@ -486,11 +493,11 @@ int run_command(int argc, char** argv) {
   fuzz->add_flag("!--no-progress", fuzz_opt.progress, "No live progress line");
   add_profile(fuzz, common);
   add_kernel_limits(fuzz, common, false);
-  fuzz->footer(footer("0 no divergence, 1 a divergence (shrunk and printed), " + kExit2 +
-                      ";\na divergence that could not be written to --out is 2."));
+  fuzz->footer(footer({"0  no divergence", "1  a divergence (shrunk and printed)",
+                       kExit2 + " (a divergence that could not be written to --out is 2)"}));
 
   auto* calibrate = app.add_subcommand("calibrate", "Measure the kernel constants the model takes from this machine");
-  calibrate->footer(footer("0 measured, 1 the measurement failed, 2 a bad option or output that could not be written."));
+  calibrate->footer(footer({"0  measured", "1  the measurement failed", "2  a bad option, or output that could not be written"}));
 
   try {
     app.parse(argc, argv);
