@@ -88,6 +88,10 @@ int fill_in_results(Program& p, const RunResult& run) {
 }
 
 int cmd_record(const std::string& path, bool in_place, Executor& kernel, std::ostream& out, std::ostream& err) {
+  if (in_place && path == "-") {
+    err << "-: standard input cannot be rewritten in place (-i)\n";
+    return 2;
+  }
   std::string text, error;
   if (!read_trace_file(path, &text, &error)) {
     err << path << ": " << error << "\n";

@@ -259,6 +259,10 @@ TEST_F(Cli, RecordInPlaceReplacesTheFileWholeWithItsMode) {
   ASSERT_EQ(stat(f.c_str(), &after), 0);
   EXPECT_NE(after.st_ino, before.st_ino);  // renamed over: a reader never sees half a file
   EXPECT_EQ(after.st_mode & 07777, 0604u);
+  const Result in = eo("record -i - < a.trace");
+  EXPECT_EQ(in.status, 2);
+  EXPECT_EQ(in.err, "-: standard input cannot be rewritten in place (-i)\n");
+  EXPECT_FALSE(fs::exists(dir_ / "-"));
 }
 
 }  // namespace
