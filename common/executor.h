@@ -53,6 +53,9 @@ class Executor {
   virtual std::string name() const = 0;        // "model", "kernel"
   virtual std::string version() const = 0;     // kernel version run or imitated, "6.18.44"
   virtual RunResult run(const Program& p) = 0;
+  // Why this executor cannot run p faithfully (a step beyond one of its limits), said
+  // before running it; "" when it can. Not a divergence: the trace is not run there.
+  virtual std::string limit(const Program&) const { return ""; }
 };
 
 }  // namespace eo

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace eo {
@@ -18,13 +19,12 @@ class NameTable {
     auto it = fds_.find(name);
     return it == fds_.end() ? -1 : it->second;
   }
-  // The epoll_event.data that stands for a label.
+  // The epoll_event.data that stands for a label: its index in order of first use (a hash
+  // lookup: traces may have 10^5 distinct labels).
   uint64_t label_id(const std::string& label) {
-    for (size_t i = 0; i < labels_.size(); ++i) {
-      if (labels_[i] == label) return i;
-    }
-    labels_.push_back(label);
-    return labels_.size() - 1;
+    auto [it, added] = label_ids_.try_emplace(label, labels_.size());
+    if (added) labels_.push_back(label);
+    return it->second;
   }
   std::string label(uint64_t id) const {
     return id < labels_.size() ? labels_[id] : "data=" + std::to_string(id);
@@ -33,7 +33,8 @@ class NameTable {
 
  private:
   std::map<std::string, int> fds_;
-  std::vector<std::string> labels_;
+  std::vector<std::string> labels_;                      // by id
+  std::unordered_map<std::string, uint64_t> label_ids_;  // id by label
 };
 
 }  // namespace eo

@@ -5,6 +5,7 @@
 
 #include "oracle/corpus.h"
 #include "oracle/trace/parser.h"
+#include "oracle/trace/trace_file.h"
 
 namespace eo {
 
@@ -33,9 +34,9 @@ std::string beliefs_table(const std::string& dir, const std::string& link_prefix
   }
   std::string table = "| Belief | Linux says | Why | Trace |\n|---|---|---|---|\n";
   for (const std::string& f : files) {
-    std::string text;
-    if (!read_file(f, &text)) {
-      *error = f + ":1:1: cannot read the file";
+    std::string text, why;
+    if (!read_trace_file(f, &text, &why)) {
+      *error = f + ": " + why;
       return "";
     }
     ParseResult parsed = parse_trace(text, f);

@@ -12,6 +12,7 @@ const char* verdict_name(Verdict v) {
     case Verdict::kFail: return "FAIL";
     case Verdict::kSkip: return "skip";
     case Verdict::kError: return "ERROR";
+    case Verdict::kLimit: return "limit";
   }
   return "?";
 }

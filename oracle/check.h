@@ -28,7 +28,8 @@ struct Mismatch {
   std::string message;    // one line saying what is wrong
 };
 
-enum class Verdict { kPass, kFail, kSkip, kError };
+// kLimit: not run on that executor, the trace is beyond one of its limits (Executor::limit).
+enum class Verdict { kPass, kFail, kSkip, kError, kLimit };
 const char* verdict_name(Verdict v);
 
 // One trace on one executor.
@@ -36,7 +37,7 @@ struct ExecutorReport {
   std::string executor;   // "model", "kernel"
   std::string version;
   Verdict verdict = Verdict::kPass;
-  std::string skip_reason;
+  std::string skip_reason;  // kSkip, kLimit: why it was not run
   std::vector<Mismatch> mismatches;  // against the written results, in step order
   RunResult run;
   int first_mismatch_step() const { return mismatches.empty() ? -1 : mismatches.front().step; }

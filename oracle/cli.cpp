@@ -1,10 +1,13 @@
 // epoll-oracle: the command line. See `epoll-oracle --help`.
 #include <CLI/CLI.hpp>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -17,18 +20,34 @@
 #include "oracle/bench.h"
 #include "oracle/corpus.h"
 #include "oracle/fuzz.h"
+#include "oracle/output_file.h"
 #include "oracle/record.h"
 #include "oracle/report.h"
 #include "oracle/runner.h"
+#include "oracle/trace/trace_file.h"
 #include "real/calibrate.h"
 #include "real/executor.h"
 
 namespace {
 
-// Documented exit statuses.
+// Documented exit statuses (every command's --help footer, README.md). Where several
+// apply, the first of 2, 1, 3 wins.
 constexpr int kExitPass = 0;
 constexpr int kExitDiverged = 1;
-constexpr int kExitBadInput = 2;
+constexpr int kExitBadInput = 2;  // also: output that could not be written
+constexpr int kExitLimit = 3;     // nothing diverged, but an executor could not run a trace
+
+const std::string kExit2 = "2  bad input or output: an unreadable or malformed trace, a bad option, output that\n"
+                           "     could not be written";
+const std::string kExit3 = "3  nothing diverged, but a trace is beyond an executor's limit (a sleep or a call's\n"
+                           "     timeout over --max-sleep) and was not run there";
+
+// "Exit status:" and one status a line.
+std::string footer(const std::vector<std::string>& statuses) {
+  std::string text = "Exit status:";
+  for (const std::string& s : statuses) text += "\n  " + s;
+  return text;
+}
 
 std::string uname_release() {
   struct utsname u {};
@@ -41,22 +60,82 @@ struct Common {
   std::string profile;  // X.Y[.Z] for the model; default: this kernel's version
   std::string color = "auto";
   int watchdog_ms = 2000;
+  long max_sleep_ms = real::KernelOptions{}.max_sleep_ms;
 };
 
-void add_common(CLI::App* cmd, Common& c, bool with_on = true) {
-  if (with_on) {
-    cmd->add_option("--on", c.on, "Executors to run, comma-separated: model, kernel")
-        ->check(CLI::IsMember({"model", "kernel", "model,kernel", "kernel,model"}))
-        ->capture_default_str();
-  }
+// Each command gets the options it uses, and only those.
+void add_on(CLI::App* cmd, Common& c) {
+  cmd->add_option("--on", c.on, "Executors to run, comma-separated: model, kernel")
+      ->check(CLI::IsMember({"model", "kernel", "model,kernel", "kernel,model"}))
+      ->capture_default_str();
+}
+
+// A version the model knows: from KernelProfile::kOldest to the kNewest series.
+CLI::Validator known_kernel_version() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const auto v = model::KernelVersion::parse(text);
+        const auto& newest = model::KernelProfile::kNewest;
+        if (!v) return "expected a kernel version like 6.12 or 5.15.3, got '" + text + "'";
+        if (*v < model::KernelProfile::kOldest) {
+          return "the model knows kernels from " + model::KernelProfile::kOldest.str() + " on, not " + v->str();
+        }
+        if (std::pair(v->major, v->minor) > std::pair(newest.major, newest.minor)) {
+          return fmt::format("the model knows kernels up to {}.{}, not {}", newest.major, newest.minor, v->str());
+        }
+        return "";
+      },
+      "VERSION");
+}
+
+// A count or a duration: more than 0 (0 or less would mean "not given" inside).
+CLI::Validator positive() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(text, v) || !(v > 0)) return "expected a number above 0, got " + text;
+        return "";
+      },
+      "POSITIVE");
+}
+
+void add_profile(CLI::App* cmd, Common& c) {
   cmd->add_option("--profile", c.profile,
-                  "Kernel version the model imitates, e.g. 5.10 or 6.12.40 (default: this machine's kernel)");
+                  fmt::format("Kernel version the model imitates, {} to {}.{}.y, e.g. 5.10 or 6.12.40 (default: this "
+                              "machine's kernel)",
+                              model::KernelProfile::kOldest.str(), model::KernelProfile::kNewest.major,
+                              model::KernelProfile::kNewest.minor))
+      ->check(known_kernel_version());
+}
+
+void add_color(CLI::App* cmd, Common& c) {
   cmd->add_option("--color", c.color, "Colour the output: auto (on a terminal), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
+}
+
+// The kernel executor's bounds (real::KernelOptions).
+void add_kernel_limits(CLI::App* cmd, Common& c, bool with_max_sleep = true) {
   cmd->add_option("--watchdog", c.watchdog_ms, "Milliseconds a kernel step may take before it is reported stuck")
       ->check(CLI::Range(50, 600000))
       ->capture_default_str();
+  if (!with_max_sleep) return;
+  cmd->add_option("--max-sleep", c.max_sleep_ms,
+                  "Longest sleep(MS), and longest finite epoll_wait/poll timeout a call step may wait out, that the "
+                  "kernel executor runs; a trace beyond it is reported as 'limit' and not run on the kernel")
+      ->check(CLI::Range(1L, 3'600'000L))
+      ->capture_default_str();
+}
+
+real::KernelOptions kernel_options(const Common& c) {
+  real::KernelOptions o;
+  o.watchdog_ms = c.watchdog_ms;
+  o.max_sleep_ms = c.max_sleep_ms;
+  return o;
+}
+
+std::string trace_help() {
+  return fmt::format("The trace file (a regular file of at most {} MiB), or - for standard input", eo::kMaxTraceBytes >> 20);
 }
 
 // The model's profile: the chosen version's switches, with the constants measured on this
@@ -121,9 +200,7 @@ std::unique_ptr<Executors> make_executors(const Common& c, bool explain, bool co
     ex.list.push_back(ex.model.get());
   }
   if (wanted.count("kernel")) {
-    real::KernelOptions o;
-    o.watchdog_ms = c.watchdog_ms;
-    ex.kernel = std::make_unique<real::KernelExecutor>(o);
+    ex.kernel = std::make_unique<real::KernelExecutor>(kernel_options(c));
     ex.list.push_back(ex.kernel.get());
   }
   for (eo::Executor* e : ex.list) {
@@ -203,7 +280,8 @@ int cmd_check(const Common& c, const std::vector<std::string>& paths, const std:
     std::cerr << "epoll-oracle: no trace has the tags " << tags_arg << "\n";
     return kExitBadInput;
   }
-  if (format == "json") eo::report_json(std::cout, results, ex->opt);
+  const model::RuleCoverage* cov = coverage && ex->model ? &ex->coverage : nullptr;
+  if (format == "json") eo::report_json(std::cout, results, ex->opt, cov);
   else if (format == "ktap") eo::report_ktap(std::cout, results, ex->opt);
   else {
     std::cout << fmt::format("epoll-oracle check: {} trace{} on", results.size(), results.size() == 1 ? "" : "s");
@@ -213,13 +291,23 @@ int cmd_check(const Common& c, const std::vector<std::string>& paths, const std:
     std::cout << "\n\n";
     eo::report_human(std::cout, results, ex->opt);
   }
-  if (coverage && ex->model) eo::print_coverage(std::cout, ex->coverage, ex->opt.color);
-  bool bad = false, diverged = false;
+  if (cov && format == "human") eo::print_coverage(std::cout, *cov, ex->opt.color);
+  if (cov && format == "ktap") {
+    // KTAP: diagnostic lines after the results.
+    std::ostringstream text;
+    eo::print_coverage(text, *cov, false);
+    std::istringstream lines(text.str());
+    for (std::string l; std::getline(lines, l);) {
+      if (!l.empty()) std::cout << "# " << l << "\n";
+    }
+  }
+  bool bad = false, diverged = false, limited = false;
   for (const auto& t : results) {
     bad = bad || t.bad_input();
     diverged = diverged || t.diverged();
+    limited = limited || t.limited();
   }
-  return bad ? kExitBadInput : diverged ? kExitDiverged : kExitPass;
+  return bad ? kExitBadInput : diverged ? kExitDiverged : limited ? kExitLimit : kExitPass;
 }
 
 // run and explain: one trace on the chosen executors, reported by `report`.
@@ -237,7 +325,7 @@ int run_one(const Common& c, const std::string& path, Report report) {
     return kExitBadInput;
   }
   report(t, ex->opt);
-  return t.diverged() ? kExitDiverged : kExitPass;
+  return t.diverged() ? kExitDiverged : t.limited() ? kExitLimit : kExitPass;
 }
 
 int cmd_run(const Common& c, const std::string& path, bool explain) {
@@ -254,71 +342,153 @@ int cmd_explain(const Common& c, const std::string& path) {
   });
 }
 
-}  // namespace
+// A standard descriptor that is closed (`>&-`) would be handed to the first file the
+// trace opens, and the report would go into the trace's pipe: hold its number with
+// /dev/null opened read-only, so that writes there fail and say so.
+void hold_standard_descriptors() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int held = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (held >= 0 && held != fd) {
+      dup2(held, fd);
+      close(held);
+    }
+  }
+}
 
-int main(int argc, char** argv) {
+// std::cout's buffer, written straight to descriptor 1, keeping the errno of the first
+// write that failed (stdio's buffer loses it once a later flush has nothing to write).
+class StdoutBuffer : public std::streambuf {
+ public:
+  StdoutBuffer() { setp(buf_, buf_ + sizeof buf_); }
+  int error() const { return error_; }
+
+ protected:
+  int overflow(int c) override {
+    if (write_out() != 0) return traits_type::eof();
+    if (c != traits_type::eof()) sputc(static_cast<char>(c));
+    return traits_type::not_eof(c);
+  }
+  int sync() override { return write_out(); }
+
+ private:
+  int write_out() {
+    const char* p = pbase();
+    while (p < pptr() && error_ == 0) {
+      const ssize_t n = ::write(STDOUT_FILENO, p, static_cast<size_t>(pptr() - p));
+      if (n >= 0) p += n;
+      else if (errno != EINTR) error_ = errno;
+    }
+    setp(buf_, buf_ + sizeof buf_);
+    return error_ == 0 ? 0 : -1;
+  }
+  char buf_[1 << 16];
+  int error_ = 0;
+};
+
+// Whether everything written to standard output reached it; if not, says so on stderr.
+bool stdout_written(const StdoutBuffer& buffer) {
+  std::cout.flush();
+  if (buffer.error() == 0 && std::cout.good()) return true;
+  std::cerr << "epoll-oracle: cannot write to standard output: " << std::strerror(buffer.error()) << "\n";
+  return false;
+}
+
+int run_command(int argc, char** argv) {
   CLI::App app{
       "epoll-oracle: what Linux epoll really does.\n"
       "Runs traces (small strace-like programs of pipe, socketpair, eventfd and epoll calls with the\n"
       "results Linux gives) on a faithful model of fs/eventpoll.c and on this machine's kernel, and\n"
-      "reports every step where they differ, with the model's account of what happened inside.\n\n"
-      "Exit status: 0 everything matched, 1 a divergence, 2 bad input (unreadable or malformed trace,\n"
-      "bad option)."};
+      "reports every step where they differ, with the model's account of what happened inside."};
+  app.footer(footer({"0  everything matched", "1  a divergence", kExit2, kExit3}) +
+             "\nEach command's --help says what its statuses mean there.\n\n"
+             "Environment:\n  EPOLL_ORACLE_TRACES  the corpus used when no trace is named (default: the shipped corpus,\n"
+             "                       " + eo::shipped_corpus_dir() + ")");
   app.require_subcommand(1);
   app.set_version_flag("--version", "epoll-oracle 0.1");
 
   Common common;
   std::vector<std::string> paths;
+  const std::string corpus_help = "(default: $EPOLL_ORACLE_TRACES if set, else the shipped corpus " +
+                                  eo::shipped_corpus_dir() + ")";
+  const std::string paths_help = fmt::format(
+      "Trace files (regular files of at most {} MiB, or - for standard input) or directories (searched "
+      "recursively for *.trace) {}",
+      eo::kMaxTraceBytes >> 20, corpus_help);
   std::string tags, format = "human";
   auto* check = app.add_subcommand("check", "Run traces (default: the shipped corpus) and report divergences");
-  check->add_option("paths", paths, "Trace files or directories (searched recursively for *.trace)");
+  check->add_option("paths", paths, paths_help);
   check->add_option("--tags", tags, "Only traces with at least one of these tags, comma-separated");
   check->add_option("--format", format, "Report format: human, json, ktap")
       ->check(CLI::IsMember({"human", "json", "ktap"}))
       ->capture_default_str();
   bool coverage = false;
-  check->add_flag("--coverage", coverage, "Print which model rules the traces reached and which never");
-  add_common(check, common);
-  check->footer("Exit status: 0 all traces pass, 1 a divergence, 2 bad input.");
+  check->add_flag("--coverage", coverage,
+                  "Also report which model rules the traces reached and which never (in JSON: a \"coverage\" member; "
+                  "in KTAP: diagnostic lines)");
+  add_on(check, common);
+  add_profile(check, common);
+  add_color(check, common);
+  add_kernel_limits(check, common);
+  check->footer(footer({"0  every trace passed (or was skipped by its @kernel)", "1  a divergence", kExit2, kExit3}) +
+                "\n\nEnvironment:\n  EPOLL_ORACLE_TRACES  the corpus used when no path is given");
 
   std::string trace;
   bool explain_flag = false;
   auto* run = app.add_subcommand("run", "Run one trace: every step with written, model and kernel results side by side");
-  run->add_option("trace", trace, "The trace file")->required();
+  run->add_option("trace", trace, trace_help())->required();
   run->add_flag("--explain", explain_flag, "Also print the model's account of each step");
-  add_common(run, common);
+  add_on(run, common);
+  add_profile(run, common);
+  add_color(run, common);
+  add_kernel_limits(run, common);
+  run->footer(footer({"0  the trace passed", "1  a divergence", kExit2, kExit3}));
 
   bool in_place = false;
   auto* record = app.add_subcommand("record", "Fill in the results a trace leaves out, from this machine's kernel");
-  record->add_option("trace", trace, "The trace file")->required();
-  record->add_flag("--in-place,-i", in_place, "Rewrite the file instead of printing the result");
-  add_common(record, common, false);
+  record->add_option("trace", trace, trace_help())->required();
+  record->add_flag("--in-place,-i", in_place,
+                   "Replace the file instead of printing the result (a temporary file renamed over it, same mode)");
+  add_kernel_limits(record, common);
   record->footer("Steps without `= RESULT` get the kernel's result; resume lines are added for pending\n"
                  "calls that returned. Written results are kept; where the kernel disagrees a warning\n"
-                 "is printed and the exit status is 1.");
+                 "is printed.\n\n" +
+                 footer({"0  recorded", "1  written results disagree with the kernel, or the run stopped", kExit2,
+                         "3  the trace is beyond the kernel executor's limit (--max-sleep): not run, nothing written"}));
 
   auto* explain = app.add_subcommand("explain", "Show, step by step, what happens inside the model in kernel terms");
-  explain->add_option("trace", trace, "The trace file")->required();
-  add_common(explain, common, false);
+  explain->add_option("trace", trace, trace_help())->required();
+  add_profile(explain, common);
+  add_color(explain, common);
+  explain->footer(footer({"0  the model gives the written results", "1  it does not", kExit2}));
 
   std::string readme;
   auto* beliefs = app.add_subcommand("beliefs", "Print the table of common beliefs about epoll and Linux's verdicts");
-  beliefs->add_option("--corpus", paths, "Corpus directory (default: the shipped corpus)");
+  beliefs->add_option("--corpus", paths, "Directory of belief traces (default: traces/beliefs of the corpus " +
+                                             corpus_help + ")");
   beliefs->add_option("--update-readme", readme, "Replace the generated section of this README instead of printing");
   std::string check_readme;
   beliefs->add_option("--check-readme", check_readme, "Exit 1 if the generated section of this README is out of date");
+  beliefs->footer(footer({"0  done", "1  --check-readme: the section is out of date", kExit2}) +
+                  "\n\nEnvironment:\n  EPOLL_ORACLE_TRACES  the corpus whose beliefs/ is read when --corpus is not given");
 
   int repeat = 20;
   auto* bench = app.add_subcommand("bench", "Replay the corpus on the model and the kernel: time per step side by side");
-  bench->add_option("paths", paths, "Trace files or directories (default: the shipped corpus)");
+  bench->add_option("paths", paths, paths_help);
   bench->add_option("--repeat", repeat, "Replays of each trace on each executor")->check(CLI::Range(1, 100000))->capture_default_str();
-  add_common(bench, common);
+  add_on(bench, common);
+  add_profile(bench, common);
+  add_kernel_limits(bench, common);
+  bench->footer(footer({"0  every trace timed", "1  a trace stopped or got stuck on an executor (reported, not timed)", kExit2,
+                        "3  a trace is beyond an executor's limit (--max-sleep; reported, not timed)"}) +
+                "\n\nEnvironment:\n  EPOLL_ORACLE_TRACES  the corpus used when no path is given");
 
   eo::FuzzOptions fuzz_opt;
   uint64_t fuzz_seed = 0;
   auto* fuzz = app.add_subcommand("fuzz", "Differential search: random traces on the model and the kernel, divergences shrunk");
-  fuzz->add_option("--seconds", fuzz_opt.seconds, "Run for this long (with neither --seconds nor --cases: 300 cases)");
-  fuzz->add_option("--cases", fuzz_opt.cases, "Run this many cases");
+  fuzz->add_option("--seconds", fuzz_opt.seconds, "Run for this long (with neither --seconds nor --cases: 300 cases)")
+      ->check(positive());
+  fuzz->add_option("--cases", fuzz_opt.cases, "Run this many cases")->check(positive());
   auto* seed_opt = fuzz->add_option("--seed", fuzz_seed, "Seed of the first batch (default: random, printed)");
   fuzz->add_option("--batch", fuzz_opt.batch, "Cases per RapidCheck run; batch i uses seed + i")
       ->check(CLI::Range(1, 1000000))
@@ -326,13 +496,17 @@ int main(int argc, char** argv) {
   fuzz->add_option("--max-size", fuzz_opt.max_size, "RapidCheck's maximum size: longer traces as it grows")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  fuzz->add_option("--out", fuzz_opt.out_dir, "Directory where shrunk divergences are written as traces");
+  fuzz->add_option("--out", fuzz_opt.out_dir,
+                   "Directory where shrunk divergences are written as traces (made if missing; checked writable first)");
   fuzz->add_flag("--coverage", fuzz_opt.coverage, "Print which model rules were reached and which never");
   fuzz->add_flag("!--no-progress", fuzz_opt.progress, "No live progress line");
-  add_common(fuzz, common, false);
-  fuzz->footer("Exit status: 0 no divergence, 1 a divergence (shrunk and printed), 2 bad input.");
+  add_profile(fuzz, common);
+  add_kernel_limits(fuzz, common, false);
+  fuzz->footer(footer({"0  no divergence", "1  a divergence (shrunk and printed)",
+                       kExit2 + " (a divergence that could not be written to --out is 2)"}));
 
   auto* calibrate = app.add_subcommand("calibrate", "Measure the kernel constants the model takes from this machine");
+  calibrate->footer(footer({"0  measured", "1  the measurement failed", "2  a bad option, or output that could not be written"}));
 
   try {
     app.parse(argc, argv);
@@ -345,9 +519,7 @@ int main(int argc, char** argv) {
   if (run->parsed()) return cmd_run(common, trace, explain_flag);
   if (explain->parsed()) return cmd_explain(common, trace);
   if (record->parsed()) {
-    real::KernelOptions o;
-    o.watchdog_ms = common.watchdog_ms;
-    real::KernelExecutor kernel(o);
+    real::KernelExecutor kernel(kernel_options(common));
     return eo::cmd_record(trace, in_place, kernel, std::cout, std::cerr);
   }
   if (beliefs->parsed()) {
@@ -359,6 +531,10 @@ int main(int argc, char** argv) {
     if (*seed_opt) fuzz_opt.seed = fuzz_seed;
     if (fuzz_opt.seconds <= 0 && fuzz_opt.cases <= 0) fuzz_opt.cases = 300;
     std::string error;
+    if (!fuzz_opt.out_dir.empty() && !eo::prepare_output_dir(fuzz_opt.out_dir, &error)) {
+      std::cerr << "epoll-oracle: --out " << fuzz_opt.out_dir << ": " << error << "\n";
+      return kExitBadInput;
+    }
     auto ex = make_executors(common, false, true, &error);
     if (!ex) {
       std::cerr << "epoll-oracle: " << error << "\n";
@@ -395,4 +571,18 @@ int main(int argc, char** argv) {
     return kExitPass;
   }
   return kExitBadInput;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  hold_standard_descriptors();
+  StdoutBuffer buffer;
+  std::cout.rdbuf(&buffer);
+  if (isatty(STDOUT_FILENO)) std::cout << std::unitbuf;  // a terminal sees each line at once
+  const int rc = run_command(argc, argv);
+  // A report that did not reach its reader is not a pass (`> /dev/full`, `>&-`).
+  const bool written = stdout_written(buffer);
+  std::cout.rdbuf(nullptr);  // the buffer goes before std::cout does
+  return written ? rc : kExitBadInput;
 }

@@ -10,10 +10,12 @@ namespace fs = std::filesystem;
 
 namespace eo {
 
+std::string shipped_corpus_dir() { return EO_SOURCE_TRACES_DIR; }
+
 std::string default_corpus_dir() {
+  // Never ./traces: a command must not check whatever directory it happens to run in.
   if (const char* env = std::getenv("EPOLL_ORACLE_TRACES"); env && *env) return env;
-  if (fs::is_directory("traces")) return "traces";
-  return EO_SOURCE_TRACES_DIR;
+  return shipped_corpus_dir();
 }
 
 std::vector<std::string> find_traces(const std::vector<std::string>& paths, std::vector<std::string>* missing) {
@@ -27,7 +29,7 @@ std::vector<std::string> find_traces(const std::vector<std::string>& paths, std:
       }
       std::sort(found.begin(), found.end());
       out.insert(out.end(), found.begin(), found.end());
-    } else if (fs::exists(p, ec)) {
+    } else if (p == "-" || fs::exists(p, ec)) {  // a file of any kind: reading it says what is wrong
       out.push_back(p);
     } else if (missing) {
       missing->push_back(p);

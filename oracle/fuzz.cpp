@@ -5,13 +5,12 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <random>
 
 #include "oracle/diff.h"
 #include "oracle/fuzz_gen.h"
+#include "oracle/output_file.h"
 #include "oracle/record.h"
 #include "oracle/trace/printer.h"
 
@@ -101,6 +100,7 @@ int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const mo
                      opt.seconds > 0 ? fmt::format(", {} s", opt.seconds) : "");
   std::optional<Failure> last_failure;
   int rc = 0;
+  bool write_failed = false;  // a divergence could not be written to --out
   for (uint64_t b = 0;; ++b) {
     const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
     if (opt.seconds > 0 && elapsed >= opt.seconds) break;
@@ -162,12 +162,14 @@ int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const mo
           << last_failure->d.str(last_failure->program) << "\n\n"
           << text << "\n";
       if (!opt.out_dir.empty()) {
-        std::error_code ec;
-        std::filesystem::create_directories(opt.out_dir, ec);
         const std::string path = opt.out_dir + "/divergence-" + std::to_string(seed) + ".trace";
-        std::ofstream f(path);
-        f << text;
-        out << "written to " << path << "\n";
+        std::string why;
+        if (write_file_atomically(path, text, &why)) {
+          out << "written to " << path << "\n";
+        } else {
+          err << "epoll-oracle: " << path << ": " << why << "\n";
+          write_failed = true;
+        }
       }
       if (opt.seconds <= 0) break;  // a bounded run stops at the first divergence
     }
@@ -194,7 +196,7 @@ int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const mo
   }
   if (coverage && opt.coverage) print_coverage(out, *coverage, false);
   if (stats_out) *stats_out = stats;
-  return rc;
+  return write_failed ? 2 : rc;
 }
 
 void print_coverage(std::ostream& os, const model::RuleCoverage& cov, bool) {

@@ -19,7 +19,8 @@ struct FuzzOptions {
   std::optional<uint64_t> seed;   // first batch's seed (default: random, printed)
   int batch = 100;                // cases per RapidCheck run; batch i uses seed + i
   int max_size = 60;              // RapidCheck's maximum size (ops per case grow with it)
-  std::string out_dir;            // where shrunk divergences are written ("" = nowhere)
+  std::string out_dir;            // where shrunk divergences are written ("" = nowhere);
+                                  // the CLI checks it up front (prepare_output_dir)
   bool coverage = false;          // print the model's rule coverage at the end
   bool progress = true;           // live progress line on stderr
 };
@@ -35,7 +36,7 @@ struct FuzzStats {
 };
 
 // Runs the search. `coverage` (optional) must be the model executor's observer. Exit
-// status: 0 no divergence, 1 a divergence was found.
+// status: 0 no divergence, 1 a divergence was found, 2 one could not be written to out_dir.
 // `schedules` (optional) runs the model with another order among tasks woken together
 // (a seed > 0): a divergence the model reproduces under some order is allowed, because
 // real CPUs run woken tasks in parallel.

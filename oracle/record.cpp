@@ -1,12 +1,11 @@
 #include "record.h"
 
-#include <fstream>
-
 #include "oracle/check.h"
-#include "oracle/corpus.h"
+#include "oracle/output_file.h"
 #include "oracle/runner.h"
 #include "oracle/trace/parser.h"
 #include "oracle/trace/printer.h"
+#include "oracle/trace/trace_file.h"
 
 namespace eo {
 
@@ -89,9 +88,13 @@ int fill_in_results(Program& p, const RunResult& run) {
 }
 
 int cmd_record(const std::string& path, bool in_place, Executor& kernel, std::ostream& out, std::ostream& err) {
-  std::string text;
-  if (!read_file(path, &text)) {
-    err << path << ":1:1: cannot read the file\n";
+  if (in_place && path == "-") {
+    err << "-: standard input cannot be rewritten in place (-i)\n";
+    return 2;
+  }
+  std::string text, error;
+  if (!read_trace_file(path, &text, &error)) {
+    err << path << ": " << error << "\n";
     return 2;
   }
   ParseResult parsed = parse_trace(text, path);
@@ -103,6 +106,10 @@ int cmd_record(const std::string& path, bool in_place, Executor& kernel, std::os
   int ma, mi, pa;
   if (parse_version(kernel.version(), &ma, &mi, &pa) && !p.kernel_matches(ma, mi, pa)) {
     err << "epoll-oracle: warning: kernel " << kernel.version() << " is outside @kernel " << p.kernel_text << "\n";
+  }
+  if (const std::string why = kernel.limit(p); !why.empty()) {
+    err << path << ": not run: limit: " << why << "\n";
+    return 3;
   }
   const RunResult run = kernel.run(p);
   // Written results the kernel contradicts (missing resume lines are what record adds).
@@ -120,10 +127,9 @@ int cmd_record(const std::string& path, bool in_place, Executor& kernel, std::os
   const int added = fill_in_results(p, run);
   const std::string printed = print_trace(p);
   if (in_place) {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    f << printed;
-    if (!f) {
-      err << path << ": cannot write the file\n";
+    std::string why;
+    if (!write_file_atomically(path, printed, &why)) {
+      err << path << ": " << why << "\n";
       return 2;
     }
     err << path << ": " << added << " result" << (added == 1 ? "" : "s") << " recorded from kernel " << kernel.version()

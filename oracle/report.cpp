@@ -21,11 +21,15 @@ struct Paint {
   std::string red(const std::string& s) const { return (*this)(s, "1;31"); }
   std::string dim(const std::string& s) const { return (*this)(s, "2"); }
   std::string bold(const std::string& s) const { return (*this)(s, "1"); }
-  std::string verdict(Verdict v) const {
-    const std::string s = verdict_name(v);
+  std::string yellow(const std::string& s) const { return (*this)(s, "33"); }
+  // The verdict's name, padded to `width` before it is coloured.
+  std::string verdict(Verdict v, size_t width = 0) const {
+    std::string s = verdict_name(v);
+    if (s.size() < width) s += std::string(width - s.size(), ' ');
     switch (v) {
       case Verdict::kPass: return green(s);
       case Verdict::kSkip: return dim(s);
+      case Verdict::kLimit: return yellow(s);
       default: return red(s);
     }
   }
@@ -58,6 +62,30 @@ std::string step_text(const Program& p, int step) {
 
 std::string pad(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
 
+// A KTAP test name: the spec allows no '#' in it and a line cannot hold a newline, so those
+// bytes, '%', spaces and every other byte outside printable ASCII are percent-encoded.
+std::string ktap_name(const std::string& s) {
+  std::string out;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c > 0x20 && c < 0x7f && c != '#' && c != '%') out += ch;
+    else out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+// Text on one KTAP line (a diagnostic, a SKIP reason): control bytes written as \n, \xNN.
+std::string ktap_text(const std::string& s) {
+  std::string out;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n') out += "\\n";
+    else if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+    else out += ch;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string written_text(const Program& p, int step) {
@@ -70,6 +98,7 @@ std::string written_text(const Program& p, int step) {
 
 std::string observed_text(const Program& p, const ExecutorReport& r, int step) {
   if (r.verdict == Verdict::kSkip) return "skip";
+  if (r.verdict == Verdict::kLimit) return "limit";
   if (step >= static_cast<int>(r.run.steps.size())) return "(not run)";
   const Step& s = p.steps[static_cast<size_t>(step)];
   if (r.run.stopped_at >= 0 && step > r.run.stopped_at) return "(not run)";
@@ -95,7 +124,7 @@ void report_human(std::ostream& os, const std::vector<TraceOutcome>& traces, con
   for (size_t i = 0; i < opt.executors.size(); ++i) header += pad(opt.executors[i], 9);
   os << paint.bold(header) << "\n";
   std::map<std::string, std::map<Verdict, int>> counts;
-  int bad_input = 0, diverged = 0;
+  int bad_input = 0, diverged = 0, limited = 0;
   for (const TraceOutcome& t : traces) {
     std::string line = pad(t.shown, width);
     if (t.bad_input()) {
@@ -103,11 +132,12 @@ void report_human(std::ostream& os, const std::vector<TraceOutcome>& traces, con
       ++bad_input;
     } else {
       for (const ExecutorReport& r : t.reports) {
-        line += pad(paint.verdict(r.verdict), 9 + (opt.color ? (r.verdict == Verdict::kPass ? 9 : r.verdict == Verdict::kSkip ? 8 : 11) : 0));
+        line += paint.verdict(r.verdict, 9);
         counts[r.executor][r.verdict]++;
       }
       if (!t.cross.empty()) line += paint.red("executors disagree");
       if (t.diverged()) ++diverged;
+      if (t.limited()) ++limited;
     }
     os << line << "\n";
   }
@@ -116,6 +146,12 @@ void report_human(std::ostream& os, const std::vector<TraceOutcome>& traces, con
     if (t.bad_input()) {
       os << "\n" << paint.red("bad input ") << t.input_error << "\n";
       continue;
+    }
+    if (t.limited()) {
+      os << "\n" << paint.yellow("LIMIT ") << paint.bold(t.shown) << (t.program->title.empty() ? "" : "  " + t.program->title) << "\n";
+      for (const ExecutorReport& r : t.reports) {
+        if (r.verdict == Verdict::kLimit) os << "  " << r.executor << " did not run it: limit: " << r.skip_reason << "\n";
+      }
     }
     if (!t.diverged()) continue;
     const Program& p = *t.program;
@@ -159,13 +195,16 @@ void report_human(std::ostream& os, const std::vector<TraceOutcome>& traces, con
     auto& c = counts[ex];
     os << fmt::format("; {}: {} passed, {} failed, {} skipped", ex, c[Verdict::kPass], c[Verdict::kFail] + c[Verdict::kError],
                       c[Verdict::kSkip]);
+    if (c[Verdict::kLimit]) os << fmt::format(", {} not run (limit)", c[Verdict::kLimit]);
   }
   os << "; " << (diverged ? paint.red(std::to_string(diverged) + " diverged") : paint.green("0 diverged"));
+  if (limited) os << "; " << paint.yellow(std::to_string(limited) + " beyond an executor's limit, not run there");
   if (bad_input) os << "; " << paint.red(std::to_string(bad_input) + " bad input");
   os << "\n";
 }
 
-void report_json(std::ostream& os, const std::vector<TraceOutcome>& traces, const ReportOptions& opt) {
+void report_json(std::ostream& os, const std::vector<TraceOutcome>& traces, const ReportOptions& opt,
+                 const model::RuleCoverage* coverage) {
   using nlohmann::json;
   json j;
   j["executors"] = json::array();
@@ -173,7 +212,7 @@ void report_json(std::ostream& os, const std::vector<TraceOutcome>& traces, cons
     j["executors"].push_back({{"name", opt.executors[i]}, {"version", i < opt.versions.size() ? opt.versions[i] : ""}});
   }
   j["traces"] = json::array();
-  int diverged = 0, bad = 0;
+  int diverged = 0, bad = 0, limited = 0;
   for (const TraceOutcome& t : traces) {
     json jt{{"file", t.shown}};
     if (t.bad_input()) {
@@ -187,13 +226,14 @@ void report_json(std::ostream& os, const std::vector<TraceOutcome>& traces, cons
     jt["tags"] = p.tags;
     jt["diverged"] = t.diverged();
     diverged += t.diverged();
+    limited += t.limited();
     auto mismatch_json = [&](const Mismatch& m) {
       return json{{"step", m.step}, {"line", m.pos.line}, {"col", m.pos.col}, {"call", step_text(p, m.step)},
                   {"expected", m.expected}, {"actual", m.actual}, {"message", m.message}};
     };
     for (const ExecutorReport& r : t.reports) {
       json je{{"verdict", verdict_name(r.verdict)}, {"version", r.version}};
-      if (!r.skip_reason.empty()) je["skip_reason"] = r.skip_reason;
+      if (!r.skip_reason.empty()) je[r.verdict == Verdict::kLimit ? "limit" : "skip_reason"] = r.skip_reason;
       if (!r.run.error.empty()) je["error"] = r.run.error;
       je["mismatches"] = json::array();
       for (const Mismatch& m : r.mismatches) je["mismatches"].push_back(mismatch_json(m));
@@ -203,8 +243,18 @@ void report_json(std::ostream& os, const std::vector<TraceOutcome>& traces, cons
     for (const Mismatch& m : t.cross) jt["disagreements"].push_back(mismatch_json(m));
     j["traces"].push_back(jt);
   }
-  j["summary"] = {{"traces", traces.size()}, {"diverged", diverged}, {"bad_input", bad}};
-  os << j.dump(2) << "\n";
+  j["summary"] = {{"traces", traces.size()}, {"diverged", diverged}, {"bad_input", bad}, {"limited", limited}};
+  if (coverage) {
+    json rules = json::array();
+    for (size_t i = 1; i < model::kRuleCount; ++i) {
+      const auto r = static_cast<model::Rule>(i);
+      const auto& info = model::rule_info(r);
+      rules.push_back({{"site", info.site}, {"text", info.text}, {"count", coverage->count(r)}});
+    }
+    j["coverage"] = {{"reached", coverage->reached()}, {"total", model::RuleCoverage::total()}, {"rules", rules}};
+  }
+  // File names and titles are bytes: a byte that is not UTF-8 becomes U+FFFD, never an abort.
+  os << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
 }
 
 void report_ktap(std::ostream& os, const std::vector<TraceOutcome>& traces, const ReportOptions&) {
@@ -212,25 +262,34 @@ void report_ktap(std::ostream& os, const std::vector<TraceOutcome>& traces, cons
   int n = 0;
   for (const TraceOutcome& t : traces) {
     ++n;
-    std::string name = t.shown;
-    std::replace(name.begin(), name.end(), ' ', '_');
+    const std::string name = ktap_name(t.shown);
     if (t.bad_input()) {
-      os << "# " << t.input_error << "\nnot ok " << n << " " << name << "\n";
+      os << "# " << ktap_text(t.input_error) << "\nnot ok " << n << " " << name << "\n";
       continue;
     }
-    os << "    KTAP version 1\n    # Subtest: " << name << "\n    1.." << t.reports.size() << "\n";
+    // A subtest per executor, indented one level (two spaces).
+    os << "  KTAP version 1\n  # Subtest: " << name << "\n  1.." << t.reports.size() << "\n";
     int k = 0;
+    std::string skipped;  // why no executor ran it
     for (const ExecutorReport& r : t.reports) {
       ++k;
       for (const Mismatch& m : r.mismatches) {
-        os << fmt::format("    # {}:{}:{}: {}: written {}, got {}\n", t.shown, m.pos.line, m.pos.col, m.message, m.expected,
-                          m.actual);
+        os << "  # " << ktap_text(fmt::format("{}:{}:{}: {}: written {}, got {}", t.shown, m.pos.line, m.pos.col, m.message,
+                                              m.expected, m.actual))
+           << "\n";
       }
-      if (r.verdict == Verdict::kSkip) os << "    ok " << k << " " << r.executor << " # SKIP " << r.skip_reason << "\n";
-      else os << "    " << (r.verdict == Verdict::kPass ? "ok " : "not ok ") << k << " " << r.executor << "\n";
+      if (r.verdict == Verdict::kSkip || r.verdict == Verdict::kLimit) {
+        const std::string why = r.verdict == Verdict::kLimit ? "limit: " + r.skip_reason : r.skip_reason;
+        if (skipped.empty()) skipped = r.verdict == Verdict::kLimit ? why : "outside @kernel";
+        os << "  ok " << k << " " << r.executor << " # SKIP " << ktap_text(why) << "\n";
+      } else {
+        os << "  " << (r.verdict == Verdict::kPass ? "ok " : "not ok ") << k << " " << r.executor << "\n";
+      }
     }
-    for (const Mismatch& m : t.cross) os << fmt::format("# {}:{}:{}: {}: {}\n", t.shown, m.pos.line, m.pos.col, m.message, m.actual);
-    if (t.all_skipped()) os << "ok " << n << " " << name << " # SKIP outside @kernel\n";
+    for (const Mismatch& m : t.cross) {
+      os << "# " << ktap_text(fmt::format("{}:{}:{}: {}: {}", t.shown, m.pos.line, m.pos.col, m.message, m.actual)) << "\n";
+    }
+    if (t.all_skipped()) os << "ok " << n << " " << name << " # SKIP " << ktap_text(skipped) << "\n";
     else os << (t.diverged() ? "not ok " : "ok ") << n << " " << name << "\n";
   }
 }

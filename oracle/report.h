@@ -1,10 +1,12 @@
 // Reports of a check: a human table with the first divergent step of each failing trace,
-// JSON for programs, KTAP for kernel CI systems.
+// JSON for programs, KTAP for kernel CI systems (Documentation/dev-tools/ktap.rst: names
+// percent-encoded where KTAP forbids a byte).
 #pragma once
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "model/coverage.h"
 #include "oracle/runner.h"
 
 namespace eo {
@@ -16,7 +18,9 @@ struct ReportOptions {
 };
 
 void report_human(std::ostream& os, const std::vector<TraceOutcome>& traces, const ReportOptions& opt);
-void report_json(std::ostream& os, const std::vector<TraceOutcome>& traces, const ReportOptions& opt);
+// `coverage` (optional): the model's rule counts, put in the JSON object as "coverage".
+void report_json(std::ostream& os, const std::vector<TraceOutcome>& traces, const ReportOptions& opt,
+                 const model::RuleCoverage* coverage = nullptr);
 void report_ktap(std::ostream& os, const std::vector<TraceOutcome>& traces, const ReportOptions& opt);
 
 // `run`: every step with the written result and each executor's, side by side.

@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "oracle/corpus.h"
 #include "oracle/trace/parser.h"
+#include "oracle/trace/trace_file.h"
 
 namespace eo {
 
@@ -17,9 +17,16 @@ bool TraceOutcome::diverged() const {
 
 bool TraceOutcome::all_skipped() const {
   for (const ExecutorReport& r : reports) {
-    if (r.verdict != Verdict::kSkip) return false;
+    if (r.verdict != Verdict::kSkip && r.verdict != Verdict::kLimit) return false;
   }
   return !reports.empty();
+}
+
+bool TraceOutcome::limited() const {
+  for (const ExecutorReport& r : reports) {
+    if (r.verdict == Verdict::kLimit) return true;
+  }
+  return false;
 }
 
 bool parse_version(const std::string& text, int* major, int* minor, int* patch) {
@@ -50,6 +57,12 @@ TraceOutcome run_trace_text(const std::string& path, const std::string& text, co
       out.reports.push_back(std::move(rep));
       continue;
     }
+    if (std::string why = ex->limit(p); !why.empty()) {
+      rep.verdict = Verdict::kLimit;
+      rep.skip_reason = why;
+      out.reports.push_back(std::move(rep));
+      continue;
+    }
     rep.run = ex->run(p);
     rep.mismatches = check_run(p, rep.run);
     if (!rep.mismatches.empty()) rep.verdict = Verdict::kFail;
@@ -60,7 +73,8 @@ TraceOutcome run_trace_text(const std::string& path, const std::string& text, co
     for (size_t j = i + 1; j < out.reports.size(); ++j) {
       const ExecutorReport& a = out.reports[i];
       const ExecutorReport& b = out.reports[j];
-      if (a.verdict == Verdict::kSkip || b.verdict == Verdict::kSkip) continue;
+      const auto ran = [](const ExecutorReport& r) { return r.verdict != Verdict::kSkip && r.verdict != Verdict::kLimit; };
+      if (!ran(a) || !ran(b)) continue;
       auto m = compare_runs(p, a.run, a.executor, b.run, b.executor);
       out.cross.insert(out.cross.end(), m.begin(), m.end());
     }
@@ -69,11 +83,11 @@ TraceOutcome run_trace_text(const std::string& path, const std::string& text, co
 }
 
 TraceOutcome run_trace_file(const std::string& path, const std::vector<Executor*>& executors) {
-  std::string text;
-  if (!read_file(path, &text)) {
+  std::string text, error;
+  if (!read_trace_file(path, &text, &error)) {
     TraceOutcome out;
     out.path = out.shown = path;
-    out.input_error = path + ":1:1: cannot read the file";
+    out.input_error = path + ": " + error;
     return out;
   }
   return run_trace_text(path, text, executors);

@@ -20,7 +20,8 @@ struct TraceOutcome {
   std::vector<Mismatch> cross;          // executors disagreeing on unchecked steps
   bool bad_input() const { return !program.has_value(); }
   bool diverged() const;           // a FAIL/ERROR on some executor, or a cross mismatch
-  bool all_skipped() const;
+  bool all_skipped() const;        // no executor ran it (@kernel or a limit)
+  bool limited() const;            // an executor did not run it: beyond its limits
 };
 
 // "6.18.44-fc-v657" -> 6, 18, 44. False if it does not start with a version.

@@ -827,6 +827,41 @@ KernelExecutor::KernelExecutor(KernelOptions options) : options_(options) {
   if (uname(&u) == 0) version_ = u.release;
 }
 
+namespace {
+
+// Whether every written result of a call has it return before its timeout: an error, or
+// events (an empty list or `*` may be the timeout expiring).
+bool returns_before_timeout(const Step& s) {
+  if (!s.expect.checked()) return false;
+  for (const eo::ResultAlt& a : s.expect.alts) {
+    const bool early = a.kind == eo::ResultAlt::Kind::kError || (a.kind == eo::ResultAlt::Kind::kEvents && !a.events.empty());
+    if (!early) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string KernelExecutor::limit(const eo::Program& p) const {
+  const long max = options_.max_sleep_ms;
+  for (const Step& s : p.steps) {
+    if (s.kind != Step::Kind::kCall && s.kind != Step::Kind::kPendingCall) continue;
+    const std::string at = " at line " + std::to_string(s.pos.line);
+    if (s.call == Call::kSleep && s.args.n > max) {
+      return "sleep(" + std::to_string(s.args.n) + ")" + at + " exceeds the kernel executor's maximum sleep of " +
+             std::to_string(max) + " ms (--max-sleep)";
+    }
+    // A pending call is only seen blocked; a call step is waited for, up to max.
+    const int timeout = static_cast<int>(s.args.n2);  // the int the kernel gets; < 0: for ever
+    if (s.kind == Step::Kind::kCall && (s.call == Call::kEpollWait || s.call == Call::kPoll) && timeout > max &&
+        !returns_before_timeout(s)) {
+      return std::string(s.call == Call::kPoll ? "poll" : "epoll_wait") + " timeout of " + std::to_string(timeout) +
+             " ms" + at + " exceeds the kernel executor's maximum wait of " + std::to_string(max) + " ms (--max-sleep)";
+    }
+  }
+  return "";
+}
+
 eo::RunResult KernelExecutor::run(const eo::Program& p) {
   std::lock_guard lk(g_run_mutex);
   try {

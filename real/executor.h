@@ -15,7 +15,8 @@ struct KernelOptions {
   // poll) gets its timeout on top. A call that misses it is reported kStuck and the run
   // stops there.
   int watchdog_ms = 2000;
-  // sleep(MS) longer than this stops the run with an error instead of sleeping.
+  // The longest sleep(MS), and the longest finite epoll_wait/poll timeout a call step may
+  // have to wait out; a trace beyond it is not run (KernelExecutor::limit).
   long max_sleep_ms = 60'000;
   // Bound for a signal to get a pending (or stuck) call out of the kernel at the end.
   int interrupt_ms = 2000;
@@ -42,6 +43,10 @@ class KernelExecutor : public eo::Executor {
   // On return every thread it started is joined and every descriptor it or the trace
   // opened is closed.
   eo::RunResult run(const eo::Program& p) override;
+  // A sleep over max_sleep_ms, or a call step (not pending) whose finite timeout is over it
+  // and whose written results allow the timeout to expire (unchecked, `*`, `[]`): the
+  // watchdog would report it stuck although the kernel is right.
+  std::string limit(const eo::Program& p) const override;
 
  private:
   KernelOptions options_;

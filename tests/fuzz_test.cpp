@@ -59,6 +59,24 @@ TEST(FuzzShrink, PlantedBugIsFoundAndShrunk) {
   std::cout << text << "\n";
 }
 
+// --out: a divergence that cannot be written is an error, never "written to".
+TEST(FuzzOut, AFailedWriteIsAnError) {
+  auto broken = make_broken_model();
+  real::KernelExecutor kernel;
+  eo::FuzzOptions opt;
+  opt.cases = 400;
+  opt.seed = 7;
+  opt.progress = false;
+  opt.out_dir = "/proc/no-such-dir";  // the CLI refuses it up front; cmd_fuzz must cope too
+  std::ostringstream out, err;
+  EXPECT_EQ(eo::cmd_fuzz(opt, *broken, kernel, nullptr, out, err), 2);
+  EXPECT_EQ(out.str().find("written to"), std::string::npos) << out.str();
+  EXPECT_EQ(err.str().rfind("epoll-oracle: /proc/no-such-dir/divergence-", 0), 0u) << err.str();
+  EXPECT_NE(err.str().find(".trace: cannot create a temporary file in /proc/no-such-dir: No such file or directory\n"),
+            std::string::npos)
+      << err.str();
+}
+
 // The correct model against the kernel: no divergence in a bounded run.
 TEST(FuzzShrink, CorrectModelHasNoDivergence) {
   model::RuleCoverage coverage;

@@ -532,7 +532,7 @@ TEST(TraceParser, ReadsFiles) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().line, 0);
   EXPECT_EQ(missing.error().str(),
-            (dir / "missing.trace").string() + ": cannot read the file: No such file or directory");
+            (dir / "missing.trace").string() + ": cannot open: No such file or directory");
   std::filesystem::remove_all(dir);
 }
 

@@ -11,6 +11,7 @@
 #include "oracle/trace/directive_syntax.h"
 #include "oracle/trace/lexer.h"
 #include "oracle/trace/step_syntax.h"
+#include "oracle/trace/trace_file.h"
 
 namespace eo {
 namespace {
@@ -115,11 +116,9 @@ ParseResult parse_trace(std::string_view text, std::string file_name) {
 }
 
 ParseResult parse_trace_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return ParseError{path, 0, 0, fmt::format("cannot read the file: {}", std::strerror(errno))};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_trace(text.str(), path);
+  std::string text, error;
+  if (!read_trace_file(path, &text, &error)) return ParseError{path, 0, 0, error};
+  return parse_trace(text, path);
 }
 
 }  // namespace eo
