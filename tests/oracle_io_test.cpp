@@ -306,14 +306,13 @@ TEST(NameTable, LabelIdsInOrderOfFirstUse) {
   EXPECT_EQ(t.label(7), "data=7");
 }
 
-// 100,000 distinct labels: a linear search makes this 5 * 10^9 string compares (tens of
-// seconds); a hash lookup takes milliseconds.
-TEST(NameTable, ManyDistinctLabelsStayFast) {
+// 100,000 distinct labels, each found again under its own id. (How fast: README's scale
+// note, `epoll-oracle bench` on a generated 100,000-label trace; never a timed assertion.)
+TEST(NameTable, ManyDistinctLabelsKeepTheirIds) {
   eo::NameTable t;
-  const auto t0 = std::chrono::steady_clock::now();
   for (uint64_t i = 0; i < 100000; ++i) ASSERT_EQ(t.label_id("label" + std::to_string(i)), i);
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_LT(s, 3.0);
+  for (uint64_t i = 0; i < 100000; i += 997) ASSERT_EQ(t.label_id("label" + std::to_string(i)), i);
+  EXPECT_EQ(t.label(99999), "label99999");
 }
 
 }  // namespace

@@ -1241,3 +1241,15 @@ RC_GTEST_PROP(TraceProperties, GeneratedProgramsPrintAndParseBack, ()) {
 }
 
 }  // namespace
+
+namespace {
+
+// A hostile trace's megabyte name is quoted cut short, with its length, not whole.
+TEST(TraceParser, ErrorsQuoteLongNamesCutShort) {
+  const std::string name(1000000, 'a');
+  const ParseError e = parse_err("read(" + name + ", 1)\n");
+  EXPECT_EQ(e.str(), "t.trace:1:6: name '" + name.substr(0, 60) + "...' (1000000 bytes) is not bound");
+  EXPECT_EQ(parse_err("read(ab, 1)\n").str(), "t.trace:1:6: name 'ab' is not bound");
+}
+
+}  // namespace

@@ -96,6 +96,34 @@ std::string ParseError::str() const {
   return fmt::format("{}:{}:{}: {}", file, line, col, message);
 }
 
+namespace {
+
+// Messages quote what was written ('name'); a hostile trace may write a name of a
+// megabyte. A quoted part longer than kShown bytes is cut, with its length said.
+std::string abbreviate_quotes(const std::string& message) {
+  constexpr size_t kShown = 60;
+  std::string out;
+  size_t pos = 0;
+  while (pos < message.size()) {
+    const size_t open = message.find('\'', pos);
+    const size_t close = open == std::string::npos ? open : message.find('\'', open + 1);
+    if (close == std::string::npos) break;
+    const size_t len = close - open - 1;
+    out.append(message, pos, open + 1 - pos);
+    if (len > kShown) {
+      out.append(message, open + 1, kShown);
+      out += fmt::format("...' ({} bytes)", len);
+    } else {
+      out.append(message, open + 1, len + 1);
+    }
+    pos = close + 1;
+  }
+  out.append(message, std::min(pos, message.size()));
+  return out;
+}
+
+}  // namespace
+
 ParseResult parse_trace(std::string_view text, std::string file_name) {
   Program p;
   p.file = file_name;
@@ -110,7 +138,7 @@ ParseResult parse_trace(std::string_view text, std::string file_name) {
       start = end + 1;
     }
   } catch (const SyntaxError& e) {
-    return ParseError{std::move(file_name), e.line, e.col, e.message};
+    return ParseError{std::move(file_name), e.line, e.col, abbreviate_quotes(e.message)};
   }
   return p;
 }
