@@ -6,6 +6,7 @@ packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libboost-dev libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
+  jq time  # the bad-input suite (tests/hostile): JSON validity, max RSS
 )
 missing=()
 for p in "${packages[@]}"; do
