@@ -568,6 +568,21 @@ int run_command(int argc, char** argv) {
         uname_release(), cal->page_size, cal->pipe_capacity, cal->pipe_def_buffers, cal->max_user_watches,
         cal->af_unix.sndbuf, cal->af_unix.sk_buff_size, cal->af_unix.shinfo_size, cal->af_unix.frags_size,
         cal->samples.size(), cal->unix_max_dgram_qlen);
+    // What the profile takes from the running kernel besides the measured constants.
+    std::vector<std::string> pair_families;
+    for (size_t fam = 0; fam < cal->socketpair_errno.size(); ++fam) {
+      for (int err : cal->socketpair_errno[fam]) {
+        if (err == 0) {
+          pair_families.push_back(std::to_string(fam));
+          break;
+        }
+      }
+    }
+    std::cout << fmt::format(
+        "descriptors: RLIMIT_NOFILE {}, fs.nr_open {}\nkernel config: {} (CONFIG_WATCH_QUEUE {})\n"
+        "socketpair: families {} make pairs (of {} probed)\n",
+        cal->rlimit_nofile, cal->nr_open, cal->config.source.empty() ? "not found" : cal->config.source,
+        cal->config.watch_queue ? "y" : "n", fmt::join(pair_families, ", "), cal->socketpair_errno.size());
     return kExitPass;
   }
   return kExitBadInput;
