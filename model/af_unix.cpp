@@ -94,6 +94,21 @@ void sock_wfree(Skb& skb) {
 // sock_error: report and clear sk_err.
 int sock_error(UnixSock& sk) { return -std::exchange(sk.err, 0); }
 
+// sock_wait_for_wmem before its schedule() (af_unix.h).
+bool sock_prepare_wmem_wait(UnixSock& sk, Task& t, WaitQueueEntry& wait) {
+  if (!wait.queued()) {
+    wait.flags = 0;
+    wait.priv = &t;
+    wait.func = autoremove_wake_function;
+    __add_wait_queue(sk.wq, wait);
+  }
+  if (sk.wmem_alloc < sk.sndbuf || (sk.shutdown & SEND_SHUTDOWN) || sk.err) {
+    wait.del_init();
+    return false;
+  }
+  return true;
+}
+
 namespace {
 
 // unix_stream_sendmsg with sock_alloc_send_pskb's wait for memory, resumable: `sent`
@@ -124,17 +139,7 @@ struct UnixSend final : FileCall<UnixSocketFile> {
           return sent ? g.fail(Rule::kUnixSendPartial, static_cast<long>(sent)) : g.fail(Rule::kUnixSendEagain, -EAGAIN);
         }
         if (t.signal_pending) return sent ? static_cast<long>(sent) : -EINTR;
-        // sock_wait_for_wmem: prepare_to_wait (non-exclusive, head), then test again.
-        if (!wait.queued()) {
-          wait.flags = 0;
-          wait.priv = &t;
-          wait.func = autoremove_wake_function;
-          __add_wait_queue(sk.wq, wait);
-        }
-        if (sk.wmem_alloc < sk.sndbuf || (sk.shutdown & SEND_SHUTDOWN) || sk.err) {
-          wait.del_init();
-          continue;
-        }
+        if (!sock_prepare_wmem_wait(sk, t, wait)) continue;
         g.rule(Rule::kUnixSendSleeps);
         return kBlocked;
       }

@@ -85,6 +85,9 @@ int unix_max_skb_payload(const UnixCalibration& cal, int page_size, int sndbuf);
 void sock_wfree(Skb& skb);
 // sock_error: the pending sk_err as -errno, cleared; 0 if none.
 int sock_error(UnixSock& sk);
+// sock_wait_for_wmem up to its schedule(): prepare_to_wait on sk->sk_wq (non-exclusive,
+// head), then the test again. True: the task must sleep; false: the wait is off, try again.
+bool sock_prepare_wmem_wait(UnixSock& sk, Task& t, WaitQueueEntry& wait);
 
 // The AF_UNIX part of socketpair (model/socket.cpp has the rest): unix_create and
 // unix_socketpair. `type` without its flags; `flags` the O_NONBLOCK/O_CLOEXEC file flags.

@@ -120,17 +120,7 @@ struct DgramSend final : FileCall<UnixDgramSocketFile> {
       if (sk.wmem_alloc - 1 < sk.sndbuf) break;
       if (file->nonblock()) return g.fail(Rule::kUnixSendEagain, -EAGAIN);
       if (t.signal_pending) return -EINTR;
-      // sock_wait_for_wmem: prepare_to_wait (non-exclusive, head), then test again.
-      if (!wait.queued()) {
-        wait.flags = 0;
-        wait.priv = &t;
-        wait.func = autoremove_wake_function;
-        __add_wait_queue(sk.wq, wait);
-      }
-      if (sk.wmem_alloc < sk.sndbuf || (sk.shutdown & SEND_SHUTDOWN) || sk.err) {
-        wait.del_init();
-        continue;
-      }
+      if (!sock_prepare_wmem_wait(sk, t, wait)) continue;
       g.rule(Rule::kUnixSendSleeps);
       sleeping = Sleep::kWmem;
       return kBlocked;

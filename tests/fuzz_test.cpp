@@ -29,14 +29,20 @@ TEST(FuzzGen, ProgramsAreValidTraces) {
   EXPECT_TRUE(ok);
 }
 
-// The planted bug is found and shrunk to a handful of steps.
-TEST(FuzzShrink, PlantedBugIsFoundAndShrunk) {
-  auto broken = make_broken_model();
-  real::KernelExecutor kernel;
+// A search that finds the planted bug (seed 7 reaches it within 400 cases).
+eo::FuzzOptions planted_bug_search() {
   eo::FuzzOptions opt;
   opt.cases = 400;
   opt.seed = 7;
   opt.progress = false;
+  return opt;
+}
+
+// The planted bug is found and shrunk to a handful of steps.
+TEST(FuzzShrink, PlantedBugIsFoundAndShrunk) {
+  auto broken = make_broken_model();
+  real::KernelExecutor kernel;
+  const eo::FuzzOptions opt = planted_bug_search();
   std::ostringstream out, err;
   eo::FuzzStats stats;
   const int rc = eo::cmd_fuzz(opt, *broken, kernel, nullptr, out, err, &stats);
@@ -63,10 +69,7 @@ TEST(FuzzShrink, PlantedBugIsFoundAndShrunk) {
 TEST(FuzzOut, AFailedWriteIsAnError) {
   auto broken = make_broken_model();
   real::KernelExecutor kernel;
-  eo::FuzzOptions opt;
-  opt.cases = 400;
-  opt.seed = 7;
-  opt.progress = false;
+  eo::FuzzOptions opt = planted_bug_search();
   opt.out_dir = "/proc/no-such-dir";  // the CLI refuses it up front; cmd_fuzz must cope too
   std::ostringstream out, err;
   EXPECT_EQ(eo::cmd_fuzz(opt, *broken, kernel, nullptr, out, err), 2);
