@@ -1,6 +1,7 @@
 #include "runner.h"
 
 #include <cstdio>
+#include <exception>
 
 #include "oracle/trace/parser.h"
 #include "oracle/trace/trace_file.h"
@@ -45,7 +46,6 @@ TraceOutcome run_trace_text(const std::string& path, const std::string& text, co
   }
   out.program = std::move(parsed).program();
   const Program& p = *out.program;
-  std::vector<const ExecutorReport*> ran;
   for (Executor* ex : executors) {
     ExecutorReport rep;
     rep.executor = ex->name();
@@ -63,7 +63,16 @@ TraceOutcome run_trace_text(const std::string& path, const std::string& text, co
       out.reports.push_back(std::move(rep));
       continue;
     }
-    rep.run = ex->run(p);
+    try {
+      rep.run = ex->run(p);
+    } catch (const std::exception& e) {  // a bug of ours: this trace reports it, the others still run
+      rep.run = RunResult{};
+      rep.run.steps.resize(p.steps.size());
+      rep.run.error = "internal error of the " + rep.executor + " executor: " + e.what();
+      rep.verdict = Verdict::kError;
+      out.reports.push_back(std::move(rep));
+      continue;
+    }
     rep.mismatches = check_run(p, rep.run);
     if (!rep.mismatches.empty()) rep.verdict = Verdict::kFail;
     else if (!rep.run.error.empty()) rep.verdict = Verdict::kError;

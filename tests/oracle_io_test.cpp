@@ -179,6 +179,23 @@ TEST(RunTrace, ALimitIsItsOwnVerdictNotADivergence) {
   EXPECT_EQ(j["summary"]["limited"], 1);
 }
 
+// An executor with a bug that throws: the trace reports it, a directory run goes on.
+class ThrowingExecutor : public eo::Executor {
+ public:
+  std::string name() const override { return "model"; }
+  std::string version() const override { return "6.18.0"; }
+  eo::RunResult run(const eo::Program&) override { throw std::logic_error("planted"); }
+};
+
+TEST(RunTrace, AnExecutorThatThrowsIsAnErrorOfThatTraceOnly) {
+  ThrowingExecutor m;
+  const eo::TraceOutcome t = eo::run_trace_text("t.trace", "sleep(1) = 0\n", {&m});
+  ASSERT_EQ(t.reports.size(), 1u);
+  EXPECT_EQ(t.reports[0].verdict, eo::Verdict::kError);
+  EXPECT_EQ(t.reports[0].run.error, "internal error of the model executor: planted");
+  EXPECT_TRUE(t.diverged());
+}
+
 // ---- reports ---------------------------------------------------------------------------
 
 eo::TraceOutcome outcome_named(const std::string& shown, const std::string& title) {
