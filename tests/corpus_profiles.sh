@@ -6,7 +6,8 @@
 set -euo pipefail
 oracle=$1
 traces=$2
-profiles=(5.5 5.7 5.8 5.13 5.14 5.15 6.9 6.10 6.14 6.15 6.16 6.17 "$(uname -r)")
+# Besides the boundaries: the Debian kernels of the matrix (5.10, 6.1, 6.12) and the newest known (7.2).
+profiles=(5.5 5.7 5.8 5.10 5.13 5.14 5.15 6.1 6.9 6.10 6.12 6.14 6.15 6.16 6.17 7.2 "$(uname -r)")
 total_passed=0 total_skipped=0 runs=0 bad=0
 for p in "${profiles[@]}"; do
   out=$("$oracle" check --on model --profile "$p" --color never "$traces" 2>&1) && rc=0 || rc=$?
