@@ -56,7 +56,7 @@ class Kernel {
   // Advances the virtual clock (a `sleep` step), firing timers.
   void advance_ms(int64_t ms);
   // Lets virtual time pass for t's sleeping call as a kernel does while a step waits for
-  // it: the clock jumps from one armed timer to the next, firing each in deadline order
+  // it (kernel/time/hrtimer.c __hrtimer_run_queues: expired timers in expiry order): the clock jumps from one armed timer to the next, firing each in deadline order
   // with the woken tasks running after it, until t's call has returned or t has no timer
   // left. Whether the call returned (its result is then in t). Time stops at the instant
   // the call returns: later timers stay armed.
