@@ -67,10 +67,15 @@ class Run {
           break;
         }
         obs.outcome = call(t, s);
+        if (obs.outcome.kind == Outcome::Kind::kBlocked && s.kind == Step::Kind::kCall && k_.wait_out(t)) {
+          // A call step with a finite timeout: virtual time passed until it returned (other
+          // tasks' calls that returned on the way are reported after this step by collect).
+          obs.outcome = finish(t, s, t.result);
+        }
         const bool sleeps = obs.outcome.kind == Outcome::Kind::kBlocked;
         if (obs.outcome.kind == Outcome::Kind::kStuck || (sleeps && s.kind == Step::Kind::kCall)) {
-          // The trace expects a return, but the call sleeps or never ends: on a kernel the
-          // watchdog fires. Stop here as the real executor does.
+          // The trace expects a return, but the call sleeps with no timer or never ends: on
+          // a kernel the watchdog fires. Stop here as the real executor does.
           obs.outcome.kind = Outcome::Kind::kStuck;
           if (t.pending) k_.interrupt(t);
           res.error = "step did not return: " + std::to_string(s.pos.line) + ":" + std::to_string(s.pos.col);

@@ -148,6 +148,13 @@ void Kernel::advance_ms(int64_t ms) {
   settle();
 }
 
+bool Kernel::wait_out(Task& t) {
+  settle();
+  while (t.pending && t.has_timer) sched_.advance_to_next_timer();
+  settle();
+  return !t.pending;
+}
+
 void Kernel::interrupt(Task& t) {
   if (!t.pending) return;
   sched_.signal(t);

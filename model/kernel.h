@@ -55,6 +55,12 @@ class Kernel {
   void set_auto_settle(bool on) { auto_settle_ = on; }
   // Advances the virtual clock (a `sleep` step), firing timers.
   void advance_ms(int64_t ms);
+  // Lets virtual time pass for t's sleeping call as a kernel does while a step waits for
+  // it (kernel/time/hrtimer.c __hrtimer_run_queues: expired timers in expiry order): the clock jumps from one armed timer to the next, firing each in deadline order
+  // with the woken tasks running after it, until t's call has returned or t has no timer
+  // left. Whether the call returned (its result is then in t). Time stops at the instant
+  // the call returns: later timers stay armed.
+  bool wait_out(Task& t);
   // Sends a signal whose handler does not restart calls (how pending calls end).
   void interrupt(Task& t);
   // Ends every pending call: signal, and as a last resort cancel.

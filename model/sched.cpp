@@ -1,5 +1,7 @@
 #include "sched.h"
 
+#include <algorithm>
+
 namespace model {
 
 int Scheduler::try_to_wake_up(Task& t) {
@@ -81,6 +83,12 @@ void Scheduler::advance(int64_t ns) {
     run_until_idle();
   }
   now_ns_ = until;
+}
+
+bool Scheduler::advance_to_next_timer() {
+  if (timers_.empty()) return false;
+  advance(std::max<int64_t>(timers_.begin()->first - now_ns_, 0));
+  return true;
 }
 
 void Scheduler::set_schedule_seed(uint64_t seed) {

@@ -82,6 +82,11 @@ class Scheduler {
   int run_until_idle();
   // Advances the virtual clock, firing timers in deadline order, running tasks after each.
   void advance(int64_t ns);
+  // Advances the clock to the earliest armed timer and fires every timer due then, as
+  // advance() does; false if none is armed. Equal deadlines fire in the order they were
+  // armed, as lib/timerqueue.c timerqueue_add orders them (strict `expires <`, so an equal
+  // expiry goes after those already queued); the multimap keeps that order.
+  bool advance_to_next_timer();
   // Sends a non-restarting signal: wakes the task if it sleeps interruptibly.
   void signal(Task& t);
   // 0 (the default): woken tasks run in the order they were woken. Otherwise each choice
