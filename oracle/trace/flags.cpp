@@ -56,9 +56,9 @@ constexpr FlagContext kAllContexts[] = {
 // Every table as the Linux headers spell it: what a flag-set argument may name. The
 // epoll_ctl shorthands ADD, DEL, MOD (after the three EPOLL_CTL_* names) are left out.
 const std::span<const FlagName> kHeaderNameTables[] = {
-    kEpollNames,        kPollNames,       kPipe2Names,
-    kEventfd2Names,     kEpollCreate1Names, kSocketDomainNames,
-    kSocketTypeNames,   std::span(kEpollCtlOpNames).first<3>(), kShutdownHowNames,
+    kEpollNames,      kPollNames,         kPipe2Names,
+    kEventfd2Names,   kEpollCreate1Names, kSocketDomainNames,
+    kSocketTypeNames, std::span(kEpollCtlOpNames).first<3>(), kShutdownHowNames,
 };
 
 // Appends the names of the bits of v that a table names, in table order; returns the
@@ -205,7 +205,7 @@ FlagSet read_flags(FlagContext ctx, FlagUse use, TokenCursor& cur) {
   const int64_t max = flag_context_max(ctx);
   FlagSet set;
   std::string written;  // the elements as written, joined by '|'
-  bool foreign = false;   // a name of another context was written
+  bool foreign = false;  // a name of another context was written
   do {
     const Token& t = cur.peek();
     int64_t element = 0;
