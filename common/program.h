@@ -40,6 +40,7 @@ enum class Call {
 struct EventSpec {
   std::string name;
   uint32_t mask = 0;
+  std::string written = {};  // poll EVENTS: the mask as written if it names another family's flags, else ""
   friend bool operator==(const EventSpec&, const EventSpec&) = default;
 };
 
@@ -74,6 +75,10 @@ struct Args {
   int64_t n = 0;                 // flags, N, CHUNK (0 = default), VALUE, MAXEVENTS, MS, INITVAL
   int64_t n2 = 0;                // second number: eventfd2 FLAGS, socketpair TYPE, epoll_wait TIMEOUT, poll TIMEOUT
   int64_t op = 0;                // epoll_ctl OP; shutdown HOW; socketpair DOMAIN
+  // The flag-set argument (pipe2 and eventfd2 FLAGS, socketpair TYPE, epoll_create1 FLAGS,
+  // epoll_ctl EVENTS) as written when it names another family's flags, e.g. O_NONBLOCK in
+  // epoll_create1; printers keep it. "" = printed canonically.
+  std::string flags_written;
   bool has_events = false;       // epoll_ctl: EVENTS given
   uint32_t events = 0;           // epoll_ctl EVENTS
   std::string label;             // epoll_ctl data=LABEL ("" = the fd's name)

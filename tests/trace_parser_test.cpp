@@ -18,6 +18,8 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "oracle/trace/calls.h"
@@ -396,22 +398,36 @@ std::vector<ErrorCase> error_cases() {
       {kPrelude + "eventfd2(-1, 0) = e\n", 3, 10, "INITVAL out of range: expected a number from 0 to 4294967295"},
       // flags
       {"pipe2(O_NONBLOK) = [r, w]\n", 1, 7,
-       "unknown flag 'O_NONBLOK' (expected O_NONBLOCK, O_CLOEXEC, O_DIRECT or a number)"},
-      {kPrelude + "epoll_ctl(ep, ADD, r, POLLIN) = 0\n", 3, 23,
-       "'POLLIN' is not allowed here (expected EPOLL* names or a number)"},
-      {kPrelude + "poll([r: EPOLLIN], 0) = []\n", 3, 10,
-       "'EPOLLIN' is not allowed here (expected POLL* names or a number)"},
-      {kPrelude + "epoll_ctl(ep, ADD, r, EPOLLIN|) = 0\n", 3, 31, "expected EPOLL* names or a number, found ')'"},
+       "unknown flag 'O_NONBLOK' (expected O_NONBLOCK, O_CLOEXEC, O_DIRECT, other flag names or a number)"},
+      {kPrelude + "epoll_wait(ep, 1, 0) = [r: POLLIN]\n", 3, 28,
+       "'POLLIN' is not allowed in a result (expected EPOLL* names or a number)"},
+      {kPrelude + "poll([r: POLLIN], 0) = [r: EPOLLIN]\n", 3, 28,
+       "'EPOLLIN' is not allowed in a result (expected POLL* names or a number)"},
+      {kPrelude + "poll([r: EPOLLET], 0) = []\n", 3, 10,
+       "'EPOLLET' is 0x80000000, out of range here (from 0 to 0xffff)"},
+      {kPrelude + "poll([r: POLLIN|O_CLOEXEC], 0) = []\n", 3, 17,
+       "'O_CLOEXEC' is 0x80000, out of range here (from 0 to 0xffff)"},
+      {"pipe2(O_NONBLOCK|ADD) = [r, w]\n", 1, 18,
+       "'ADD' is not allowed here (expected O_NONBLOCK, O_CLOEXEC, O_DIRECT, other flag names or a number)"},
+      {kPrelude + "shutdown(r, O_NONBLOCK) = 0\n", 3, 13,
+       "'O_NONBLOCK' is not allowed here (expected SHUT_RD, SHUT_WR, SHUT_RDWR or a number)"},
+      {kPrelude + "epoll_ctl(ep, EPOLLIN, r, EPOLLIN) = 0\n", 3, 15,
+       "'EPOLLIN' is not allowed here (expected EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_CTL_DEL (or ADD, MOD, DEL) or a "
+       "number)"},
+      {"socketpair(SOCK_STREAM, SOCK_STREAM) = [a, b]\n", 1, 12,
+       "'SOCK_STREAM' is not allowed here (expected AF_UNIX or a number)"},
+      {kPrelude + "epoll_ctl(ep, ADD, r, EPOLLIN|) = 0\n", 3, 31,
+       "expected EPOLL* names, other flag names or a number, found ')'"},
       {kPrelude + "epoll_ctl(ep, ADD, r, -1) = 0\n", 3, 23,
-       "expected EPOLL* names or a number, found a negative number"},
+       "expected EPOLL* names, other flag names or a number, found a negative number"},
       {kPrelude + "epoll_ctl(ep, ADD, r, 0x100000000) = 0\n", 3, 23, "number out of range (from 0 to 0xffffffff)"},
       {kPrelude + "poll([r: 0x10000], 0) = []\n", 3, 10, "number out of range (from 0 to 0xffff)"},
-      {"epoll_create1(EPOLL_CLOEXEC|O_CLOEXEC) = ep\n", 1, 29,
-       "'O_CLOEXEC' is not allowed here (expected EPOLL_CLOEXEC or a number)"},
+      {"epoll_create1(EPOLL_CLOEXEC|O_CLOEXECC) = ep\n", 1, 29,
+       "unknown flag 'O_CLOEXECC' (expected EPOLL_CLOEXEC, other flag names or a number)"},
       {"socketpair(AF_INET, SOCK_STREAM) = [a, b]\n", 1, 12, "unknown flag 'AF_INET' (expected AF_UNIX or a number)"},
-      {"socketpair(AF_UNIX, EFD_NONBLOCK) = [a, b]\n", 1, 21,
-       "'EFD_NONBLOCK' is not allowed here (expected SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_NONBLOCK, "
-       "SOCK_CLOEXEC or a number)"},
+      {"socketpair(AF_UNIX, EFD_NONBLOK) = [a, b]\n", 1, 21,
+       "unknown flag 'EFD_NONBLOK' (expected SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_NONBLOCK, "
+       "SOCK_CLOEXEC, other flag names or a number)"},
       {kPrelude + "shutdown(r, SHUT_RD|SHUT_WR) = 0\n", 3, 20,
        "expected ')' after the arguments (shutdown(FD, HOW)), found '|'"},
       {kPrelude + "epoll_ctl(ep, EPOLL_CTL_FOO, r, EPOLLIN) = 0\n", 3, 15,
@@ -572,7 +588,7 @@ TEST(TraceFlags, FormatsMasksInTheOrderOfTheBitValues) {
 }
 
 TEST(TraceFlags, ParsesFlagSetsInTheirContext) {
-  auto value = [](FlagContext ctx, std::string_view text) { return parse_flags(ctx, text).value; };
+  auto value = [](FlagContext ctx, std::string_view text) { return parse_flags(ctx, FlagUse::kResult, text).value; };
   EXPECT_EQ(value(FlagContext::kEpollEvents, "EPOLLIN|EPOLLET"), 0x80000001);
   EXPECT_EQ(value(FlagContext::kEpollEvents, " EPOLLIN | 0x10 | 3 "), 0x13);
   EXPECT_EQ(value(FlagContext::kEpollEvents, "0"), 0);
@@ -587,16 +603,101 @@ TEST(TraceFlags, ParsesFlagSetsInTheirContext) {
   EXPECT_EQ(value(FlagContext::kEpollCtlOp, "EPOLL_CTL_DEL"), 2);
   EXPECT_EQ(value(FlagContext::kShutdownHow, "SHUT_RDWR"), 2);
 
-  const FlagParse bad = parse_flags(FlagContext::kEpollEvents, "EPOLLIN|POLLOUT");
+  const FlagParse bad = parse_flags(FlagContext::kEpollEvents, FlagUse::kResult, "EPOLLIN|POLLOUT");
   EXPECT_FALSE(bad.value);
   EXPECT_EQ(bad.offset, 8u);
-  EXPECT_EQ(bad.message, "'POLLOUT' is not allowed here (expected EPOLL* names or a number)");
-  const FlagParse single = parse_flags(FlagContext::kEpollCtlOp, "ADD|MOD");
+  EXPECT_EQ(bad.message, "'POLLOUT' is not allowed in a result (expected EPOLL* names or a number)");
+  const FlagParse single = parse_flags(FlagContext::kEpollCtlOp, FlagUse::kArgument, "ADD|MOD");
   EXPECT_FALSE(single.value);
   EXPECT_EQ(single.offset, 3u);
   EXPECT_EQ(single.message, "expected '|' or the end of the flags, found '|'");
-  EXPECT_FALSE(parse_flags(FlagContext::kEpollEvents, "").value);
-  EXPECT_FALSE(parse_flags(FlagContext::kEpollEvents, "EPOLLIN EPOLLOUT").value);
+  EXPECT_FALSE(parse_flags(FlagContext::kEpollEvents, FlagUse::kArgument, "").value);
+  EXPECT_FALSE(parse_flags(FlagContext::kEpollEvents, FlagUse::kArgument, "EPOLLIN EPOLLOUT").value);
+}
+
+// TRACE_FORMAT.md v1.1: any flag name in any flag-set argument, with its own value.
+TEST(TraceFlags, ArgumentsTakeTheNamesOfEveryFamily) {
+  auto arg = [](FlagContext ctx, std::string_view text) { return parse_flags(ctx, FlagUse::kArgument, text); };
+  EXPECT_EQ(arg(FlagContext::kEpollCreate1, "O_NONBLOCK").value, 0x800);
+  EXPECT_EQ(arg(FlagContext::kEpollCreate1, "O_CLOEXEC").value, 02000000);
+  EXPECT_EQ(arg(FlagContext::kEventfd2, "EPOLLIN").value, 1);
+  EXPECT_EQ(arg(FlagContext::kEventfd2, "SOCK_NONBLOCK|EFD_SEMAPHORE").value, 04001);
+  EXPECT_EQ(arg(FlagContext::kPipe2, "EPOLLET").value, int64_t{1} << 31);
+  EXPECT_EQ(arg(FlagContext::kPipe2, "SHUT_RD|EPOLL_CTL_MOD|AF_UNIX").value, 3);
+  EXPECT_EQ(arg(FlagContext::kSocketType, "SOCK_STREAM|O_NONBLOCK").value, 04001);
+  EXPECT_EQ(arg(FlagContext::kSocketType, "EPOLLIN").value, 1);  // the type SOCK_STREAM
+  EXPECT_EQ(arg(FlagContext::kEpollEvents, "POLLIN|POLLRDHUP|O_NONBLOCK").value, 0x2801);
+  EXPECT_EQ(arg(FlagContext::kPollEvents, "EPOLLIN|EFD_NONBLOCK").value, 0x801);
+  // The spelling is kept only when a foreign name is in it; elements as written.
+  EXPECT_EQ(arg(FlagContext::kEpollCreate1, " O_NONBLOCK | 0x1 ").written, "O_NONBLOCK|0x1");
+  EXPECT_EQ(arg(FlagContext::kPipe2, "-1|EPOLLIN").written, "-1|EPOLLIN");
+  EXPECT_EQ(arg(FlagContext::kPipe2, "O_CLOEXEC|O_NONBLOCK").written, "");
+  EXPECT_EQ(arg(FlagContext::kEpollEvents, "EPOLLIN|0x10").written, "");
+  // Results and single values keep to their own names.
+  EXPECT_FALSE(parse_flags(FlagContext::kPollEvents, FlagUse::kResult, "EPOLLIN").value);
+  EXPECT_FALSE(arg(FlagContext::kShutdownHow, "EPOLLIN").value);
+  EXPECT_FALSE(arg(FlagContext::kSocketDomain, "SOCK_STREAM").value);
+  EXPECT_FALSE(arg(FlagContext::kEpollCtlOp, "SHUT_WR").value);
+  // The trace's shorthands are not Linux names.
+  EXPECT_FALSE(any_flag_value("ADD"));
+  EXPECT_EQ(any_flag_value("EPOLL_CTL_ADD"), 1);
+}
+
+// A name means one number wherever it is written: no name of two tables differs in value.
+TEST(TraceFlags, NoNameHasTwoValues) {
+  std::map<std::string_view, int64_t> seen;
+  for (const auto ctx : {FlagContext::kEpollEvents, FlagContext::kPollEvents, FlagContext::kPipe2,
+                         FlagContext::kEventfd2, FlagContext::kEpollCreate1, FlagContext::kSocketDomain,
+                         FlagContext::kSocketType, FlagContext::kEpollCtlOp, FlagContext::kShutdownHow}) {
+    for (const FlagName& f : flag_names(ctx)) {
+      const auto [it, fresh] = seen.emplace(f.name, f.value);
+      EXPECT_EQ(it->second, f.value) << f.name << " has two values";
+      const bool shorthand = f.name == "ADD" || f.name == "DEL" || f.name == "MOD";
+      EXPECT_EQ(any_flag_value(f.name), shorthand ? std::nullopt : std::optional<int64_t>(f.value)) << f.name;
+    }
+  }
+}
+
+TEST(TraceFlags, AnArgumentPrintsItsForeignNamesAsWritten) {
+  EXPECT_EQ(format_flag_argument(FlagContext::kEpollCreate1, 0x800, "O_NONBLOCK"), "O_NONBLOCK");
+  EXPECT_EQ(format_flag_argument(FlagContext::kEventfd2, 1, "EPOLLIN"), "EPOLLIN");
+  EXPECT_EQ(format_flag_argument(FlagContext::kEventfd2, 1, ""), "EFD_SEMAPHORE");
+  // A spelling that no longer says the value (a step changed by a program) is dropped.
+  EXPECT_EQ(format_flag_argument(FlagContext::kEpollCreate1, 0, "O_NONBLOCK"), "0");
+  EXPECT_EQ(format_flag_argument(FlagContext::kEpollCreate1, 0x800, "O_NONBLOK"), "0x800");
+}
+
+// Steps with names of other families: the value is the name's, and every printer
+// (format_call, print_trace_canonical, print_trace) keeps the names as written.
+TEST(TraceFlags, StepsKeepForeignNamesThroughEveryPrinter) {
+  const std::string text =
+      "epoll_create1(O_NONBLOCK) = -1 EINVAL\n"
+      "epoll_create1(O_CLOEXEC) = ep\n"
+      "pipe2(EFD_NONBLOCK) = [r, w]\n"
+      "eventfd2(0, EPOLLIN) = e\n"
+      "socketpair(AF_UNIX, SOCK_STREAM|O_NONBLOCK) = [a, b]\n"
+      "epoll_ctl(ep, EPOLL_CTL_ADD, r, POLLIN|EPOLLET) = 0\n"
+      "poll([r: EPOLLIN|POLLOUT, e: POLLIN], 0) = [e: POLLIN]\n";
+  const Program p = parse_ok(text);
+  ASSERT_EQ(p.steps.size(), 7u);
+  EXPECT_EQ(p.steps[0].args.n, 0x800);
+  EXPECT_EQ(p.steps[1].args.n, 02000000);
+  EXPECT_EQ(p.steps[2].args.n, 04000);
+  EXPECT_EQ(p.steps[3].args.n2, 1);
+  EXPECT_EQ(p.steps[4].args.n2, 04001);
+  EXPECT_EQ(p.steps[5].args.events, 0x80000001u);
+  EXPECT_EQ(p.steps[6].args.poll[0].mask, 0x5u);
+  EXPECT_EQ(format_call(p.steps[0]), "epoll_create1(O_NONBLOCK)");
+  EXPECT_EQ(format_call(p.steps[3]), "eventfd2(0, EPOLLIN)");  // not EFD_SEMAPHORE
+  EXPECT_EQ(format_call(p.steps[6]), "poll([r: EPOLLIN|POLLOUT, e: POLLIN], 0)");
+  EXPECT_EQ(print_trace_canonical(p), text);
+  EXPECT_EQ(print_trace(p), text);
+  expect_round_trips(text);
+  // A changed step is reprinted canonically, its other arguments as written.
+  Program changed = p;
+  changed.steps[5].expect.alts[0] = ResultAlt{ResultAlt::Kind::kError, 9, {}, {}};
+  EXPECT_NE(print_trace(changed).find("epoll_ctl(ep, EPOLL_CTL_ADD, r, POLLIN|EPOLLET) = -1 EBADF\n"),
+            std::string::npos);
 }
 
 TEST(TraceFlags, EveryNameFormatsAndParsesBack) {
@@ -604,8 +705,10 @@ TEST(TraceFlags, EveryNameFormatsAndParsesBack) {
                          FlagContext::kEventfd2, FlagContext::kEpollCreate1, FlagContext::kSocketDomain,
                          FlagContext::kSocketType, FlagContext::kEpollCtlOp, FlagContext::kShutdownHow}) {
     for (const FlagName& f : flag_names(ctx)) {
-      EXPECT_EQ(parse_flags(ctx, f.name).value, f.value) << f.name;
-      EXPECT_EQ(parse_flags(ctx, format_flags(ctx, f.value)).value, f.value) << f.name;
+      for (const auto use : {FlagUse::kArgument, FlagUse::kResult}) {
+        EXPECT_EQ(parse_flags(ctx, use, f.name).value, f.value) << f.name;
+        EXPECT_EQ(parse_flags(ctx, use, format_flags(ctx, f.value)).value, f.value) << f.name;
+      }
     }
   }
 }
@@ -983,6 +1086,31 @@ uint32_t gen_mask(FlagContext ctx) {
   }
 }
 
+// A flag-set argument spelled with one to three names of any family, one of them not the
+// context's own (eventfd2(0, EPOLLIN|O_CLOEXEC)): its value and its spelling.
+std::pair<int64_t, std::string> gen_foreign_flags(FlagContext ctx) {
+  std::vector<FlagName> fitting, foreign;
+  for (const auto other : {FlagContext::kEpollEvents, FlagContext::kPollEvents, FlagContext::kPipe2,
+                           FlagContext::kEventfd2, FlagContext::kEpollCreate1, FlagContext::kSocketDomain,
+                           FlagContext::kSocketType, FlagContext::kEpollCtlOp, FlagContext::kShutdownHow}) {
+    for (const FlagName& f : flag_names(other)) {
+      if (!any_flag_value(f.name) || f.value > flag_context_max(ctx)) continue;
+      fitting.push_back(f);
+      if (!flag_value(ctx, f.name)) foreign.push_back(f);
+    }
+  }
+  std::vector<FlagName> names = {*rc::gen::elementOf(foreign)};
+  const int more = *rc::gen::inRange(0, 3);
+  for (int i = 0; i < more; ++i) names.insert(names.begin() + *rc::gen::inRange<size_t>(0, names.size() + 1), *rc::gen::elementOf(fitting));
+  int64_t value = 0;
+  std::string written;
+  for (const FlagName& f : names) {
+    value |= f.value;
+    written += (written.empty() ? "" : "|") + std::string(f.name);
+  }
+  return {value, written};
+}
+
 // Builds a valid program step by step, keeping the names bound and the pending calls.
 class ProgramGen {
  public:
@@ -1073,6 +1201,9 @@ class ProgramGen {
         if (a.op != 2) {
           a.has_events = true;
           a.events = gen_mask(FlagContext::kEpollEvents);
+          if (*rc::gen::inRange(0, 4) == 0) {
+            std::tie(a.events, a.flags_written) = gen_foreign_flags(FlagContext::kEpollEvents);
+          }
           if (*rc::gen::arbitrary<bool>()) a.label = label();
         }
         break;
@@ -1087,6 +1218,9 @@ class ProgramGen {
         for (size_t i = 0; i < n; ++i) {
           a.fds.push_back(polled[i]);
           a.poll.push_back(EventSpec{polled[i], gen_mask(FlagContext::kPollEvents)});
+          if (*rc::gen::inRange(0, 4) == 0) {
+            std::tie(a.poll.back().mask, a.poll.back().written) = gen_foreign_flags(FlagContext::kPollEvents);
+          }
         }
         a.n2 = *rc::gen::arbitrary<int32_t>();
         break;
@@ -1131,6 +1265,14 @@ class ProgramGen {
       default:
         a.n = gen_int_flags(FlagContext::kEpollCreate1);
         break;
+    }
+    if (*rc::gen::inRange(0, 4) == 0) {  // the flag set spelled with names of other families
+      const FlagContext ctx = s.call == Call::kPipe2        ? FlagContext::kPipe2
+                              : s.call == Call::kSocketpair ? FlagContext::kSocketType
+                              : s.call == Call::kEventfd2   ? FlagContext::kEventfd2
+                                                            : FlagContext::kEpollCreate1;
+      std::tie(s.call == Call::kSocketpair || s.call == Call::kEventfd2 ? a.n2 : a.n, a.flags_written) =
+          gen_foreign_flags(ctx);
     }
     finish_call(s);
     return s;

@@ -53,6 +53,14 @@ constexpr FlagContext kAllContexts[] = {
     FlagContext::kSocketType,  FlagContext::kEpollCtlOp,   FlagContext::kShutdownHow,
 };
 
+// Every table as the Linux headers spell it: what a flag-set argument may name. The
+// epoll_ctl shorthands ADD, DEL, MOD (after the three EPOLL_CTL_* names) are left out.
+const std::span<const FlagName> kHeaderNameTables[] = {
+    kEpollNames,      kPollNames,         kPipe2Names,
+    kEventfd2Names,   kEpollCreate1Names, kSocketDomainNames,
+    kSocketTypeNames, std::span(kEpollCtlOpNames).first<3>(), kShutdownHowNames,
+};
+
 // Appends the names of the bits of v that a table names, in table order; returns the
 // bits left over.
 int64_t append_bit_names(std::span<const FlagName> names, int64_t v, std::string& out) {
@@ -99,28 +107,51 @@ std::optional<int64_t> flag_value(FlagContext ctx, std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view flag_context_description(FlagContext ctx) {
+std::optional<int64_t> any_flag_value(std::string_view name) {
+  for (const auto table : kHeaderNameTables) {
+    for (const auto& f : table) {
+      if (f.name == name) return f.value;
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+std::string_view own_names_description(FlagContext ctx) {
   switch (ctx) {
     case FlagContext::kEpollEvents:
-      return "EPOLL* names or a number";
+      return "EPOLL* names";
     case FlagContext::kPollEvents:
-      return "POLL* names or a number";
+      return "POLL* names";
     case FlagContext::kPipe2:
-      return "O_NONBLOCK, O_CLOEXEC, O_DIRECT or a number";
+      return "O_NONBLOCK, O_CLOEXEC, O_DIRECT";
     case FlagContext::kEventfd2:
-      return "EFD_SEMAPHORE, EFD_NONBLOCK, EFD_CLOEXEC or a number";
+      return "EFD_SEMAPHORE, EFD_NONBLOCK, EFD_CLOEXEC";
     case FlagContext::kEpollCreate1:
-      return "EPOLL_CLOEXEC or a number";
+      return "EPOLL_CLOEXEC";
     case FlagContext::kSocketDomain:
-      return "AF_UNIX or a number";
+      return "AF_UNIX";
     case FlagContext::kSocketType:
-      return "SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_NONBLOCK, SOCK_CLOEXEC or a number";
+      return "SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_NONBLOCK, SOCK_CLOEXEC";
     case FlagContext::kEpollCtlOp:
-      return "EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_CTL_DEL (or ADD, MOD, DEL) or a number";
+      return "EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_CTL_DEL (or ADD, MOD, DEL)";
     case FlagContext::kShutdownHow:
-      return "SHUT_RD, SHUT_WR, SHUT_RDWR or a number";
+      return "SHUT_RD, SHUT_WR, SHUT_RDWR";
   }
-  return "a number";
+  return "no names";
+}
+
+// Whether a flag set may hold names of every context: arguments, not results or single values.
+bool takes_any_family(FlagContext ctx, FlagUse use) {
+  return use == FlagUse::kArgument && !flag_context_is_single(ctx);
+}
+
+}  // namespace
+
+std::string flag_context_description(FlagContext ctx, FlagUse use) {
+  return fmt::format("{}{}", own_names_description(ctx),
+                     takes_any_family(ctx, use) ? ", other flag names or a number" : " or a number");
 }
 
 bool flag_context_is_single(FlagContext ctx) {
@@ -164,21 +195,40 @@ std::string format_flags(FlagContext ctx, int64_t value) {
   return out;
 }
 
-int64_t read_flags(FlagContext ctx, TokenCursor& cur) {
-  const std::string_view what = flag_context_description(ctx);
-  int64_t value = 0;
+std::string format_flag_argument(FlagContext ctx, int64_t value, std::string_view written) {
+  if (!written.empty() && parse_flags(ctx, FlagUse::kArgument, written).value == value) return std::string(written);
+  return format_flags(ctx, value);
+}
+
+FlagSet read_flags(FlagContext ctx, FlagUse use, TokenCursor& cur) {
+  const std::string what = flag_context_description(ctx, use);
+  const int64_t max = flag_context_max(ctx);
+  FlagSet set;
+  std::string written;  // the elements as written, joined by '|'
+  bool foreign = false;  // a name of another context was written
   do {
     const Token& t = cur.peek();
     int64_t element = 0;
+    if (!written.empty()) written += '|';
     if (t.kind == Tok::kName) {
-      const auto v = flag_value(ctx, t.text);
+      auto v = flag_value(ctx, t.text);
+      if (!v && takes_any_family(ctx, use)) {
+        v = any_flag_value(t.text);
+        foreign = foreign || v.has_value();
+      }
       if (!v) {
         bool elsewhere = false;
         for (const auto other : kAllContexts) elsewhere = elsewhere || flag_value(other, t.text);
-        cur.fail_at(t.col, elsewhere ? fmt::format("'{}' is not allowed here (expected {})", t.text, what)
-                                     : fmt::format("unknown flag '{}' (expected {})", t.text, what));
+        if (!elsewhere) cur.fail_at(t.col, fmt::format("unknown flag '{}' (expected {})", t.text, what));
+        const bool result = use == FlagUse::kResult && !flag_context_is_single(ctx);
+        cur.fail_at(t.col, fmt::format("'{}' is not allowed {} (expected {})", t.text, result ? "in a result" : "here",
+                                       what));
+      }
+      if (*v > max) {
+        cur.fail_at(t.col, fmt::format("'{}' is {:#x}, out of range here (from 0 to {:#x})", t.text, *v, max));
       }
       element = *v;
+      written += t.text;
       cur.next();
     } else if (t.kind == Tok::kNumber || t.kind == Tok::kMinus) {
       const bool negative = cur.accept(Tok::kMinus);
@@ -186,28 +236,30 @@ int64_t read_flags(FlagContext ctx, TokenCursor& cur) {
       if (negative && !flag_context_allows_negative(ctx)) {
         cur.fail_at(t.col, fmt::format("expected {}, found a negative number", what));
       }
-      const int64_t max = flag_context_max(ctx);
       if (negative ? n.number > uint64_t{-kInt32Min} : n.number > static_cast<uint64_t>(max)) {
         cur.fail_at(t.col, fmt::format("number out of range (from {} to {:#x})",
                                        flag_context_allows_negative(ctx) ? kInt32Min : 0, max));
       }
       element = negative ? -static_cast<int64_t>(n.number) : static_cast<int64_t>(n.number);
+      if (negative) written += '-';
+      written += n.text;
     } else {
       cur.fail_expected(what);
     }
-    value |= element;
+    set.value |= element;
   } while (!flag_context_is_single(ctx) && cur.accept(Tok::kPipe));
-  return value;
+  if (foreign) set.written = std::move(written);
+  return set;
 }
 
-FlagParse parse_flags(FlagContext ctx, std::string_view text) {
+FlagParse parse_flags(FlagContext ctx, FlagUse use, std::string_view text) {
   TokenCursor cur(lex_line(text), 1);
   try {
-    const int64_t v = read_flags(ctx, cur);
+    FlagSet set = read_flags(ctx, use, cur);
     if (!cur.at(Tok::kEnd)) cur.fail_expected("'|' or the end of the flags");
-    return FlagParse{v, 0, {}};
+    return FlagParse{set.value, std::move(set.written), 0, {}};
   } catch (const SyntaxError& e) {
-    return FlagParse{std::nullopt, static_cast<size_t>(e.col - 1), e.message};
+    return FlagParse{std::nullopt, {}, static_cast<size_t>(e.col - 1), e.message};
   }
 }
 

@@ -15,11 +15,12 @@ FlagContext events_context(Call call) {
   return call == Call::kPoll ? FlagContext::kPollEvents : FlagContext::kEpollEvents;
 }
 
+// A result's events, or poll's argument list (whose masks may keep their spelling).
 std::string format_events(Call call, const std::vector<EventSpec>& events) {
   std::string out = "[";
   for (size_t i = 0; i < events.size(); ++i) {
     if (i > 0) out += ", ";
-    out += events[i].name + ": " + format_flags(events_context(call), events[i].mask);
+    out += events[i].name + ": " + format_flag_argument(events_context(call), events[i].mask, events[i].written);
   }
   return out + "]";
 }
@@ -35,13 +36,14 @@ std::string format_args(Call call, const Args& a) {
   const auto u64 = [](int64_t v) { return std::to_string(static_cast<uint64_t>(v)); };
   switch (call) {
     case Call::kPipe2:
-      return format_flags(FlagContext::kPipe2, a.n);
+      return format_flag_argument(FlagContext::kPipe2, a.n, a.flags_written);
     case Call::kSocketpair:
-      return format_flags(FlagContext::kSocketDomain, a.op) + ", " + format_flags(FlagContext::kSocketType, a.n2);
+      return format_flags(FlagContext::kSocketDomain, a.op) + ", " +
+             format_flag_argument(FlagContext::kSocketType, a.n2, a.flags_written);
     case Call::kEventfd2:
-      return fmt::format("{}, {}", a.n, format_flags(FlagContext::kEventfd2, a.n2));
+      return fmt::format("{}, {}", a.n, format_flag_argument(FlagContext::kEventfd2, a.n2, a.flags_written));
     case Call::kEpollCreate1:
-      return format_flags(FlagContext::kEpollCreate1, a.n);
+      return format_flag_argument(FlagContext::kEpollCreate1, a.n, a.flags_written);
     case Call::kDup:
     case Call::kClose:
     case Call::kEventfdRead:
@@ -59,7 +61,7 @@ std::string format_args(Call call, const Args& a) {
     case Call::kEpollCtl: {
       std::string out =
           fmt::format("{}, {}, {}", fd_arg(a, 0), format_flags(FlagContext::kEpollCtlOp, a.op), fd_arg(a, 1));
-      if (a.has_events) out += ", " + format_flags(FlagContext::kEpollEvents, a.events);
+      if (a.has_events) out += ", " + format_flag_argument(FlagContext::kEpollEvents, a.events, a.flags_written);
       if (!a.label.empty()) out += ", data=" + a.label;
       return out;
     }

@@ -112,18 +112,18 @@ class StepReader {
     Args& a = s.args;
     switch (s.call) {
       case Call::kPipe2:
-        a.n = arg_flags(FlagContext::kPipe2, "FLAGS", true);
+        a.n = arg_flag_set(FlagContext::kPipe2, "FLAGS", true);
         break;
       case Call::kSocketpair:
-        a.op = arg_flags(FlagContext::kSocketDomain, "DOMAIN", true);
-        a.n2 = arg_flags(FlagContext::kSocketType, "TYPE", false);
+        a.op = arg_value(FlagContext::kSocketDomain, "DOMAIN", true);
+        a.n2 = arg_flag_set(FlagContext::kSocketType, "TYPE", false);
         break;
       case Call::kEventfd2:
         a.n = arg_number("INITVAL", true, 0, kUint32Max);
-        a.n2 = arg_flags(FlagContext::kEventfd2, "FLAGS", false);
+        a.n2 = arg_flag_set(FlagContext::kEventfd2, "FLAGS", false);
         break;
       case Call::kEpollCreate1:
-        a.n = arg_flags(FlagContext::kEpollCreate1, "FLAGS", true);
+        a.n = arg_flag_set(FlagContext::kEpollCreate1, "FLAGS", true);
         break;
       case Call::kDup:
       case Call::kClose:
@@ -146,7 +146,7 @@ class StepReader {
         break;
       case Call::kShutdown:
         arg_fd("FD", true);
-        a.op = arg_flags(FlagContext::kShutdownHow, "HOW", false);
+        a.op = arg_value(FlagContext::kShutdownHow, "HOW", false);
         break;
       case Call::kEpollCtl:
         read_epoll_ctl_args();
@@ -197,9 +197,18 @@ class StepReader {
     out_.step.args.fd_pos.push_back(pos(t));
   }
 
-  int64_t arg_flags(FlagContext ctx, std::string_view what, bool first) {
+  // The call's flag-set argument: names of any family; a foreign spelling is kept.
+  int64_t arg_flag_set(FlagContext ctx, std::string_view what, bool first) {
     before_arg(what, first);
-    return read_flags(ctx, cur_);
+    FlagSet set = read_flags(ctx, FlagUse::kArgument, cur_);
+    out_.step.args.flags_written = std::move(set.written);
+    return set.value;
+  }
+
+  // A single value with its own names: OP, HOW, DOMAIN.
+  int64_t arg_value(FlagContext ctx, std::string_view what, bool first) {
+    before_arg(what, first);
+    return read_flags(ctx, FlagUse::kArgument, cur_).value;
   }
 
   // [-]NUMBER within [min, max].
@@ -236,7 +245,7 @@ class StepReader {
     Args& a = out_.step.args;
     arg_fd("EP", true);
     const Token& op_token = cur_.peek(1);
-    a.op = arg_flags(FlagContext::kEpollCtlOp, "OP", false);
+    a.op = arg_value(FlagContext::kEpollCtlOp, "OP", false);
     arg_fd("FD", false);
     std::string op_name =
         op_token.kind == Tok::kName ? std::string(op_token.text) : format_flags(FlagContext::kEpollCtlOp, a.op);
@@ -251,7 +260,7 @@ class StepReader {
     if (cur_.at(Tok::kRParen) || (cur_.at(Tok::kComma) && is_data(1))) {
       cur_.fail_at(cur_.peek().col, fmt::format("EVENTS required for {}", op_name));
     }
-    a.events = static_cast<uint32_t>(arg_flags(FlagContext::kEpollEvents, "EVENTS", false));
+    a.events = static_cast<uint32_t>(arg_flag_set(FlagContext::kEpollEvents, "EVENTS", false));
     a.has_events = true;
     if (cur_.accept(Tok::kComma)) {
       if (!is_data(0)) cur_.fail_expected("'data=LABEL' or ')' after EVENTS");
@@ -282,8 +291,8 @@ class StepReader {
       }
       use_fd(fd);
       cur_.expect(Tok::kColon, fmt::format("':' and the events after '{}'", fd.text));
-      const auto events = read_flags(FlagContext::kPollEvents, cur_);
-      a.poll.push_back(EventSpec{std::string(fd.text), static_cast<uint32_t>(events)});
+      FlagSet events = read_flags(FlagContext::kPollEvents, FlagUse::kArgument, cur_);
+      a.poll.push_back(EventSpec{std::string(fd.text), static_cast<uint32_t>(events.value), std::move(events.written)});
     } while (cur_.accept(Tok::kComma));
     cur_.expect(Tok::kRBracket, "',' or ']' after the events");
   }
@@ -412,8 +421,9 @@ class StepReader {
       const Token& name = cur_.next();
       if (is_poll) next_poll = check_poll_result(call_args, name, next_poll);
       cur_.expect(Tok::kColon, fmt::format("':' and the mask after '{}'", name.text));
-      const auto mask = read_flags(is_poll ? FlagContext::kPollEvents : FlagContext::kEpollEvents, cur_);
-      r.events.push_back(EventSpec{std::string(name.text), static_cast<uint32_t>(mask)});
+      // Results keep to their own family: they are compared and printed by bit value.
+      const auto mask = read_flags(is_poll ? FlagContext::kPollEvents : FlagContext::kEpollEvents, FlagUse::kResult, cur_);
+      r.events.push_back(EventSpec{std::string(name.text), static_cast<uint32_t>(mask.value)});
     } while (cur_.accept(Tok::kComma));
     cur_.expect(Tok::kRBracket, "',' or ']' after the mask");
     return r;
