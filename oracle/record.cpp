@@ -3,6 +3,7 @@
 #include "oracle/check.h"
 #include "oracle/output_file.h"
 #include "oracle/runner.h"
+#include "oracle/trace/calls.h"
 #include "oracle/trace/parser.h"
 #include "oracle/trace/printer.h"
 #include "oracle/trace/trace_file.h"
@@ -21,6 +22,10 @@ std::optional<ResultAlt> alt_of(Call call, const Outcome& o) {
     a.value = o.ret;
   } else if (o.kind != Outcome::Kind::kValue) {
     return std::nullopt;
+  } else if (call_binds(call) > 0) {
+    // A creating call written without names: its descriptors cannot be named afterwards,
+    // so the result says only that it succeeded (a number would not parse).
+    a.kind = ResultAlt::Kind::kAny;
   } else if (call == Call::kEpollWait || call == Call::kPoll) {
     a.kind = ResultAlt::Kind::kEvents;
     a.events = o.events;

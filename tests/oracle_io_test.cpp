@@ -15,9 +15,11 @@
 
 #include "common/names.h"
 #include "oracle/output_file.h"
+#include "oracle/record.h"
 #include "oracle/report.h"
 #include "oracle/runner.h"
 #include "oracle/trace/parser.h"
+#include "oracle/trace/printer.h"
 #include "oracle/trace/trace_file.h"
 #include "real/executor.h"
 
@@ -194,6 +196,20 @@ TEST(RunTrace, AnExecutorThatThrowsIsAnErrorOfThatTraceOnly) {
   EXPECT_EQ(t.reports[0].verdict, eo::Verdict::kError);
   EXPECT_EQ(t.reports[0].run.error, "internal error of the model executor: planted");
   EXPECT_TRUE(t.diverged());
+}
+
+// record: a creating call written without names gets `= *` (a number would not parse).
+TEST(Record, ACreatingCallWithoutNamesGetsAny) {
+  eo::Program p = parse("eventfd2(0, 0)\npipe2(0)\nsleep(1)\n");
+  eo::RunResult run;
+  run.steps.resize(3);
+  run.steps[0].outcome = {eo::Outcome::Kind::kValue, 3, {3}, {}};
+  run.steps[1].outcome = {eo::Outcome::Kind::kValue, 0, {4, 5}, {}};
+  run.steps[2].outcome = {eo::Outcome::Kind::kValue, 0, {}, {}};
+  EXPECT_EQ(eo::fill_in_results(p, run), 3);
+  const std::string text = eo::print_trace(p);
+  EXPECT_EQ(text, "eventfd2(0, 0) = *\npipe2(0) = *\nsleep(1) = 0\n");
+  EXPECT_TRUE(eo::parse_trace(text, "recorded").ok());
 }
 
 // ---- reports ---------------------------------------------------------------------------
