@@ -281,7 +281,7 @@ void PipeFile::release() {
 long do_pipe2(Globals& g, FdTable& fdt, int fds[2], int flags) {
   const int valid = O_CLOEXEC_ | O_NONBLOCK_ | O_DIRECT_ | (g.profile.has_notification_pipe_flag ? O_NOTIFICATION_PIPE_ : 0);
   if (flags & ~valid) return g.fail(Rule::kPipe2Einval, -EINVAL);
-  // create_pipe_files -> watch_queue_init: the !CONFIG_WATCH_QUEUE stub gives -ENOPKG.
+  // create_pipe_files -> watch_queue_init: a kernel built without CONFIG_WATCH_QUEUE answers -ENOPKG.
   // The pipe is made before the descriptors are reserved, so this comes before EMFILE.
   const bool notification = flags & O_NOTIFICATION_PIPE_;
   if (notification && !g.profile.config_watch_queue) return g.fail(Rule::kPipe2Enopkg, -ENOPKG);
