@@ -468,11 +468,7 @@ int ep_send_events(Eventpoll* ep, Task& t, int maxevents) {
       epi.event.events &= EP_PRIVATE_BITS;
       emit_ready(g, EventKind::kReadyDel, Rule::kSendOneshot, epi);
     } else if (!(epi.event.events & EPOLLET)) {
-#ifdef EO_TEST_BREAK_LT_REQUEUE  // only in tests/fuzz_shrink_test: a model with a planted bug
-      continue;
-#endif
-      ep->rdllist.push_back(epi);
-      emit_ready(g, EventKind::kReadyAdd, Rule::kSendLevel, epi);
+      ep_requeue_level_triggered(ep, epi);
     } else {
       emit_ready(g, EventKind::kReadyDel, Rule::kSendEdge, epi);
     }

@@ -109,6 +109,10 @@ long do_epoll_ctl(Globals& g, FdTable& fdt, int epfd, int op, int fd, const Epol
 // events in t.events.
 long do_epoll_wait(Globals& g, FdTable& fdt, Task& t, int epfd, int maxevents, int timeout_ms);
 
+// ep_send_events' requeue of a delivered level-triggered item (ep_requeue.cpp: a unit of
+// its own, which the tests' model with a planted bug replaces).
+void ep_requeue_level_triggered(Eventpoll* ep, Epitem& epi);
+
 // eventpoll_release: called by __fput before f_op->release.
 void eventpoll_release(File* file);
 
