@@ -48,7 +48,6 @@ struct Globals {
       observer->on_event(e);
     }
   }
-  bool observed() const { return observer != nullptr; }
 };
 
 }  // namespace model
