@@ -1,4 +1,4 @@
-// The in-memory form of a trace (../shared/TRACE_FORMAT.md, v1): directives, steps,
+// The in-memory form of a trace (docs/LANGUAGE.md): directives, steps,
 // expected results. Parsed by oracle/trace, consumed by both executors. Header only, no
 // dependencies beyond the standard library.
 #pragma once
@@ -128,7 +128,7 @@ struct Program {
   std::vector<std::vector<VersionBound>> kernel;
   std::string kernel_text;          // @kernel as written
   std::vector<std::string> tags;    // @tags
-  // @belief VERDICT: WHY (project extension, see docs/TRACE_EXTENSIONS.md).
+  // @belief VERDICT: WHY (docs/LANGUAGE.md "Directives").
   std::string belief_verdict;       // "true", "false", "partly" or ""
   std::string belief_why;
   std::vector<Step> steps;

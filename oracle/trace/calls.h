@@ -1,4 +1,4 @@
-// The calls of the trace language v1 by name (TRACE_FORMAT.md "Calls of v1").
+// The calls of the trace language by name (docs/LANGUAGE.md "Calls").
 #pragma once
 #include <optional>
 #include <string_view>
