@@ -79,11 +79,11 @@ TEST_F(WaitTest, NegativeReturnStopsTheWalk) {
   Probe a("a", &log, -1), b("b", &log);
   add_wait_queue(h, b.e);
   add_wait_queue(h, a.e);
-  wake_up_all(h, Rule::kNone);
+  wake_up_interruptible_all(h, Rule::kNone);
   EXPECT_EQ(log, (std::vector<std::string>{"a"}));
 }
 
-// wake_up_all (nr_exclusive 0): every exclusive entry is called.
+// wake_up_interruptible_all (nr_exclusive 0): every exclusive entry is called.
 TEST_F(WaitTest, WakeUpAllCallsEveryExclusiveEntry) {
   Probe a("a", &log), b("b", &log), c("c", &log);
   for (Probe* p : {&a, &b, &c}) add_wait_queue_exclusive(h, p->e);
@@ -98,16 +98,6 @@ TEST_F(WaitTest, HeadExclusiveInsertionIsLifo) {
   wake_up(h, Rule::kNone);
   wake_up(h, Rule::kNone);  // all still queued (Probe does not remove itself): c again
   EXPECT_EQ(log, (std::vector<std::string>{"c", "c"}));
-}
-
-// __add_wait_queue: new head entries go after the run of WQ_FLAG_PRIORITY entries.
-TEST_F(WaitTest, HeadInsertionKeepsPriorityEntriesFirst) {
-  Probe p("prio", &log), a("a", &log);
-  p.e.flags = WQ_FLAG_PRIORITY;
-  __add_wait_queue(h, p.e);
-  add_wait_queue(h, a.e);
-  wake_up_all(h, Rule::kNone);
-  EXPECT_EQ(log, (std::vector<std::string>{"prio", "a"}));
 }
 
 // __wake_up_common remembers the next entry, so a function may unlink its own entry.
@@ -148,15 +138,6 @@ TEST_F(WaitTest, KeyIsPassedToTheEntry) {
   EXPECT_EQ(k.seen, EPOLLIN | EPOLLRDNORM);
   wake_up(h, Rule::kNone);
   EXPECT_EQ(k.seen, 0u);
-}
-
-// wake_up_pollfree only wakes when the queue is active, with EPOLLHUP|POLLFREE, all.
-TEST_F(WaitTest, PollfreeWakesAllWithHupAndPollfree) {
-  Probe a("a", &log), b("b", &log);
-  add_wait_queue_exclusive(h, a.e);
-  add_wait_queue_exclusive(h, b.e);
-  wake_up_pollfree(h, Rule::kNone);
-  EXPECT_EQ(log, (std::vector<std::string>{"a", "b"}));
 }
 
 }  // namespace
