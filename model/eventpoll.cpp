@@ -500,7 +500,8 @@ bool ep_schedule_timeout(const Task& t, const int64_t* to) { return !to || *to >
 
 // ep_poll: harvest ready events, or sleep on ep->wq until some arrive, the timeout passes
 // or a signal comes. timeout: null = for ever, {0, 0} = do not wait, else an absolute
-// CLOCK_MONOTONIC deadline (it is read before the first sleep).
+// CLOCK_MONOTONIC deadline. *timeout is read only at the start, before anything can sleep:
+// the syscalls keep their timespec on the stack (sys_epoll_wait, sys_epoll_pwait2).
 MaySleep ep_poll(Eventpoll* ep, Task& t, int maxevents, const Timespec64* timeout) {
   Globals& g = *ep->g;
   bool timed_out = false;
@@ -664,22 +665,23 @@ long do_epoll_ctl(Globals& g, FdTable& fdt, int epfd, int op, int fd, const Epol
   return error;
 }
 
-// do_epoll_wait + ep_check_params, in the order of the profile's kernel.
+// do_epoll_wait + ep_check_params, in the order of the profile's kernel. Its CLASS(fd)
+// reference is the one Kernel::epoll_wait pins while ep_poll sleeps.
 MaySleep do_epoll_wait(Globals& g, FdTable& fdt, Task& t, int epfd, int maxevents, const Timespec64* to) {
   t.events.clear();
-  const FileRef f(t, fdt.fget(epfd));  // CLASS(fd, f): held while ep_poll sleeps
+  File* f = fdt.fget(epfd);
   const bool bad_max = maxevents <= 0 || maxevents > EP_MAX_EVENTS;
   if (g.profile.ep_wait_checks_fd_first) {
-    if (!f) co_return g.fail(Rule::kWaitEbadf, -EBADF);
-    if (bad_max) co_return g.fail(Rule::kWaitEinvalMax, -EINVAL);
+    if (!f) return MaySleep::returned(g.fail(Rule::kWaitEbadf, -EBADF));
+    if (bad_max) return MaySleep::returned(g.fail(Rule::kWaitEinvalMax, -EINVAL));
   } else {
-    if (bad_max) co_return g.fail(Rule::kWaitEinvalMax, -EINVAL);
-    if (!f) co_return g.fail(Rule::kWaitEbadf, -EBADF);
+    if (bad_max) return MaySleep::returned(g.fail(Rule::kWaitEinvalMax, -EINVAL));
+    if (!f) return MaySleep::returned(g.fail(Rule::kWaitEbadf, -EBADF));
   }
   // ep_check_params' access_ok(events, maxevents * 12) comes here; it cannot fail: both
   // executors hand the kernel a buffer of maxevents entries (real: EventBuffer).
-  if (!f->is_epoll()) co_return g.fail(Rule::kWaitEinvalNotEpoll, -EINVAL);
-  co_return co_await ep_poll(eventpoll_of(f.get()), t, maxevents, to);
+  if (!f->is_epoll()) return MaySleep::returned(g.fail(Rule::kWaitEinvalNotEpoll, -EINVAL));
+  return ep_poll(eventpoll_of(f), t, maxevents, to);
 }
 
 // ep_timeout_to_timespec: milliseconds to ep_poll's form (null, {0, 0}, or now + ms).
@@ -694,24 +696,25 @@ const Timespec64* ep_timeout_to_timespec(const Task& t, Timespec64* to, long ms)
   return to;
 }
 
-// SYSCALL_DEFINE4(epoll_wait): the timespec lives in this frame for the whole call.
+// SYSCALL_DEFINE4(epoll_wait). A plain function: its timespec only has to live until
+// ep_poll first sleeps, since ep_poll reads it before that (as the kernel's does).
 MaySleep sys_epoll_wait(Globals& g, FdTable& fdt, Task& t, int epfd, int maxevents, int timeout) {
   Timespec64 to;
-  co_return co_await do_epoll_wait(g, fdt, t, epfd, maxevents, ep_timeout_to_timespec(t, &to, timeout));
+  return do_epoll_wait(g, fdt, t, epfd, maxevents, ep_timeout_to_timespec(t, &to, timeout));
 }
 
 // SYSCALL_DEFINE6(epoll_pwait2) with a NULL sigmask (set_user_sigmask does nothing):
 // get_timespec64, then poll_select_set_timeout's EINVAL, then do_epoll_pwait ->
-// do_epoll_wait. The caller's timespec is copied before anything can sleep.
+// do_epoll_wait. A plain function, as sys_epoll_wait.
 MaySleep sys_epoll_pwait2(Globals& g, FdTable& fdt, Task& t, int epfd, int maxevents, const Timespec64* timeout) {
   Timespec64 ts;
   const Timespec64* to = nullptr;
   if (timeout) {
-    ts = *timeout;
+    ts = *timeout;  // get_timespec64
     to = &ts;
-    if (poll_select_set_timeout(t, &ts, ts.tv_sec, ts.tv_nsec)) co_return g.fail(Rule::kPwait2Einval, -EINVAL);
+    if (poll_select_set_timeout(t, &ts, ts.tv_sec, ts.tv_nsec)) return MaySleep::returned(g.fail(Rule::kPwait2Einval, -EINVAL));
   }
-  co_return co_await do_epoll_wait(g, fdt, t, epfd, maxevents, to);
+  return do_epoll_wait(g, fdt, t, epfd, maxevents, to);
 }
 
 }  // namespace model

@@ -20,29 +20,6 @@ void check_idle(const Task& t) {
   if (t.pending) throw std::logic_error("task " + t.name + " already has a pending call");
 }
 
-// ksys_read -> vfs_read (fs/read_write.c), in its order: EBADF (no fd, or not open for
-// reading), EINVAL (no FMODE_CAN_READ), EFAULT (access_ok(buf, n)), rw_verify_area, then
-// the count clamped to MAX_RW_COUNT and the file's read. rw_verify_area cannot fail here:
-// its (ssize_t)count < 0 check needs a count access_ok already refused, pipes and sockets
-// pass no position (FMODE_STREAM) and eventfd's stays 0. Once access_ok passed, the model
-// trusts that [buf, buf + n) is the caller's memory (the executor allocates what it passes).
-MaySleep ksys_read(Globals& g, FdTable& fdt, Task& t, int fd, void* buf, size_t n) {
-  const FileRef f(t, fdt.fget(fd));  // fdget_pos: held while the read sleeps
-  if (!f || !(f->f_mode & FMODE_READ)) co_return g.fail(Rule::kReadEbadf, -EBADF);
-  if (!(f->f_mode & FMODE_CAN_READ)) co_return g.fail(Rule::kReadEinval, -EINVAL);
-  if (!access_ok(buf, n)) co_return g.fail(Rule::kReadEfault, -EFAULT);
-  co_return co_await f->read(t, buf, std::min(n, kMaxRwCount));
-}
-
-// ksys_write -> vfs_write: the same checks as vfs_read, for writing.
-MaySleep ksys_write(Globals& g, FdTable& fdt, Task& t, int fd, const void* buf, size_t n) {
-  const FileRef f(t, fdt.fget(fd));  // fdget_pos
-  if (!f || !(f->f_mode & FMODE_WRITE)) co_return g.fail(Rule::kWriteEbadf, -EBADF);
-  if (!(f->f_mode & FMODE_CAN_WRITE)) co_return g.fail(Rule::kWriteEinval, -EINVAL);
-  if (!access_ok(buf, n)) co_return g.fail(Rule::kWriteEfault, -EFAULT);
-  co_return co_await f->write(t, buf, std::min(n, kMaxRwCount));
-}
-
 }  // namespace
 
 Kernel::Kernel(KernelProfile profile)
@@ -52,7 +29,10 @@ Kernel::Kernel(KernelProfile profile)
 
 Kernel::~Kernel() {
   g_.observer = nullptr;  // teardown is not observed: the observer may already be gone
-  for (auto& t : tasks_) t->pending.reset();  // destroys the frames: wait entries, file references
+  for (auto& t : tasks_) {  // destroys the frames (wait entries, file references), then the fdget
+    t->pending.reset();
+    t->fdget.reset();
+  }
   fdt_.close_all();
 }
 
@@ -75,9 +55,10 @@ long Kernel::enter(Task& t, long r) {
   return r;
 }
 
-long Kernel::enter(Task& t, MaySleep call) {
+long Kernel::enter(Task& t, MaySleep call, File* fdget) {
   if (call.done()) return enter(t, call.result());
   t.pending = std::move(call);  // asleep in schedule(): the scheduler resumes it
+  if (fdget) t.fdget.emplace(t, fdget);
   t.completed = false;
   if (auto_settle_) settle();
   return kBlocked;
@@ -116,27 +97,45 @@ long Kernel::epoll_ctl(Task& t, int epfd, int op, int fd, const EpollEvent* even
 
 long Kernel::epoll_wait(Task& t, int epfd, int maxevents, int timeout_ms) {
   check_idle(t);
-  return enter(t, sys_epoll_wait(g_, fdt_, t, epfd, maxevents, timeout_ms));
+  File* const ep_file = fdt_.fget(epfd);  // do_epoll_wait's CLASS(fd), pinned if it sleeps
+  return enter(t, sys_epoll_wait(g_, fdt_, t, epfd, maxevents, timeout_ms), ep_file);
 }
 
 long Kernel::epoll_pwait2(Task& t, int epfd, int maxevents, const Timespec64* timeout) {
   check_idle(t);
-  return enter(t, sys_epoll_pwait2(g_, fdt_, t, epfd, maxevents, timeout));
+  File* const ep_file = fdt_.fget(epfd);
+  return enter(t, sys_epoll_pwait2(g_, fdt_, t, epfd, maxevents, timeout), ep_file);
 }
 
 long Kernel::poll(Task& t, std::vector<PollFd> fds, int timeout_ms) {
   check_idle(t);
-  return enter(t, sys_poll(g_, fdt_, t, std::move(fds), timeout_ms));
+  return enter(t, sys_poll(g_, fdt_, t, std::move(fds), timeout_ms), nullptr);
 }
 
+// ksys_read -> vfs_read (fs/read_write.c), in its order: EBADF (no fd, or not open for
+// reading), EINVAL (no FMODE_CAN_READ), EFAULT (access_ok(buf, n)), rw_verify_area, then
+// the count clamped to MAX_RW_COUNT and the file's read. rw_verify_area cannot fail here:
+// its (ssize_t)count < 0 check needs a count access_ok already refused, pipes and sockets
+// pass no position (FMODE_STREAM) and eventfd's stays 0. Once access_ok passed, the model
+// trusts that [buf, buf + n) is the caller's memory (the executor allocates what it passes).
+// The fdget_pos reference is pinned while the read sleeps.
 long Kernel::read(Task& t, int fd, void* buf, size_t n) {
   check_idle(t);
-  return enter(t, ksys_read(g_, fdt_, t, fd, buf, n));
+  File* f = fdt_.fget(fd);
+  if (!f || !(f->f_mode & FMODE_READ)) return enter(t, g_.fail(Rule::kReadEbadf, -EBADF));
+  if (!(f->f_mode & FMODE_CAN_READ)) return enter(t, g_.fail(Rule::kReadEinval, -EINVAL));
+  if (!access_ok(buf, n)) return enter(t, g_.fail(Rule::kReadEfault, -EFAULT));
+  return enter(t, f->read(t, buf, std::min(n, kMaxRwCount)), f);
 }
 
+// ksys_write -> vfs_write: the same checks as vfs_read, for writing.
 long Kernel::write(Task& t, int fd, const void* buf, size_t n) {
   check_idle(t);
-  return enter(t, ksys_write(g_, fdt_, t, fd, buf, n));
+  File* f = fdt_.fget(fd);
+  if (!f || !(f->f_mode & FMODE_WRITE)) return enter(t, g_.fail(Rule::kWriteEbadf, -EBADF));
+  if (!(f->f_mode & FMODE_CAN_WRITE)) return enter(t, g_.fail(Rule::kWriteEinval, -EINVAL));
+  if (!access_ok(buf, n)) return enter(t, g_.fail(Rule::kWriteEfault, -EFAULT));
+  return enter(t, f->write(t, buf, std::min(n, kMaxRwCount)), f);
 }
 
 long Kernel::close(Task& t, int fd) {
@@ -186,6 +185,7 @@ void Kernel::interrupt_all() {
   for (auto& t : tasks_) {
     if (t->pending) {  // a call that ignores signals: abandon it
       t->pending.reset();
+      t->fdget.reset();
       t->sleeping_at = nullptr;
       t->state = TaskState::kIdle;
     }

@@ -77,8 +77,9 @@ class Kernel {
 
  private:
   long enter(Task& t, long r);  // common syscall exit: settle
-  // The same for a call that may have slept: the task keeps a call that did not return.
-  long enter(Task& t, MaySleep call);
+  // The same for a call that may have slept: the task keeps a call that did not return,
+  // and the reference to the file it was called on (fdget) until it returns.
+  long enter(Task& t, MaySleep call, File* fdget);
   Globals g_;
   Scheduler sched_;
   FdTable fdt_;

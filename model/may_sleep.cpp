@@ -28,10 +28,14 @@ struct FreeBlock {
   FreeBlock* next;
 };
 
-struct FramePool {
-  FreeBlock* free[kClasses] = {};
-  ~FramePool() {
-    for (FreeBlock*& head : free) {
+// The free lists: trivially destructible, so the fast path needs no TLS guard.
+thread_local constinit FreeBlock* t_free[kClasses] = {};
+
+// Gives the blocks back to the heap when the thread ends; touched only on the slow path.
+struct Reaper {
+  bool armed = false;
+  ~Reaper() {
+    for (FreeBlock*& head : t_free) {
       while (FreeBlock* b = head) {
         head = b->next;
         ::operator delete(b);
@@ -39,11 +43,7 @@ struct FramePool {
     }
   }
 };
-
-FramePool& pool() {
-  thread_local FramePool p;
-  return p;
-}
+thread_local Reaper t_reaper;
 
 std::size_t size_class(std::size_t n) { return (n + kGranule - 1) / kGranule; }
 
@@ -52,11 +52,11 @@ std::size_t size_class(std::size_t n) { return (n + kGranule - 1) / kGranule; }
 void* may_sleep_frame_alloc(std::size_t n) {
   const std::size_t c = size_class(n);
   if (c >= kClasses) return ::operator new(n);
-  FreeBlock*& head = pool().free[c];
-  if (FreeBlock* b = head) {
-    head = b->next;
+  if (FreeBlock* b = t_free[c]) {
+    t_free[c] = b->next;
     return b;
   }
+  t_reaper.armed = true;
   return ::operator new(c * kGranule);
 }
 
@@ -66,8 +66,7 @@ void may_sleep_frame_free(void* p, std::size_t n) noexcept {
     ::operator delete(p);
     return;
   }
-  FreeBlock*& head = pool().free[c];
-  head = new (p) FreeBlock{head};
+  t_free[c] = new (p) FreeBlock{t_free[c]};
 }
 
 #else

@@ -63,11 +63,18 @@ class [[nodiscard]] MaySleep {
   };
 
   MaySleep() = default;
-  MaySleep(MaySleep&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+  // A call that returned before any coroutine was needed (an early error): no frame.
+  static MaySleep returned(long r) noexcept {
+    MaySleep m;
+    m.value_ = r;
+    return m;
+  }
+  MaySleep(MaySleep&& o) noexcept : h_(std::exchange(o.h_, {})), value_(o.value_) {}
   MaySleep& operator=(MaySleep&& o) noexcept {
     if (this != &o) {
       reset();
       h_ = std::exchange(o.h_, {});
+      value_ = o.value_;
     }
     return *this;
   }
@@ -75,23 +82,24 @@ class [[nodiscard]] MaySleep {
   MaySleep& operator=(const MaySleep&) = delete;
   ~MaySleep() { reset(); }
 
-  // A call is held (in flight or finished, not yet taken).
+  // A coroutine is held: in Task::pending, the call in flight.
   explicit operator bool() const noexcept { return static_cast<bool>(h_); }
-  bool done() const noexcept { return h_.done(); }
-  long result() const noexcept { return h_.promise().result; }
+  bool done() const noexcept { return !h_ || h_.done(); }
+  long result() const noexcept { return h_ ? h_.promise().result : value_; }
   // Destroys the frames (the call is abandoned, or its result was taken).
   void reset() noexcept {
     if (h_) std::exchange(h_, {}).destroy();
   }
 
   // co_await of a callee: no suspension if it already returned.
-  bool await_ready() const noexcept { return h_.done(); }
+  bool await_ready() const noexcept { return done(); }
   void await_suspend(std::coroutine_handle<> caller) const noexcept { h_.promise().caller = caller; }
-  long await_resume() const noexcept { return h_.promise().result; }
+  long await_resume() const noexcept { return result(); }
 
  private:
   explicit MaySleep(Handle h) noexcept : h_(h) {}
   Handle h_;
+  long value_ = 0;  // the result of a call returned without a frame
 };
 
 }  // namespace model

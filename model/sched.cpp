@@ -69,6 +69,7 @@ int Scheduler::run_until_idle() {
     if (!t.pending.done()) continue;                  // asleep again
     t.result = t.pending.result();
     t.pending.reset();
+    t.fdget.reset();  // fdput
     t.state = TaskState::kIdle;
     t.completed = true;
     t.signal_pending = false;  // delivered on the way out of the syscall

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,8 +71,13 @@ struct Task {
   MaySleep pending;
   // The innermost frame of the pending call, suspended in schedule(); null otherwise.
   std::coroutine_handle<> sleeping_at;
-  // The file references the call in flight holds (empty when idle).
+  // The file references the call in flight holds (empty when idle): `fdget` and those of
+  // its frames (poll table entries).
   HeldFiles held_files;
+  // The reference the syscall's fdget (ksys_read, do_epoll_wait's CLASS(fd)) holds on the
+  // file it was called on, taken when the call first sleeps: nothing else runs between its
+  // start and that point, so it is as if taken at the start. Dropped when it returns.
+  std::optional<FileRef> fdget;
 
   bool signal_pending = false;  // signal_pending(current): a signal whose handler does not
                                 // restart calls; cleared when the call returns
