@@ -16,20 +16,62 @@
 //    one is done the scheduler takes its result;
 //  - destroying the outermost MaySleep destroys every frame below it (their wait entries
 //    unlink themselves, their file references are dropped): how an abandoned call ends.
-// Frames come from a per-thread free list of recycled blocks (may_sleep.cpp), so that a
-// syscall does not pay a malloc per frame.
+// Frames come from a per-thread free list of recycled blocks, so that a syscall does not
+// pay a malloc per frame.
 #pragma once
 #include <coroutine>
 #include <cstddef>
 #include <exception>
+#include <new>
 #include <utility>
 
 namespace model {
 
-// Frame memory: blocks are recycled by size class, per thread (ASan builds use the plain
-// heap, so that it still sees every frame).
-void* may_sleep_frame_alloc(std::size_t n);
-void may_sleep_frame_free(void* p, std::size_t n) noexcept;
+// Frame memory: blocks are recycled by 16-byte size class, per thread; frames over 1 KiB,
+// and every frame of an ASan build (so that it still sees each one), use the heap.
+namespace frame_pool {
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kEnabled = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kEnabled = false;
+#else
+inline constexpr bool kEnabled = true;
+#endif
+#else
+inline constexpr bool kEnabled = true;
+#endif
+inline constexpr std::size_t kGranule = 16;
+inline constexpr std::size_t kClasses = 64;
+struct FreeBlock {
+  FreeBlock* next;
+};
+// The free lists; trivially destructible, so that the fast path needs no TLS guard.
+inline thread_local constinit FreeBlock* t_free[kClasses] = {};
+void* alloc_slow(std::size_t n);  // a fresh block (may_sleep.cpp), freed when the thread ends
+inline std::size_t size_class(std::size_t n) { return (n + kGranule - 1) / kGranule; }
+}  // namespace frame_pool
+
+inline void* may_sleep_frame_alloc(std::size_t n) {
+  using namespace frame_pool;
+  const std::size_t c = size_class(n);
+  if (!kEnabled || c >= kClasses) return ::operator new(n);
+  if (FreeBlock* b = t_free[c]) {
+    t_free[c] = b->next;
+    return b;
+  }
+  return alloc_slow(c * kGranule);
+}
+
+inline void may_sleep_frame_free(void* p, std::size_t n) noexcept {
+  using namespace frame_pool;
+  const std::size_t c = size_class(n);
+  if (!kEnabled || c >= kClasses) {
+    ::operator delete(p);
+    return;
+  }
+  t_free[c] = ::new (p) FreeBlock{t_free[c]};
+}
 
 class [[nodiscard]] MaySleep {
  public:
