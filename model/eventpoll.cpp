@@ -665,6 +665,8 @@ long do_epoll_ctl(Globals& g, FdTable& fdt, int epfd, int op, int fd, const Epol
   return error;
 }
 
+namespace {
+
 // do_epoll_wait + ep_check_params, in the order of the profile's kernel. Its CLASS(fd)
 // reference is the one Kernel::epoll_wait pins while ep_poll sleeps.
 MaySleep do_epoll_wait(Globals& g, FdTable& fdt, Task& t, int epfd, int maxevents, const Timespec64* to) {
@@ -695,6 +697,8 @@ const Timespec64* ep_timeout_to_timespec(const Task& t, Timespec64* to, long ms)
   *to = timespec64_add_safe(ns_to_timespec64(t.sched->now_ns()), rel);  // ktime_get_ts64 + ...
   return to;
 }
+
+}  // namespace
 
 // SYSCALL_DEFINE4(epoll_wait). A plain function: its timespec only has to live until
 // ep_poll first sleeps, since ep_poll reads it before that (as the kernel's does).

@@ -52,8 +52,8 @@ using HeldFiles = bi::list<FileRef, bi::member_hook<FileRef, decltype(FileRef::h
                            bi::constant_time_size<false>>;
 
 enum class TaskState {
-  kIdle,      // no call in flight (pending is empty)
-  kRunnable,  // woken: on the run queue, or running its call
+  kIdle,      // no call in flight, or one running from the facade before it first sleeps
+  kRunnable,  // woken: on the run queue, or running its call again
   kSleeping,  // in schedule(): sleeping_at is where it goes on
 };
 
