@@ -323,6 +323,12 @@ eo::RunResult ModelExecutor::run_schedule(const eo::Program& p, uint64_t seed) {
   return Run(profile_, p, explain_, extra_, seed).run();
 }
 
+std::string ModelExecutor::describe(const std::vector<WakeeRun>& ran) {
+  std::string s;
+  for (const WakeeRun& w : ran) s += (s.empty() ? "" : "; ") + w.task + " ran at " + w.site;
+  return s.empty() ? "every wakee after its waker" : s;
+}
+
 int ModelExecutor::for_each_schedule(const eo::Program& p, int limit, const ScheduleVisitor& visit) {
   // Depth-first over the decisions the runs meet: each run follows `script`, then takes
   // 0 (defer) at every later point; the next script moves the deepest decision that has
@@ -332,12 +338,12 @@ int ModelExecutor::for_each_schedule(const eo::Program& p, int limit, const Sche
     Run r(profile_, p, explain_, extra_, 0, &script);
     const eo::RunResult res = r.run();
     const std::vector<Scheduler::WakeDecision>& met = r.decisions_met();
-    std::string how;
+    std::vector<WakeeRun> ran;
     for (const Scheduler::WakeDecision& d : met) {
-      if (!d.what.empty()) how += (how.empty() ? "" : "; ") + d.what;
+      if (!d.task.empty()) ran.push_back({d.task, d.site});
     }
     ++runs;
-    if (visit(res, runs - 1, how.empty() ? "every wakee after its waker" : how)) return runs;
+    if (visit(res, runs - 1, ran)) return runs;
     size_t i = met.size();
     while (i > 0 && met[i - 1].chosen + 1 >= met[i - 1].options) --i;
     if (i == 0) return runs;  // every schedule visited

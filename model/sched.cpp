@@ -75,7 +75,7 @@ void Scheduler::run_at_wake_point(const char* site) {
     const int choice = decide(static_cast<int>(runnable.size()) + 1);
     if (choice == 0) break;  // the rest run after the waker
     Task& t = *runnable[static_cast<size_t>(choice - 1)];
-    if (scripted_) met_.back().what = t.name + " ran at " + site;
+    if (scripted_) met_.back().task = t.name, met_.back().site = site;
     runqueue_.erase(std::find(runqueue_.begin(), runqueue_.end(), &t));
     run_one(t, site);
   }
@@ -87,7 +87,7 @@ int Scheduler::decide(int options) {
   if (scripted_) {
     const size_t i = met_.size();
     const int chosen = i < script_.size() ? script_[i] : 0;
-    met_.push_back({chosen, options, {}});
+    met_.push_back({chosen, options, {}, {}});
     return chosen;
   }
   rng_ ^= rng_ << 13;

@@ -142,7 +142,8 @@ class Scheduler {
   struct WakeDecision {
     int chosen = 0;
     int options = 0;
-    std::string what;  // "t1 ran at unix_release_sock after sk_state_change"; empty for 0
+    std::string task;  // the wakee that ran at the point; empty for 0
+    std::string site;  // the point: "unix_release_sock after sk_state_change"
   };
   // Enumeration: the decisions at the first wake points come from `script`, those after
   // its end are 0; decisions_met() then lists every decision the run made.

@@ -546,8 +546,7 @@ int run_command(int argc, char** argv) {
       return kExitBadInput;
     }
     model::ModelExecutor* m = ex->model.get();
-    return eo::cmd_fuzz(fuzz_opt, *m, *ex->kernel, &ex->coverage, std::cout, std::cerr, nullptr,
-                        [m](const eo::Program& p, uint64_t seed) { return m->run_schedule(p, seed); });
+    return eo::cmd_fuzz(fuzz_opt, *m, *ex->kernel, &ex->coverage, std::cout, std::cerr, nullptr, eo::schedule_search(*m));
   }
   if (bench->parsed()) {
     std::string error;

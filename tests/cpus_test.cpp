@@ -52,7 +52,8 @@ Enumerated enumerate(const std::string& text, model::KernelProfile profile, int 
   model::ModelExecutor m(std::move(profile));
   if (observer) m.set_observer(observer);
   Enumerated e;
-  e.runs = m.for_each_schedule(p, limit, [&](const eo::RunResult& r, int, const std::string& how) {
+  e.runs = m.for_each_schedule(p, limit, [&](const eo::RunResult& r, int, const std::vector<model::ModelExecutor::WakeeRun>& ran) {
+    const std::string how = model::ModelExecutor::describe(ran);
     EXPECT_TRUE(r.error.empty()) << r.error;
     e.results.push_back(returns(p, r));
     e.distinct.insert(e.results.back());
@@ -140,9 +141,9 @@ TEST(Cpus, ScheduleZeroIsTheDefaultRun) {
     model::ModelExecutor m(cpus(2));
     const std::string plain = returns(p, m.run(p));
     std::string first;
-    m.for_each_schedule(p, 1, [&](const eo::RunResult& r, int s, const std::string& how) {
+    m.for_each_schedule(p, 1, [&](const eo::RunResult& r, int s, const std::vector<model::ModelExecutor::WakeeRun>& ran) {
       EXPECT_EQ(s, 0);
-      EXPECT_EQ(how, "every wakee after its waker");
+      EXPECT_TRUE(ran.empty());
       first = returns(p, r);
       return false;
     });
@@ -155,7 +156,10 @@ TEST(Cpus, LimitBoundsTheRuns) {
   int visited = 0;
   const eo::Program p = parse(kCloseTwoPollers);
   model::ModelExecutor m(cpus(2));
-  EXPECT_EQ(m.for_each_schedule(p, 64, [&](const eo::RunResult&, int, const std::string&) { return ++visited == 2; }), 2);
+  EXPECT_EQ(m.for_each_schedule(p, 64, [&](const eo::RunResult&, int, const std::vector<model::ModelExecutor::WakeeRun>&) {
+              return ++visited == 2;
+            }),
+            2);
 }
 
 // A wakee runs at a wake point only outside every wake walk (__wake_up_common holds the
