@@ -91,6 +91,15 @@ t1: poll([a: POLLRDHUP, b: POLLRDHUP], -1) ...
 shutdown(b, SHUT_RDWR)
 )";
 
+const char* const kCloseEpollWaiter = R"(
+socketpair(AF_UNIX, SOCK_STREAM|SOCK_NONBLOCK) = [a, b]
+epoll_create1(0) = ep
+epoll_ctl(ep, EPOLL_CTL_ADD, a, EPOLLOUT) = 0
+fill(a, 1)
+t1: epoll_wait(ep, 8, -1) ...
+close(b)
+)";
+
 const std::string kAfter = "t1=[a: POLLOUT|POLLERR|POLLHUP]";
 const std::string kBefore = "t1=[a: POLLERR|POLLHUP]";
 
@@ -101,6 +110,12 @@ TEST(Cpus, ClosePollerRunsBeforeThePurgeOrAfterTheClose) {
   EXPECT_EQ(e.results[0], kAfter);  // schedule 0: today's model, the wakee after the waker
   EXPECT_EQ(e.results[1], kBefore);
   EXPECT_EQ(e.how[1], "t1 ran at unix_release_sock after sk_state_change");
+}
+
+TEST(Cpus, CloseEpollWaiterRunsBeforeThePurgeOrAfterTheClose) {
+  const Enumerated e = enumerate(kCloseEpollWaiter, cpus(2));
+  EXPECT_EQ(e.runs, 2);
+  EXPECT_EQ(e.distinct, (std::set<std::string>{"t1=[a: EPOLLOUT|EPOLLERR|EPOLLHUP]", "t1=[a: EPOLLERR|EPOLLHUP]"}));
 }
 
 TEST(Cpus, OneCpuWithoutPreemptionRunsTheWakeeOnlyAfterTheWaker) {
