@@ -215,6 +215,7 @@ MaySleep UnixSocketFile::read(Task& t, void* buf, size_t n) {
     sk.receive_queue.pop_front();
     sk.g->rule(Rule::kUnixSkbConsumed);
     sock_wfree(done);
+    sk.g->sched->wake_point("unix_stream_read_generic after consume_skb (sock_wfree -> unix_write_space)");
     if (!size) break;
   }
   co_return copied ? copied : err;
@@ -256,6 +257,7 @@ MaySleep UnixSocketFile::write(Task& t, const void* buf, size_t len) {
     other.receive_queue.push_back(std::move(skb));
     g.rule(Rule::kUnixSkbQueued);
     other.data_ready();
+    g.sched->wake_point("unix_stream_sendmsg after sk_data_ready");
     sent += static_cast<size_t>(size);
   }
   co_return static_cast<long>(sent);
@@ -278,6 +280,7 @@ void UnixSocketFile::release() {
         skpair->err = ECONNRESET;
       }
       skpair->state_change();
+      g->sched->wake_point("unix_release_sock after sk_state_change");
     }
     unix_dgram_peer_wake_disconnect(*sk, *skpair);
   }
@@ -286,6 +289,7 @@ void UnixSocketFile::release() {
     Skb skb = std::move(sk->receive_queue.front());
     sk->receive_queue.pop_front();
     sock_wfree(skb);  // kfree_skb: the peer's sent data is uncharged
+    g->sched->wake_point("unix_release_sock after kfree_skb (sock_wfree -> unix_write_space)");
   }
   sk.reset();
 }
@@ -298,6 +302,7 @@ long UnixSocketFile::shutdown(int how) {
   sk->shutdown |= mode;
   std::shared_ptr<UnixSock> other = sk->peer;
   sk->state_change();
+  g->sched->wake_point("unix_shutdown after sk_state_change");
   if (other && sk->type == SOCK_STREAM_) {  // a datagram peer is left alone
     int peer_mode = 0;
     if (mode & RCV_SHUTDOWN) peer_mode |= SEND_SHUTDOWN;

@@ -215,6 +215,7 @@ MaySleep UnixDgramSocketFile::read(Task& t, void* buf, size_t size) {
   sk.receive_queue.pop_front();
   if (sk.peer_wait.active())
     wake_up_interruptible_sync_poll(sk.peer_wait, kWriteSpace, Rule::kUnixDgramRecvWakePeerWait);
+  g.sched->wake_point("unix_dgram_recvmsg after wake_up_interruptible_sync_poll(&u->peer_wait)");
   const size_t n = std::min(size, static_cast<size_t>(skb.len));
   if (n < static_cast<size_t>(skb.len)) g.rule(Rule::kUnixDgramRecvTrunc);
   if (buf) std::memcpy(buf, skb.data.data(), n);

@@ -37,10 +37,12 @@ Outcome from_ret(long r) {
 
 class Run {
  public:
-  Run(const KernelProfile& profile, const eo::Program& p, bool explain, Observer* extra, uint64_t schedule_seed)
+  Run(const KernelProfile& profile, const eo::Program& p, bool explain, Observer* extra, uint64_t schedule_seed,
+      const std::vector<int>* wake_script = nullptr)
       : k_(profile), p_(p), rng_(schedule_seed ? schedule_seed * 0x9e3779b97f4a7c15ULL : 0) {
     k_.set_auto_settle(false);
     k_.scheduler().set_schedule_seed(schedule_seed);
+    if (wake_script) k_.scheduler().set_wake_script(*wake_script);
     if (explain) {
       explainer_ = std::make_unique<Explainer>(
           k_, [this](const File* f) { return names_of(f); }, [this](uint64_t d) { return names_.label(d); });
@@ -94,6 +96,7 @@ class Run {
     k_.interrupt_all();  // calls still pending are interrupted and not checked
     return res;
   }
+  const std::vector<Scheduler::WakeDecision>& decisions_met() { return k_.scheduler().decisions_met(); }
 
  private:
   // The pending calls that returned while the system settled, and those still blocked.
@@ -318,6 +321,38 @@ eo::RunResult ModelExecutor::run(const eo::Program& p) { return Run(profile_, p,
 
 eo::RunResult ModelExecutor::run_schedule(const eo::Program& p, uint64_t seed) {
   return Run(profile_, p, explain_, extra_, seed).run();
+}
+
+std::string ModelExecutor::describe(const std::vector<WakeeRun>& ran) {
+  std::string s;
+  for (const WakeeRun& w : ran) s += (s.empty() ? "" : "; ") + w.task + " ran at " + w.site;
+  return s.empty() ? "every wakee after its waker" : s;
+}
+
+int ModelExecutor::for_each_schedule(const eo::Program& p, int limit, const ScheduleVisitor& visit) {
+  // Depth-first over the decisions the runs meet: each run follows `script`, then takes
+  // 0 (defer) at every later point; the next script moves the deepest decision that has
+  // options left one on and drops those after it. Run 0 is the default run.
+  std::vector<int> script;
+  for (int runs = 0; runs < limit;) {
+    Run r(profile_, p, explain_, extra_, 0, &script);
+    const eo::RunResult res = r.run();
+    const std::vector<Scheduler::WakeDecision>& met = r.decisions_met();
+    std::vector<WakeeRun> ran;
+    for (const Scheduler::WakeDecision& d : met) {
+      if (!d.task.empty()) ran.push_back({d.task, d.site});
+    }
+    ++runs;
+    if (visit(res, runs - 1, ran)) return runs;
+    size_t i = met.size();
+    while (i > 0 && met[i - 1].chosen + 1 >= met[i - 1].options) --i;
+    if (i == 0) return runs;  // every schedule visited
+    script.assign(met.size(), 0);
+    for (size_t j = 0; j < i; ++j) script[j] = met[j].chosen;
+    script.resize(i);
+    ++script[i - 1];
+  }
+  return limit;
 }
 
 }  // namespace model

@@ -25,6 +25,12 @@ enum class PipeReaderWake {
   kWhenEmptyOrPolled,  // 5.15+: was_empty || pipe->poll_usage
 };
 
+// The kernel's preemption model (CONFIG_PREEMPT_NONE / _VOLUNTARY / CONFIG_PREEMPT /
+// CONFIG_PREEMPT_LAZY): whether a task woken on the waker's CPU may run before the waker's
+// syscall ends (kernel/sched/core.c preempt_schedule at preempt_enable; none with kNone/
+// kVoluntary, where a kernel path is preempted only where it sleeps or returns).
+enum class Preempt { kNone, kVoluntary, kFull, kLazy };
+
 // Sizes of the AF_UNIX send path that depend on allocator and struct layouts. The
 // defaults are those of x86-64 6.18 as measured here; real/calibrate measures them on a
 // kernel (SIOCOUTQ after writes of chosen sizes) and the oracle copies them in.
@@ -84,6 +90,17 @@ struct KernelProfile {
 
   // net/unix
   UnixCalibration unix_cal;
+
+  // kernel/sched: the CPUs a woken task may be placed on. With one CPU and no kernel
+  // preemption a wakee runs only after the waker's syscall (or when the waker sleeps);
+  // with two or more it may run at once on another CPU (notes/cpu_wake_points.md: both
+  // orders measured here). real/calibrate reads sysconf(_SC_NPROCESSORS_ONLN) and the
+  // config; the defaults are this machine's.
+  int nr_cpus = 2;
+  Preempt preempt = Preempt::kNone;
+  // Whether a wakee may run at a wake point (Scheduler::wake_point) before the waker's
+  // syscall goes on: on another CPU, or by in-kernel preemption on the same one.
+  bool wakee_may_run_at_once() const { return nr_cpus >= 2 || preempt == Preempt::kFull || preempt == Preempt::kLazy; }
 
   // The profile of a given kernel version, with the switches set as that version has them.
   static KernelProfile for_version(KernelVersion v);

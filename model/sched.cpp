@@ -22,6 +22,7 @@ int Scheduler::try_to_wake_up(Task& t) {
            .site = "try_to_wake_up", .task = &t, .arg = asleep ? 1 : 0});
   if (!asleep) return 0;
   t.state = TaskState::kRunnable;
+  t.woken_in = points_passed_;
   runqueue_.push_back(&t);
   return 1;
 }
@@ -50,6 +51,62 @@ void Scheduler::cancel_timer(Task& t) {
   t.has_timer = false;
 }
 
+void Scheduler::run_one(Task& t, const char* site) {
+  g_.emit({.kind = EventKind::kTaskRun, .site = site, .task = &t});
+  std::exchange(t.sleeping_at, nullptr).resume();  // returns at the next schedule() or the end
+  if (!t.pending.done()) return;                    // asleep again
+  t.result = t.pending.result();
+  t.pending.reset();
+  t.fdget.reset();  // fdput
+  t.state = TaskState::kIdle;
+  t.completed = true;
+  t.signal_pending = false;  // delivered on the way out of the syscall
+}
+
+void Scheduler::run_at_wake_point(const char* site) {
+  in_wake_point_ = true;
+  std::vector<Task*> runnable;
+  for (;;) {
+    runnable.clear();
+    for (Task* t : runqueue_) {
+      if (t->state == TaskState::kRunnable && t->sleeping_at && t->woken_in == points_passed_) runnable.push_back(t);
+    }
+    if (runnable.empty()) break;
+    const int choice = decide(static_cast<int>(runnable.size()) + 1);
+    if (choice == 0) break;  // the rest run after the waker
+    Task& t = *runnable[static_cast<size_t>(choice - 1)];
+    if (scripted_) met_.back().task = t.name, met_.back().site = site;
+    runqueue_.erase(std::find(runqueue_.begin(), runqueue_.end(), &t));
+    run_one(t, site);
+  }
+  ++points_passed_;  // the wakees deferred here run after the waker
+  in_wake_point_ = false;
+}
+
+int Scheduler::decide(int options) {
+  if (scripted_) {
+    const size_t i = met_.size();
+    const int chosen = i < script_.size() ? script_[i] : 0;
+    met_.push_back({chosen, options, {}, {}});
+    return chosen;
+  }
+  rng_ ^= rng_ << 13;
+  rng_ ^= rng_ >> 7;
+  rng_ ^= rng_ << 17;
+  return static_cast<int>(rng_ % static_cast<uint64_t>(options));
+}
+
+void Scheduler::update_points_live() {
+  points_live_ = (scripted_ || rng_) && g_.profile.wakee_may_run_at_once();
+}
+
+void Scheduler::set_wake_script(std::vector<int> script) {
+  script_ = std::move(script);
+  scripted_ = true;
+  met_.clear();
+  update_points_live();
+}
+
 int Scheduler::run_until_idle() {
   int ran = 0;
   while (!runqueue_.empty()) {
@@ -64,15 +121,7 @@ int Scheduler::run_until_idle() {
     runqueue_.erase(runqueue_.begin() + static_cast<long>(pick));
     if (t.state != TaskState::kRunnable || !t.sleeping_at) continue;
     ++ran;
-    g_.emit({.kind = EventKind::kTaskRun, .site = "schedule", .task = &t});
-    std::exchange(t.sleeping_at, nullptr).resume();  // returns at the next schedule() or the end
-    if (!t.pending.done()) continue;                  // asleep again
-    t.result = t.pending.result();
-    t.pending.reset();
-    t.fdget.reset();  // fdput
-    t.state = TaskState::kIdle;
-    t.completed = true;
-    t.signal_pending = false;  // delivered on the way out of the syscall
+    run_one(t, "schedule");
   }
   return ran;
 }
@@ -104,6 +153,7 @@ void Scheduler::set_schedule_seed(uint64_t seed) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   rng_ = seed ? (z ^ (z >> 31)) | 1 : 0;
+  update_points_live();
 }
 
 void Scheduler::signal(Task& t) {

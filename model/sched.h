@@ -85,6 +85,7 @@ struct Task {
   bool timed_out = false;       // that hrtimer fired (hrtimer_wakeup cleared its task)
   long result = 0;              // result of the last completed call
   bool completed = false;       // the last call has returned (its result is in `result`)
+  uint64_t woken_in = 0;        // Scheduler::points_passed_ at its last wakeup
 
   // Output buffers of the task's calls (they outlive a sleeping call).
   std::vector<EpollEvent> events;  // epoll_wait's events
@@ -120,14 +121,53 @@ class Scheduler {
   // among several runnable tasks is made by a generator with this seed: on a real machine
   // tasks woken together run in parallel, and which one gets to a shared resource first
   // is not fixed.
+  // The seed also decides at each wake point which wakees run there (see below).
   void set_schedule_seed(uint64_t seed);
 
+  // A preemption point of the waker: a wake it made has returned and the locks it held
+  // there are dropped, and what it does next may be seen by a wakee running at once (on
+  // another CPU). `site` names the kernel function and wake the point follows. The
+  // schedule decides which of the tasks woken so far run now, and in which order, each
+  // to its next sleep or its return as a whole; the others run after the waker, as at
+  // every syscall's end. A wakee is offered at the first point after its wake only ("at
+  // once"); deferred there, it runs after the waker. Schedule 0 (no seed, no script) defers
+  // them all. Tasks woken by a wakee running here are offered at the same point (points do
+  // not nest). Only when the profile lets a wakee run at once
+  // (KernelProfile::wakee_may_run_at_once).
+  void wake_point(const char* site) {
+    if (points_live_ && !in_wake_point_ && !runqueue_.empty()) run_at_wake_point(site);
+  }
+  // One decision met at a wake point: `chosen` of `options` (0 = defer the rest, k = run
+  // the k-th runnable wakee, in run queue order), and what it meant.
+  struct WakeDecision {
+    int chosen = 0;
+    int options = 0;
+    std::string task;  // the wakee that ran at the point; empty for 0
+    std::string site;  // the point: "unix_release_sock after sk_state_change"
+  };
+  // Enumeration: the decisions at the first wake points come from `script`, those after
+  // its end are 0; decisions_met() then lists every decision the run made.
+  void set_wake_script(std::vector<int> script);
+  const std::vector<WakeDecision>& decisions_met() const { return met_; }
+
  private:
+  // Runs one runnable task to its next sleep or its return.
+  void run_one(Task& t, const char* site);
+  void run_at_wake_point(const char* site);
+  int decide(int options);
+  void update_points_live();
+
   Globals& g_;
   int64_t now_ns_ = 0;
   std::deque<Task*> runqueue_;  // woken tasks, in wake order; each at most once
   uint64_t rng_ = 0;            // xorshift state; 0 = FIFO
   std::multimap<int64_t, Task*> timers_;  // armed hrtimers by deadline; one per task at most
+  uint64_t points_passed_ = 0;  // wake points decided so far: a wakee's woken_in tells its first
+  bool points_live_ = false;    // some schedule other than 0 decides at wake points
+  bool in_wake_point_ = false;  // a wakee runs at a wake point: its own points defer
+  bool scripted_ = false;       // set_wake_script was called
+  std::vector<int> script_;
+  std::vector<WakeDecision> met_;
 };
 
 // MAX_SCHEDULE_TIMEOUT: the timeout of a blocking socket (no SO_SNDTIMEO/SO_RCVTIMEO in

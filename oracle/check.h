@@ -40,6 +40,9 @@ struct ExecutorReport {
   std::string skip_reason;  // kSkip, kLimit: why it was not run
   std::vector<Mismatch> mismatches;  // against the written results, in step order
   RunResult run;
+  // The model's run that matched, when its default run did not (oracle/schedules.h):
+  // "schedule 1: t1 ran at ..."; empty for the default run and for kernels.
+  std::string schedule;
   int first_mismatch_step() const { return mismatches.empty() ? -1 : mismatches.front().step; }
 };
 

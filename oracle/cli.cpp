@@ -171,6 +171,11 @@ std::optional<model::KernelProfile> model_profile(const Common& c, std::string* 
                    "assumes CONFIG_WATCH_QUEUE is not set\n";
     }
     p.config_watch_queue = cal->config.watch_queue;
+    p.nr_cpus = cal->nr_cpus;
+    if (cal->config.preempt == "voluntary") p.preempt = model::Preempt::kVoluntary;
+    else if (cal->config.preempt == "full") p.preempt = model::Preempt::kFull;
+    else if (cal->config.preempt == "lazy") p.preempt = model::Preempt::kLazy;
+    else p.preempt = model::Preempt::kNone;  // also when no config was found
   } else {
     std::cerr << "epoll-oracle: warning: calibration failed (" << cal_error << "); the model uses x86-64 6.18 defaults\n";
   }
@@ -541,8 +546,7 @@ int run_command(int argc, char** argv) {
       return kExitBadInput;
     }
     model::ModelExecutor* m = ex->model.get();
-    return eo::cmd_fuzz(fuzz_opt, *m, *ex->kernel, &ex->coverage, std::cout, std::cerr, nullptr,
-                        [m](const eo::Program& p, uint64_t seed) { return m->run_schedule(p, seed); });
+    return eo::cmd_fuzz(fuzz_opt, *m, *ex->kernel, &ex->coverage, std::cout, std::cerr, nullptr, eo::schedule_search(*m));
   }
   if (bench->parsed()) {
     std::string error;
@@ -580,10 +584,12 @@ int run_command(int argc, char** argv) {
       }
     }
     std::cout << fmt::format(
-        "descriptors: RLIMIT_NOFILE {}, fs.nr_open {}\nkernel config: {} (CONFIG_WATCH_QUEUE {})\n"
+        "descriptors: RLIMIT_NOFILE {}, fs.nr_open {}\nkernel config: {} (CONFIG_WATCH_QUEUE {}, preemption {})\n"
+        "cpus: {} online\n"
         "socketpair: families {} make pairs (of {} probed)\n",
         cal->rlimit_nofile, cal->nr_open, cal->config.source.empty() ? "not found" : cal->config.source,
-        cal->config.watch_queue ? "y" : "n", fmt::join(pair_families, ", "), families.size());
+        cal->config.watch_queue ? "y" : "n", cal->config.preempt.empty() ? "unknown" : cal->config.preempt,
+        cal->nr_cpus, fmt::join(pair_families, ", "), families.size());
     return kExitPass;
   }
   return kExitBadInput;

@@ -84,7 +84,7 @@ std::string divergence_trace(const Failure& f, Executor& model, Executor& kernel
 }  // namespace
 
 int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const model::RuleCoverage* coverage,
-             std::ostream& out, std::ostream& err, FuzzStats* stats_out, const ScheduleRunner& schedules) {
+             std::ostream& out, std::ostream& err, FuzzStats* stats_out, const ScheduleSearch& schedules) {
   FuzzStats stats;
   {
     // RapidCheck announces its own (unused) configuration on first use: keep it quiet.
@@ -135,14 +135,18 @@ int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const mo
           return;
         }
       }
-      // Woken tasks race on real CPUs: allowed if the model gives the kernel's result
-      // under some order of the tasks it woke together.
+      // Woken tasks race on real CPUs: allowed if one whole model run under another
+      // schedule gives the kernel's result.
       if (schedules) {
-        for (uint64_t s = 1; s <= 16; ++s) {
-          if (!first_divergence(p, schedules(p, s), k)) {
+        if (auto found = schedules(p, [&](const RunResult& r) { return !first_divergence(p, r, k); })) {
+          if (!shrinking) {
             ++stats.other_schedule;
-            return;
+            if (found->schedule > 0) {
+              ++stats.wake_point_schedule;
+              for (const std::string& site : found->sites) ++stats.schedule_sites[site];
+            }
           }
+          return;
         }
       }
       shrinking = true;
@@ -182,7 +186,9 @@ int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const mo
                      stats.steps / std::max(stats.seconds, 1e-9), stats.divergences, stats.divergences == 1 ? "" : "s");
   if (stats.nondeterministic) out << fmt::format("; {} cases where the kernel disagreed with itself", stats.nondeterministic);
   if (stats.other_schedule) {
-    out << fmt::format("; {} cases matched with another order of tasks woken together", stats.other_schedule);
+    out << fmt::format("; {} cases matched with another schedule ({} with a wakee run at a wake point, {} by another order of "
+                       "woken tasks)",
+                       stats.other_schedule, stats.wake_point_schedule, stats.other_schedule - stats.wake_point_schedule);
   }
   if (coverage) out << fmt::format("; rules reached {}/{}", coverage->reached(), model::RuleCoverage::total());
   out << "\n";
@@ -194,6 +200,7 @@ int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const mo
         100.0 * stats.kernel_seconds / std::max(stats.seconds, 1e-9),
         (stats.seconds - stats.kernel_seconds) / stats.kernel_seconds);
   }
+  for (const auto& [site, n] : stats.schedule_sites) out << fmt::format("  wakee run at {}: {} cases\n", site, n);
   if (coverage && opt.coverage) print_coverage(out, *coverage, false);
   if (stats_out) *stats_out = stats;
   return write_failed ? 2 : rc;

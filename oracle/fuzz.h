@@ -4,12 +4,14 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
 
 #include "common/executor.h"
 #include "model/coverage.h"
+#include "oracle/schedules.h"
 
 namespace eo {
 
@@ -30,19 +32,20 @@ struct FuzzStats {
   long steps = 0;
   long divergences = 0;        // shrunk divergences found (one per failing batch)
   long nondeterministic = 0;   // cases where the kernel disagreed with itself
-  long other_schedule = 0;     // cases the model matched only with another order of woken tasks
+  long other_schedule = 0;     // cases the model matched only with another schedule (both kinds below)
+  long wake_point_schedule = 0;  // of those: a wakee run at a wake point (an enumerated schedule)
+  std::map<std::string, long> schedule_sites;  // the wake points those wakees ran at, and how often
   double seconds = 0;
   double kernel_seconds = 0;   // spent in the kernel runs of the cases (not shrinking)
 };
 
 // Runs the search. `coverage` (optional) must be the model executor's observer. Exit
 // status: 0 no divergence, 1 a divergence was found, 2 one could not be written to out_dir.
-// `schedules` (optional) runs the model with another order among tasks woken together
-// (a seed > 0): a divergence the model reproduces under some order is allowed, because
-// real CPUs run woken tasks in parallel.
-using ScheduleRunner = std::function<RunResult(const Program&, uint64_t seed)>;
+// `schedules` (optional, oracle/schedules.h) searches the model's other schedules: a
+// divergence is allowed if one whole model run reproduces the kernel's, because real CPUs
+// run woken tasks in parallel (another order, or a wakee at once at a wake point).
 int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const model::RuleCoverage* coverage,
-             std::ostream& out, std::ostream& err, FuzzStats* stats = nullptr, const ScheduleRunner& schedules = {});
+             std::ostream& out, std::ostream& err, FuzzStats* stats = nullptr, const ScheduleSearch& schedules = {});
 
 // The coverage table: every rule with its count, unreached ones last.
 void print_coverage(std::ostream& os, const model::RuleCoverage& cov, bool color);

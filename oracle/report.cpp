@@ -140,6 +140,9 @@ void report_human(std::ostream& os, const std::vector<TraceOutcome>& traces, con
       if (t.limited()) ++limited;
     }
     os << line << "\n";
+    for (const ExecutorReport& r : t.reports) {
+      if (!r.schedule.empty()) os << "  " << r.executor << " matched with " << r.schedule << "\n";
+    }
   }
 
   for (const TraceOutcome& t : traces) {
@@ -235,6 +238,7 @@ void report_json(std::ostream& os, const std::vector<TraceOutcome>& traces, cons
       json je{{"verdict", verdict_name(r.verdict)}, {"version", r.version}};
       if (!r.skip_reason.empty()) je[r.verdict == Verdict::kLimit ? "limit" : "skip_reason"] = r.skip_reason;
       if (!r.run.error.empty()) je["error"] = r.run.error;
+      if (!r.schedule.empty()) je["schedule"] = r.schedule;
       je["mismatches"] = json::array();
       for (const Mismatch& m : r.mismatches) je["mismatches"].push_back(mismatch_json(m));
       jt["results"][r.executor] = je;

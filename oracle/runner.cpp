@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "oracle/schedules.h"
 #include "oracle/trace/parser.h"
 #include "oracle/trace/trace_file.h"
 
@@ -74,6 +75,15 @@ TraceOutcome run_trace_text(const std::string& path, const std::string& text, co
       continue;
     }
     rep.mismatches = check_run(p, rep.run);
+    if (auto* m = dynamic_cast<model::ModelExecutor*>(ex); m && !rep.mismatches.empty()) {
+      // Another schedule the model allows on these CPUs, if one whole run matches.
+      const auto whole_match = [&](const RunResult& r) { return r.error.empty() && check_run(p, r).empty(); };
+      if (auto found = find_model_schedule(*m, p, whole_match)) {
+        rep.run = std::move(found->run);
+        rep.mismatches.clear();
+        rep.schedule = std::move(found->how);
+      }
+    }
     if (!rep.mismatches.empty()) rep.verdict = Verdict::kFail;
     else if (!rep.run.error.empty()) rep.verdict = Verdict::kError;
     out.reports.push_back(std::move(rep));

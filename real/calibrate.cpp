@@ -151,11 +151,23 @@ bool config_enabled(const std::string& text, const std::string& name) {
   return false;
 }
 
+namespace {
+
+void parse_config(const std::string& text, KernelConfig& c) {
+  c.watch_queue = config_enabled(text, "CONFIG_WATCH_QUEUE");
+  if (config_enabled(text, "CONFIG_PREEMPT_NONE")) c.preempt = "none";
+  else if (config_enabled(text, "CONFIG_PREEMPT_VOLUNTARY")) c.preempt = "voluntary";
+  else if (config_enabled(text, "CONFIG_PREEMPT")) c.preempt = "full";
+  else if (config_enabled(text, "CONFIG_PREEMPT_LAZY")) c.preempt = "lazy";
+}
+
+}  // namespace
+
 KernelConfig read_kernel_config() {
   KernelConfig c;
   if (auto text = read_gzip("/proc/config.gz")) {
     c.source = "/proc/config.gz";
-    c.watch_queue = config_enabled(*text, "CONFIG_WATCH_QUEUE");
+    parse_config(*text, c);
     return c;
   }
   utsname u{};
@@ -166,7 +178,7 @@ KernelConfig read_kernel_config() {
   std::stringstream ss;
   ss << in.rdbuf();
   c.source = path;
-  c.watch_queue = config_enabled(ss.str(), "CONFIG_WATCH_QUEUE");
+  parse_config(ss.str(), c);
   return c;
 }
 
@@ -321,6 +333,7 @@ std::optional<Calibration> calibrate(std::string* error) {
   cal.unix_max_dgram_qlen = static_cast<int>(qlen);
   if (!read_fd_limits(cal, error)) return std::nullopt;
   cal.config = read_kernel_config();
+  cal.nr_cpus = static_cast<int>(std::max(::sysconf(_SC_NPROCESSORS_ONLN), 1L));
   int sndbuf = 0;
   auto samples = measure_unix(unix_sample_sizes(), &sndbuf, error);
   if (!samples) return std::nullopt;

@@ -41,6 +41,10 @@ using SocketpairErrnos = std::vector<std::array<int, kProbedTypes>>;
 struct KernelConfig {
   std::string source;        // "/proc/config.gz" or "/boot/config-RELEASE"; empty: none found
   bool watch_queue = false;  // CONFIG_WATCH_QUEUE=y
+  // The preemption model: "none", "voluntary", "full" or "lazy" (CONFIG_PREEMPT_NONE,
+  // _VOLUNTARY, CONFIG_PREEMPT, CONFIG_PREEMPT_LAZY); empty if no config was found. With
+  // CONFIG_PREEMPT_DYNAMIC a preempt= boot option could override it: not read.
+  std::string preempt;
 };
 
 struct Calibration {
@@ -51,6 +55,7 @@ struct Calibration {
   int unix_max_dgram_qlen = 0;  // /proc/sys/net/unix/max_dgram_qlen (sk_max_ack_backlog of new sockets)
   long rlimit_nofile = 0;      // getrlimit(RLIMIT_NOFILE).rlim_cur (RLIM_INFINITY: nr_open)
   long nr_open = 0;            // /proc/sys/fs/nr_open
+  int nr_cpus = 0;             // sysconf(_SC_NPROCESSORS_ONLN)
   KernelConfig config;
   UnixConstants af_unix;
   std::vector<UnixSample> samples;  // the measurements af_unix was fitted to

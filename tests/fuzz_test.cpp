@@ -91,8 +91,7 @@ TEST(FuzzShrink, CorrectModelHasNoDivergence) {
   opt.seed = 11;
   opt.progress = false;
   std::ostringstream out, err;
-  const eo::ScheduleRunner schedules = [&m](const eo::Program& p, uint64_t seed) { return m.run_schedule(p, seed); };
-  EXPECT_EQ(eo::cmd_fuzz(opt, m, kernel, &coverage, out, err, nullptr, schedules), 0) << out.str();
+  EXPECT_EQ(eo::cmd_fuzz(opt, m, kernel, &coverage, out, err, nullptr, eo::schedule_search(m)), 0) << out.str();
   EXPECT_GT(coverage.reached(), model::RuleCoverage::total() / 2);
 }
 
