@@ -58,8 +58,15 @@ std::optional<CallArgs> call_by_name(std::string_view name) {
 
 CallArgs blank_call(const CallArgs& c) { return kBlank[c.index()](); }
 
-std::string call_signature(const CallArgs& c) {
-  return std::visit([](const auto& a) { return signature_of<std::decay_t<decltype(a)>>(); }, c);
+const std::string& call_signature(const CallArgs& c) {
+  static const std::array<std::string, kCallCount> signatures = [] {
+    std::array<std::string, kCallCount> out;
+    for (size_t i = 0; i < kCallCount; ++i) {
+      out[i] = std::visit([](const auto& a) { return signature_of<std::decay_t<decltype(a)>>(); }, kBlank[i]());
+    }
+    return out;
+  }();
+  return signatures[c.index()];
 }
 
 std::optional<std::string_view> closest_call_name(std::string_view name) {

@@ -503,7 +503,7 @@ std::optional<CallArgs> call_by_name(std::string_view name);
 // The same call with its arguments zero: what a resume line holds of its pending call.
 CallArgs blank_call(const CallArgs& c);
 // "epoll_wait(EP, MAXEVENTS, TIMEOUT_MS)", from the fields.
-std::string call_signature(const CallArgs& c);
+const std::string& call_signature(const CallArgs& c);
 // The known call closest to a misspelled name ("epol_wait" -> "epoll_wait"), if any is
 // close enough to suggest.
 std::optional<std::string_view> closest_call_name(std::string_view name);

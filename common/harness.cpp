@@ -74,13 +74,34 @@ Outcome StepHarness::finish(size_t i, const RawResult& r) {
       break;
   }
   if (ok && info.releases_fd) {
-    for (const FdRef* f : fd_args(s.call)) open_.erase(fd(*f));
+    std::visit(
+        [&](const auto& a) {
+          for_each_field<std::decay_t<decltype(a)>>([&](const auto& f, int) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(a.*f.member)>, FdRef>) {
+              const int n = fd(a.*f.member);
+              if (n >= 0 && static_cast<size_t>(n) < open_.size()) open_[static_cast<size_t>(n)] = false;
+            }
+          });
+        },
+        s.call);
   }
   return o;
 }
 
+std::vector<int> StepHarness::open_fds() const {
+  std::vector<int> out;
+  for (size_t n = 0; n < open_.size(); ++n) {
+    if (open_[n]) out.push_back(static_cast<int>(n));
+  }
+  return out;
+}
+
 void StepHarness::bind(size_t i, const Outcome& o) {
-  for (const int fd : o.fds) open_.insert(fd);
+  for (const int fd : o.fds) {
+    if (fd < 0) continue;
+    if (static_cast<size_t>(fd) >= open_.size()) open_.resize(static_cast<size_t>(fd) + 1);
+    open_[static_cast<size_t>(fd)] = true;
+  }
   const std::vector<std::string>* names = names_bound_by(p_, i);
   if (!names) return;
   for (size_t k = 0; k < names->size(); ++k) names_.bind((*names)[k], k < o.fds.size() ? o.fds[k] : -1);

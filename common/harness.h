@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -101,14 +100,14 @@ class StepHarness {
   // are a set, TRACE_FORMAT.md "Tasks"), the tasks whose calls are still pending.
   void end_step(StepObservation& obs) const;
 
-  // The descriptors the trace made and has not closed.
-  const std::set<int>& open_fds() const { return open_; }
+  // The descriptors the trace made and has not closed, in increasing order.
+  std::vector<int> open_fds() const;
 
  private:
   void bind(size_t i, const Outcome& o);
   const Program& p_;
   NameTable names_;
-  std::set<int> open_;
+  std::vector<bool> open_;  // by descriptor number (numbers are small: lowest free first)
   std::map<std::string, size_t, std::less<>> pending_;
 };
 

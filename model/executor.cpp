@@ -50,6 +50,7 @@ class Run {
   eo::RunResult run() {
     eo::RunResult res;
     res.steps.resize(p_.steps.size());
+    task_of_.assign(p_.steps.size(), nullptr);
     for (size_t i = 0; i < p_.steps.size(); ++i) {
       const Step& s = p_.steps[i];
       eo::StepObservation& obs = res.steps[i];
@@ -82,6 +83,7 @@ class Run {
         }
         if (sleeps) {
           h_.sleeping(i);
+          task_of_[i] = &t;
         } else if (s.kind == Step::Kind::kPendingCall) {
           h_.returned_at_once(obs, i, obs.outcome);  // instead of blocking
         }
@@ -99,7 +101,7 @@ class Run {
     const auto& pending = h_.pending();
     for (auto it = pending.begin(); it != pending.end();) {
       const auto next = std::next(it);  // returned() erases it
-      Task& t = *k_.find_task(it->first);
+      Task& t = *task_of_[it->second];
       if (!t.pending) h_.returned(obs, it->first, raw_of(t, p_.steps[it->second], t.result));
       it = next;
     }
@@ -252,6 +254,7 @@ class Run {
   std::unique_ptr<Explainer> explainer_;
   Fanout fan_;
   std::map<Task*, std::vector<char>> io_;
+  std::vector<Task*> task_of_;  // the task of each pending step
   eo::RawResult raw_;   // of the call being finished (its buffers reused)
   bool stuck_ = false;  // the call's loop would never end
 };

@@ -55,9 +55,9 @@ TEST(StepHarness, ResultConventionsOfEachShape) {
   RawResult polled = ret(2);
   polled.events = {{0x1, 0}, {0x4, 1}, {0, 2}};  // revents 0: not in the result
   EXPECT_EQ(h.finish(7, polled).events, (std::vector<eo::EventSpec>{{"r", 0x1}, {"w", 0x4}}));
-  EXPECT_EQ(h.open_fds(), (std::set<int>{3, 4, 5, 6}));
+  EXPECT_EQ(h.open_fds(), (std::vector<int>{3, 4, 5, 6}));
   h.finish(8, ret(0));
-  EXPECT_EQ(h.open_fds(), (std::set<int>{3, 5, 6}));  // a successful close lets its number go
+  EXPECT_EQ(h.open_fds(), (std::vector<int>{3, 5, 6}));  // a successful close lets its number go
   const Outcome err = h.finish(8, ret(-9));
   EXPECT_EQ(err.kind, Outcome::Kind::kError);
   EXPECT_EQ(err.ret, 9);

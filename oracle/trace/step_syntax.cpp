@@ -204,7 +204,7 @@ class StepReader {
            cur_.peek(ahead + 1).kind == Tok::kEquals;
   }
 
-  std::string signature() const { return call_signature(out_.step.call); }
+  const std::string& signature() const { return call_signature(out_.step.call); }
 
   // The ',' before an argument (none before the first).
   void before_arg(std::string_view what, bool first) {
