@@ -1,10 +1,11 @@
 // The step harness both executors share: what a trace means around each raw call
-// (docs/TRACE_EXTENSIONS.md "What the executors do for some calls"). An executor performs
-// the raw call (the model its Kernel function, the real executor the system call on the
-// task's thread) and decides when a call is blocked and the system settled. The harness
-// resolves names, turns a raw result into the Outcome by the call's result shape, binds
-// the names a creating call gives (-1 when it failed), keeps the descriptors the trace
-// made, knows which step each pending call belongs to, and orders what a step reports.
+// (docs/LANGUAGE.md "Calls", what the calls do beyond the system call they name). An
+// executor performs the raw call (the model its Kernel function, the real executor the
+// system call on the task's thread) and decides when a call is blocked and the system
+// settled. The harness resolves names, turns a raw result into the Outcome by the call's
+// result shape, binds the names a creating call gives (-1 when it failed), keeps the
+// descriptors the trace made, knows which step each pending call belongs to, and orders
+// what a step reports.
 #pragma once
 #include <cerrno>
 #include <cstddef>

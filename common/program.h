@@ -87,7 +87,7 @@ struct Program {
   std::vector<std::vector<VersionBound>> kernel;
   std::string kernel_text;          // @kernel as written
   std::vector<std::string> tags;    // @tags
-  // @belief VERDICT: WHY (project extension, see docs/TRACE_EXTENSIONS.md).
+  // @belief VERDICT: WHY (docs/LANGUAGE.md "Directives").
   std::string belief_verdict;       // "true", "false", "partly" or ""
   std::string belief_why;
   std::vector<Step> steps;

@@ -47,7 +47,8 @@ EventpollFile::EventpollFile(Globals& g_, Eventpoll* ep_, int flags) : File(g_, 
 
 namespace {
 
-// ep_events_available
+// ep_events_available: a running scan (ovflist active) counts as events available, so a
+// caller does not sleep while another harvests; it scans what is left after it.
 bool ep_events_available(const Eventpoll* ep) { return !ep->rdllist.empty() || ep->ovflist != ep_unactive(); }
 
 // ep_poll_safewake (non-lockdep): wake the poll_wait queue with EPOLLIN.
@@ -70,13 +71,25 @@ void ep_unregister_pollwait(Eventpoll* ep, Epitem* epi) {
 }
 
 // ep_start_scan: steal the ready list into txlist, start chaining callbacks on ovflist.
+// Why (fs/eventpoll.c ep_start_scan, 6.18): the scanner walks txlist without ep->lock,
+// since it polls files and copies events to user memory, both of which may sleep, while
+// callbacks keep firing from any context under ep->lock alone. So txlist is the
+// scanner's private list, and a callback that fires meanwhile must neither touch it nor
+// rdllist (where the scanner requeues level-triggered items): it chains the item on
+// ovflist, which ep_done_scan empties into rdllist. The serial model keeps the protocol,
+// so that the order of the items after a scan is the kernel's.
 void ep_start_scan(Eventpoll* ep, EpList& txlist) {
   txlist.splice(txlist.end(), ep->rdllist);
   ep->ovflist = nullptr;
 }
 
-// ep_done_scan: re-insert ovflist items (LIFO chain, head inserts restore FIFO), put the
-// txlist leftovers in front, and wake one more epoll_wait waiter if anything is ready.
+// ep_done_scan (fs/eventpoll.c, 6.18): put back the items chained on ovflist during the
+// scan (the chain is newest first, so inserting each at the head restores their order),
+// except those still linked (on txlist: the splice below brings them back), then the
+// txlist leftovers (not harvested: maxevents reached) in front of everything, so that the
+// next call serves them first. rdllist ends as [leftovers][chained][LT requeued]. If
+// anything is ready, wake one more epoll_wait waiter: the item just requeued or left may
+// be for it, and the autoremoved waiter that scanned is gone from ep->wq.
 void ep_done_scan(Eventpoll* ep, EpList& txlist) {
   Epitem* nepi = ep->ovflist;
   while (Epitem* epi = nepi) {
@@ -179,7 +192,19 @@ poll_t ep_item_poll(const Epitem* epi, PollTable* pt, int depth) {
   return res & epi->event.events;
 }
 
-// ep_poll_callback: the wait-queue function of every eppoll_entry.
+// ep_poll_callback: the wait-queue function of every eppoll_entry (fs/eventpoll.c, 6.18).
+//
+// What it returns matters only for an EPOLLEXCLUSIVE item, whose entry is exclusive:
+// __wake_up_common calls every non-exclusive entry and stops after the first exclusive
+// entry whose function returns non-zero (nr_exclusive is 1 for wake_up). An exclusive item
+// returns 1 only when it woke somebody for this event: it queued the item, its epoll had
+// a waiter in epoll_wait, and the key's direction is one the item asked for (EPOLLIN alone
+// with EPOLLIN armed, EPOLLOUT alone with EPOLLOUT armed, or neither, as a NULL key or a
+// hangup; a key with both counts as no wakeup). Otherwise it returns 0 and the walk goes
+// on to the next exclusive epoll, which may have a waiter; an item that was queued but
+// woke nobody keeps the event all the same, so one or more exclusive epolls get it
+// (traces/exclusive/no-waiter-on-first.trace, filtered-exclusive-not-counted.trace). A
+// POLLFREE wake skips the test: every entry of the dying queue must run, to detach itself.
 int ep_poll_callback(WaitQueueEntry* wait, unsigned, int sync, poll_t pollflags) {
   auto* pwq = static_cast<EppollEntry*>(wait->priv);  // ep_pwq_from_wait
   Epitem* epi = pwq->base;
@@ -249,6 +274,12 @@ struct EpPqueue {
 };
 
 // ep_ptable_queue_proc: hook an eppoll_entry on each queue the target's ->poll names.
+// EPOLLEXCLUSIVE (df0108c5da56, 4.5) makes the hook an exclusive entry, added at the tail
+// (add_wait_queue_exclusive): when many epolls watch one file (one per worker, the
+// accept() herd), a wakeup calls every non-exclusive hook but stops at the first exclusive
+// one that woke a waiter (see ep_poll_callback's return), instead of waking a task in each
+// epoll. At the tail, in order of ADD: the oldest exclusive epoll is tried first
+// (traces/exclusive/one-waiter-each.trace). Other hooks go at the head (add_wait_queue).
 void ep_ptable_queue_proc(File*, WaitQueueHead* whead, PollTable* pt) {
   EpPqueue* epq = reinterpret_cast<EpPqueue*>(pt);
   Epitem* epi = epq->epi;
@@ -468,11 +499,7 @@ int ep_send_events(Eventpoll* ep, Task& t, int maxevents) {
       epi.event.events &= EP_PRIVATE_BITS;
       emit_ready(g, EventKind::kReadyDel, Rule::kSendOneshot, epi);
     } else if (!(epi.event.events & EPOLLET)) {
-#ifdef EO_TEST_BREAK_LT_REQUEUE  // only in tests/fuzz_shrink_test: a model with a planted bug
-      continue;
-#endif
-      ep->rdllist.push_back(epi);
-      emit_ready(g, EventKind::kReadyAdd, Rule::kSendLevel, epi);
+      ep_requeue_level_triggered(ep, epi);
     } else {
       emit_ready(g, EventKind::kReadyDel, Rule::kSendEdge, epi);
     }
@@ -481,7 +508,12 @@ int ep_send_events(Eventpoll* ep, Task& t, int maxevents) {
   return res;
 }
 
-// ep_autoremove_wake_function: wake the task and always unlink the entry.
+// ep_autoremove_wake_function: wake the task and always unlink the entry. Why (ep_poll's
+// comment, 6.18): removed by its first wakeup, a waiter no longer counts on ep->wq, so the
+// next wake_up hits the next waiter and gives it a chance at the next event, instead of
+// calling a task that is already awake and losing the wakeup. Unlinking even when
+// try_to_wake_up fails is safe: that only happens to a task already woken, whose ep_poll
+// removes the entry anyway and never reuses it.
 int ep_autoremove_wake_function(WaitQueueEntry* e, unsigned mode, int sync, poll_t key) {
   const int ret = default_wake_function(e, mode, sync, key);
   e->del_init();

@@ -84,9 +84,6 @@ void Explainer::on_event(const Event& e) {
     case EventKind::kReadyDel:
       line += std::string(e.site) + "(" + epoll(e.ep) + "): rdllist -= " + item(e.epi) + " (" + std::string(e.detail) + ")";
       break;
-    case EventKind::kOvflistAdd:
-      line += std::string(e.site) + "(" + epoll(e.ep) + "): ovflist += " + item(e.epi);
-      break;
     case EventKind::kEventDelivered:
       line += "ep_send_events(" + epoll(e.ep) + ") -> " + e.task->name + ": " + item(e.epi) + ": " +
               epoll_mask_names(static_cast<poll_t>(e.arg));

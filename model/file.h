@@ -46,11 +46,17 @@ struct File {
   File& operator=(const File&) = delete;
 
   Globals* g;
-  uint64_t id;          // stands for the struct file address (rb-tree key, explain output)
-  long f_count = 1;     // file_ref
-  unsigned f_mode;      // FMODE_READ / FMODE_WRITE
-  int f_flags;          // O_NONBLOCK...
-  EpitemsHead* f_ep = nullptr;  // epitems watching this file (file->f_ep)
+  // Stands for the struct file address: unique and never reused in a run (Globals::
+  // next_file_id), ordered by creation. The first half of an epitem's rb-tree key.
+  uint64_t id;
+  // file_ref: one per descriptor that refers to the file, plus one while a call holds it
+  // (get_file: epoll_ctl, ep_item_poll); an epitem holds none. At 0, __fput runs (fput).
+  long f_count = 1;
+  unsigned f_mode;      // FMODE_READ / FMODE_WRITE, and FMODE_CAN_* (with_rw_ops); fixed at open
+  int f_flags;          // O_NONBLOCK and O_CLOEXEC as the creating call gave them
+  // file->f_ep: the epitems watching this file; nullptr while none does. For an epoll
+  // file, its eventpoll's refs.
+  EpitemsHead* f_ep = nullptr;
 
   // f_op->poll. Returns the current mask and registers on the file's queues through pt.
   virtual poll_t poll(PollTable* pt) = 0;

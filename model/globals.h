@@ -13,15 +13,21 @@ class Scheduler;
 
 struct Globals {
   explicit Globals(KernelProfile p) : profile(std::move(p)) {}
-  KernelProfile profile;
-  Observer* observer = nullptr;
-  Scheduler* sched = nullptr;
+  KernelProfile profile;         // the kernel version's switches and the calibrated constants
+  Observer* observer = nullptr;  // receives every event when set (explain, tests, coverage)
+  Scheduler* sched = nullptr;    // the tasks and the virtual clock
 
-  uint64_t next_file_id = 1;  // stands for struct file addresses: the rb-tree key order
-  long user_epoll_watches = 0;  // user->epoll_watches (fs/eventpoll.c)
-  // fs/eventpoll.c loop_check_gen. Not 0: on a running kernel it has moved on since boot, and
-  // a fresh eventpoll (gen 0) must not look as if it were part of the current check.
+  uint64_t next_file_id = 1;  // the next File::id: ids grow with creation, never reused
+  // user->epoll_watches (fs/eventpoll.c): the epitems of all epolls; ep_insert refuses a
+  // new one with ENOSPC at profile.max_user_watches.
+  long user_epoll_watches = 0;
+  // fs/eventpoll.c loop_check_gen: bumped before and after each full check of an ADD, so an
+  // Eventpoll::gen equal to it means "visited by the check in progress". Not 0: on a
+  // running kernel it has moved on since boot, and a fresh eventpoll (gen 0) must not look
+  // as if it were part of the current check.
   uint64_t loop_check_gen = 1;
+  // fs/eventpoll.c inserting_into: the epoll an ADD under ep_loop_check inserts into;
+  // reaching it from the added epoll is a loop.
   Eventpoll* inserting_into = nullptr;
 
   // Live object counts, for leak checks in tests.
@@ -48,7 +54,6 @@ struct Globals {
       observer->on_event(e);
     }
   }
-  bool observed() const { return observer != nullptr; }
 };
 
 }  // namespace model

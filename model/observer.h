@@ -16,10 +16,9 @@ struct File;
 
 enum class EventKind {
   kWakeUp,            // a wake_up* on a queue: site = caller, detail = variant
-  kCallback,          // ep_poll_callback ran: detail says what it did (see Callback*)
+  kCallback,          // ep_poll_callback ran: rule and detail say what it did (the kCb* rules)
   kReadyAdd,          // an epitem entered rdllist: detail = why
   kReadyDel,          // an epitem left rdllist: detail = why
-  kOvflistAdd,        // an epitem was chained on ovflist during a scan
   kEventDelivered,    // ep_send_events copied an event to userspace: arg = revents
   kTaskSleep,         // a task went to sleep on a queue
   kTaskWake,          // a task's wait entry was called (arg = try_to_wake_up result)

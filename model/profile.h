@@ -3,9 +3,8 @@
 #pragma once
 #include <compare>
 #include <cstdint>
+#include <functional>
 #include <optional>
-#include <array>
-#include <vector>
 #include <string>
 #include <string_view>
 
@@ -76,10 +75,11 @@ struct KernelProfile {
 
   // net/socket.c __sock_create: which protocol families this kernel has (net_families[],
   // set by the families built in or loaded) and what their create accepts. The model knows
-  // AF_UNIX, AF_INET and AF_INET6 by rule; for the others real/calibrate probes
-  // socketpair(family, type, 0) and the model answers the errno the probe saw, indexed
-  // [family][type] (0: the probe got a pair). Empty: not probed; other families EAFNOSUPPORT.
-  std::vector<std::array<int, 11>> other_family_socketpair_errno;
+  // AF_UNIX, AF_INET and AF_INET6 by rule; for the others it asks this probe what
+  // socketpair(family, type, 0) gives on the kernel (real::probe_socketpair: 0 for a pair,
+  // else the errno), only when a trace calls socketpair with such a family. Unset: not
+  // probed; other families EAFNOSUPPORT.
+  std::function<int(int family, int type)> other_family_socketpair;
   int nproto = 46;  // NPROTO = AF_MAX (46 since AF_MCTP in 5.15, 45 before)
 
   // net/unix

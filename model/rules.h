@@ -60,7 +60,7 @@ namespace model {
   X(kEfdReleaseWake, "eventfd_release", "wake with EPOLLHUP")                                                 \
   /* net/unix/af_unix.c, net/core/sock.c */                                                                    \
   X(kSocketpairEinval, "__sys_socketpair", "invalid type flags: EINVAL")                                      \
-  X(kSocketpairUnsupported, "__sys_socketpair", "SOCK_SEQPACKET: not modelled yet")                            \
+  X(kSocketpairUnsupported, "__sys_socketpair", "a socket the model has no rules for (SOCK_SEQPACKET, a protocol, another family's pair)") \
   X(kSockCreateEafnosupport, "__sock_create", "family outside [0, NPROTO): EAFNOSUPPORT")                   \
   X(kSockCreateEinvalType, "__sock_create", "type outside [0, SOCK_MAX): EINVAL")                           \
   X(kSocketpairProbedFamily, "__sock_create", "another family: the probed kernel's answer")                 \

@@ -10,22 +10,18 @@ namespace model {
 namespace {
 
 constexpr int SOCK_TYPE_MASK_ = 0xf;
-constexpr int SOCK_DGRAM_ = 2;
-constexpr int SOCK_RAW_ = 3;
 constexpr int SOCK_PACKET_ = 10;
 constexpr int SOCK_MAX_ = SOCK_PACKET_ + 1;  // include/linux/net.h
 constexpr int AF_INET_ = 2;
 constexpr int AF_INET6_ = 10;
 constexpr int AF_PACKET_ = 17;
 
-// A family the model has no rules for: what socketpair(family, type, 0) gave on the
-// probed kernel (real/calibrate), or EAFNOSUPPORT (no such family) when not probed.
+// A family the model has no rules for: what socketpair(family, type, 0) gives on the
+// probed kernel (asked now, real/calibrate), or EAFNOSUPPORT (no such family) unprobed.
 long probed_family(Globals& g, int family, int type, int protocol) {
-  const auto& table = g.profile.other_family_socketpair_errno;
-  if (protocol != 0 || family >= static_cast<int>(table.size())) {
-    return g.fail(Rule::kSocketpairUnsupported, -EAFNOSUPPORT);
-  }
-  const int err = table[static_cast<size_t>(family)][static_cast<size_t>(type)];
+  const auto& probe = g.profile.other_family_socketpair;
+  if (protocol != 0 || !probe) return g.fail(Rule::kSocketpairUnsupported, -EAFNOSUPPORT);
+  const int err = probe(family, type);
   // 0: the family made a pair (AF_TIPC has a socketpair operation); the model has no such
   // sockets, so it says what it cannot model instead of inventing a pair.
   if (err == 0) return g.fail(Rule::kSocketpairUnsupported, -EAFNOSUPPORT);

@@ -1,5 +1,5 @@
 // The checker: compares what executors observed with the results a trace writes, and
-// executors with each other (the trace language's matching rules, TRACE_FORMAT.md).
+// executors with each other (docs/LANGUAGE.md "What a run reports").
 #pragma once
 #include <string>
 #include <vector>

@@ -166,7 +166,7 @@ std::optional<model::KernelProfile> model_profile(const Common& c, std::string* 
     p.max_user_watches = cal->max_user_watches;
     p.rlimit_nofile = cal->rlimit_nofile;
     p.nr_open = cal->nr_open;
-    p.other_family_socketpair_errno = cal->socketpair_errno;
+    p.other_family_socketpair = real::probe_socketpair;  // on demand: the probe is slow
     if (cal->config.source.empty()) {
       std::cerr << "epoll-oracle: warning: no kernel config (/proc/config.gz, /boot/config-RELEASE); the model "
                    "assumes CONFIG_WATCH_QUEUE is not set\n";
@@ -585,9 +585,10 @@ int run_command(int argc, char** argv) {
         cal->af_unix.sndbuf, cal->af_unix.sk_buff_size, cal->af_unix.shinfo_size, cal->af_unix.frags_size,
         cal->samples.size(), cal->unix_max_dgram_qlen);
     // What the profile takes from the running kernel besides the measured constants.
+    const real::SocketpairErrnos families = real::probe_socketpair_families();
     std::vector<std::string> pair_families;
-    for (size_t fam = 0; fam < cal->socketpair_errno.size(); ++fam) {
-      for (int err : cal->socketpair_errno[fam]) {
+    for (size_t fam = 0; fam < families.size(); ++fam) {
+      for (int err : families[fam]) {
         if (err == 0) {
           pair_families.push_back(std::to_string(fam));
           break;
@@ -598,7 +599,7 @@ int run_command(int argc, char** argv) {
         "descriptors: RLIMIT_NOFILE {}, fs.nr_open {}\nkernel config: {} (CONFIG_WATCH_QUEUE {})\n"
         "socketpair: families {} make pairs (of {} probed)\n",
         cal->rlimit_nofile, cal->nr_open, cal->config.source.empty() ? "not found" : cal->config.source,
-        cal->config.watch_queue ? "y" : "n", fmt::join(pair_families, ", "), cal->socketpair_errno.size());
+        cal->config.watch_queue ? "y" : "n", fmt::join(pair_families, ", "), families.size());
     return kExitPass;
   }
   return kExitBadInput;

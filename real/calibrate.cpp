@@ -14,6 +14,7 @@
 #include <climits>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "fd.h"
@@ -169,16 +170,27 @@ KernelConfig read_kernel_config() {
   return c;
 }
 
+int probe_socketpair(int family, int type) {
+  auto ask = [](int f, int t) {
+    int sv[2] = {-1, -1};
+    if (::socketpair(f, t | SOCK_CLOEXEC, 0, sv) != 0) return errno;
+    Fd a(sv[0]), b(sv[1]);  // closed here
+    return 0;
+  };
+  if (family < 0 || family >= kProbedFamilies || type < 0 || type >= kProbedTypes) return ask(family, type);
+  static std::mutex mutex;
+  static std::array<std::array<std::optional<int>, kProbedTypes>, kProbedFamilies> seen;
+  const std::lock_guard lock(mutex);
+  auto& slot = seen[static_cast<size_t>(family)][static_cast<size_t>(type)];
+  if (!slot) slot = ask(family, type);
+  return *slot;
+}
+
 SocketpairErrnos probe_socketpair_families() {
   SocketpairErrnos table(kProbedFamilies);
   for (int family = 0; family < kProbedFamilies; ++family) {
     for (int type = 0; type < kProbedTypes; ++type) {
-      int sv[2] = {-1, -1};
-      const int r = ::socketpair(family, type | SOCK_CLOEXEC, 0, sv);
-      table[static_cast<size_t>(family)][static_cast<size_t>(type)] = r == 0 ? 0 : errno;
-      if (r == 0) {
-        Fd a(sv[0]), b(sv[1]);  // closed here
-      }
+      table[static_cast<size_t>(family)][static_cast<size_t>(type)] = probe_socketpair(family, type);
     }
   }
   return table;
@@ -309,7 +321,6 @@ std::optional<Calibration> calibrate(std::string* error) {
   cal.unix_max_dgram_qlen = static_cast<int>(qlen);
   if (!read_fd_limits(cal, error)) return std::nullopt;
   cal.config = read_kernel_config();
-  cal.socketpair_errno = probe_socketpair_families();
   int sndbuf = 0;
   auto samples = measure_unix(unix_sample_sizes(), &sndbuf, error);
   if (!samples) return std::nullopt;

@@ -1,7 +1,8 @@
 // Calibration: measures on the running kernel the constants the model's KernelProfile
 // takes from a real kernel (AF_UNIX skb accounting, pipe capacity, page size, epoll
-// watch limit, descriptor limits, build options, socket families). real/ does not include model/: the results are plain numbers, and the
-// oracle (or a test) copies them into a model::KernelProfile.
+// watch limit, descriptor limits, build options; socket families on demand). real/ does
+// not include model/: the results are plain numbers, and the oracle (or a test) copies
+// them into a model::KernelProfile.
 #pragma once
 #include <array>
 #include <optional>
@@ -51,10 +52,6 @@ struct Calibration {
   long rlimit_nofile = 0;      // getrlimit(RLIMIT_NOFILE).rlim_cur (RLIM_INFINITY: nr_open)
   long nr_open = 0;            // /proc/sys/fs/nr_open
   KernelConfig config;
-  // socketpair(family, type | SOCK_CLOEXEC, 0) for every family < kProbedFamilies and type
-  // < kProbedTypes: 0 or the errno. Which families exist depends on the kernel's build and
-  // loaded modules (a missing family may be autoloaded: the probe asks as a trace would).
-  SocketpairErrnos socketpair_errno;
   UnixConstants af_unix;
   std::vector<UnixSample> samples;  // the measurements af_unix was fitted to
 };
@@ -63,6 +60,14 @@ struct Calibration {
 KernelConfig read_kernel_config();
 // Whether a config text (one CONFIG_X=y / "# CONFIG_X is not set" per line) sets `name`=y.
 bool config_enabled(const std::string& text, const std::string& name);
+// socketpair(family, type | SOCK_CLOEXEC, 0) on the running kernel: 0 (it made a pair,
+// closed at once) or the errno. Which families exist depends on the kernel's build and
+// loaded modules (a missing family may be autoloaded: the probe asks as a trace would).
+// Each (family, type) below (kProbedFamilies, kProbedTypes) is probed the first time it is
+// asked and remembered, never at start: probing them all costs ~115 ms (one AF_PACKET
+// socketpair takes ~30 ms) and most runs ask none. Safe to call from several threads.
+int probe_socketpair(int family, int type);
+// probe_socketpair of every family < kProbedFamilies and type < kProbedTypes.
 SocketpairErrnos probe_socketpair_families();
 
 // The accounting rules the fit assumes; the model's unix_skb_truesize and

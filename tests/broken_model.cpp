@@ -1,6 +1,6 @@
-// Compiled with the model's sources under -Dmodel=model_broken and
-// -DEO_TEST_BREAK_LT_REQUEUE (tests/CMakeLists.txt): a model whose ep_send_events forgets
-// to requeue level-triggered items, for the shrinking test.
+// Compiled with the model's sources under -Dmodel=model_broken, with
+// broken_ep_requeue.cpp for model/ep_requeue.cpp (tests/CMakeLists.txt): a model whose
+// ep_send_events forgets to requeue level-triggered items, for the shrinking test.
 #include "tests/broken_model.h"
 
 #include "model/executor.h"

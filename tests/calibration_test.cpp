@@ -40,7 +40,7 @@ model::KernelProfile profile_from(const real::Calibration& c) {
   p.rlimit_nofile = c.rlimit_nofile;
   p.nr_open = c.nr_open;
   p.config_watch_queue = c.config.watch_queue;
-  p.other_family_socketpair_errno = c.socketpair_errno;
+  p.other_family_socketpair = real::probe_socketpair;
   return p;
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "model_fixture.h"
@@ -128,11 +129,14 @@ TEST(SocketpairChecks, InetFamilies) {
 // is NPROTO of the profile's version (AF_MCTP made it 46 in 5.15).
 TEST(SocketpairChecks, ProbedFamilies) {
   KernelProfile p;
-  p.other_family_socketpair_errno.assign(46, {});
-  for (auto& row : p.other_family_socketpair_errno) row.fill(EAFNOSUPPORT);
-  p.other_family_socketpair_errno[16][3] = EOPNOTSUPP;   // AF_NETLINK SOCK_RAW
-  p.other_family_socketpair_errno[17][10] = EOPNOTSUPP;  // AF_PACKET SOCK_PACKET
-  p.other_family_socketpair_errno[45][1] = ENODEV;
+  std::vector<std::pair<int, int>> asked;
+  p.other_family_socketpair = [&asked](int family, int type) {
+    asked.emplace_back(family, type);
+    if (family == 16 && type == 3) return EOPNOTSUPP;   // AF_NETLINK SOCK_RAW
+    if (family == 17 && type == 10) return EOPNOTSUPP;  // AF_PACKET SOCK_PACKET
+    if (family == 45 && type == 1) return ENODEV;
+    return EAFNOSUPPORT;
+  };
   ModelSys s(p);
   EXPECT_EQ(socketpair_of(s, 16, 3), -EOPNOTSUPP);
   EXPECT_EQ(socketpair_of(s, 2, 10), -EOPNOTSUPP);  // PF_INET + SOCK_PACKET is PF_PACKET
@@ -140,9 +144,11 @@ TEST(SocketpairChecks, ProbedFamilies) {
   EXPECT_EQ(socketpair_of(s, 0, 1), -EAFNOSUPPORT);
   EXPECT_EQ(socketpair_of(s, 45, 1), -ENODEV);
   KernelProfile old = KernelProfile::for_version({5, 14, 0});
-  old.other_family_socketpair_errno = p.other_family_socketpair_errno;
+  old.other_family_socketpair = p.other_family_socketpair;
   ModelSys s514(old);
   EXPECT_EQ(socketpair_of(s514, 45, 1), -EAFNOSUPPORT);  // NPROTO 45 before 5.15
+  // Asked only for the families the model has no rules for, with protocol 0.
+  EXPECT_EQ(asked, (std::vector<std::pair<int, int>>{{16, 3}, {17, 10}, {0, 1}, {45, 1}}));
   ModelSys unprobed;
   EXPECT_EQ(socketpair_of(unprobed, 16, 3), -EAFNOSUPPORT);
 }

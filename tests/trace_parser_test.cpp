@@ -1,8 +1,8 @@
 // Tests of the trace language front end (oracle/trace): every construct of
-// TRACE_FORMAT.md v1 and of docs/TRACE_EXTENSIONS.md, every kind of error with its exact
-// position, the printers (exact round trip of the source, canonical form), and RapidCheck
-// properties: garbage never crashes the parser and always gets an error inside the input;
-// generated valid programs print canonically and parse back to themselves.
+// docs/LANGUAGE.md, every kind of error with its exact position, the printers (exact
+// round trip of the source, canonical form), and RapidCheck properties: garbage never
+// crashes the parser and always gets an error inside the input; generated valid programs
+// print canonically and parse back to themselves.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>

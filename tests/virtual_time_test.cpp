@@ -1,4 +1,4 @@
-// Virtual time in model::ModelExecutor (TRACE_FORMAT.md v1.1, "Time in the model"): a call
+// Virtual time in model::ModelExecutor (docs/LANGUAGE.md "Time, and every step bounded"): a call
 // step written with a result that sleeps with a finite timeout returns when it expires;
 // other tasks' timeouts due on the way fire in deadline order and are that step's resume
 // lines; a later timeout stays armed with its deadline; a call with no timer is stuck.
@@ -21,7 +21,7 @@ eo::RunResult run(const std::string& text) {
   return model::ModelExecutor(model::KernelProfile{}, true).run(p.program());
 }
 
-// The tasks whose pending calls returned after a step: a set (TRACE_FORMAT.md), sorted.
+// The tasks whose pending calls returned after a step: a set (docs/LANGUAGE.md "Tasks"), sorted.
 std::vector<std::string> returned(const eo::StepObservation& o) {
   std::vector<std::string> names;
   for (const eo::TaskReturn& r : o.returned) names.push_back(r.task);

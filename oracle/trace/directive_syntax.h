@@ -1,4 +1,4 @@
-// Directive lines (TRACE_FORMAT.md "Directives", docs/TRACE_EXTENSIONS.md):
+// Directive lines (docs/LANGUAGE.md "Directives"):
 //   @title TEXT | @kernel RANGE | @tags WORD... | @belief true|false|partly: WHY
 #pragma once
 #include <string>

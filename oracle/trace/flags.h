@@ -1,7 +1,7 @@
 // Names of flags, ops and errno values as the trace language spells them (x86-64 Linux
-// values, TRACE_FORMAT.md "Lexical rules"): lookup by name in a context, and formatting
+// values, docs/LANGUAGE.md "Lexical rules"): lookup by name in a context, and formatting
 // of a value back to names. A flag-set argument takes the names of every family
-// (TRACE_FORMAT.md v1.1 "Settled points"); results and single values take their own.
+// (docs/LANGUAGE.md "Arguments"); results and single values take their own.
 #pragma once
 #include <cstdint>
 #include <optional>

@@ -1,4 +1,4 @@
-// Tokens of one line of a trace (TRACE_FORMAT.md "Lexical rules"): names, numbers
+// Tokens of one line of a trace (docs/LANGUAGE.md "Lexical rules"): names, numbers
 // (decimal or 0x hex), punctuation, `...`, and a trailing `# comment`.
 #pragma once
 #include <cstdint>

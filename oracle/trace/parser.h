@@ -1,6 +1,5 @@
-// The trace language front end: text -> Program (TRACE_FORMAT.md v1, the shared contract, with
-// the extensions of docs/TRACE_EXTENSIONS.md). The first problem found is returned as
-// "file:line:col: what was expected".
+// The trace language front end: text -> Program (the language of docs/LANGUAGE.md). The
+// first problem found is returned as "file:line:col: what was expected".
 #pragma once
 #include <string>
 #include <string_view>

@@ -1,4 +1,4 @@
-// One step line of a trace (TRACE_FORMAT.md "Steps", "Tasks"):
+// One step line of a trace (docs/LANGUAGE.md "Steps", "Tasks"):
 //   [TASK ':'] CALL '(' ARGS ')' [ '=' RESULT | '...' ]
 //   TASK ':' '...' ( '=' RESULT | 'blocked' )
 // with the static checks that need the steps before it: names bound once and before use,
