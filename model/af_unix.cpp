@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "wait_event.h"
+
 namespace model {
 
 namespace {
@@ -94,153 +96,42 @@ void sock_wfree(Skb& skb) {
 // sock_error: report and clear sk_err.
 int sock_error(UnixSock& sk) { return -std::exchange(sk.err, 0); }
 
-// sock_wait_for_wmem before its schedule() (af_unix.h).
-bool sock_prepare_wmem_wait(UnixSock& sk, Task& t, WaitQueueEntry& wait) {
-  if (!wait.queued()) {
-    wait.flags = 0;
-    wait.priv = &t;
-    wait.func = autoremove_wake_function;
-    __add_wait_queue(sk.wq, wait);
-  }
-  if (sk.wmem_alloc < sk.sndbuf || (sk.shutdown & SEND_SHUTDOWN) || sk.err) {
-    wait.del_init();
-    return false;
-  }
-  return true;
-}
-
 namespace {
 
-// unix_stream_sendmsg with sock_alloc_send_pskb's wait for memory, resumable: `sent`
-// survives a sleep in sock_wait_for_wmem.
-struct UnixSend final : FileCall<UnixSocketFile> {
-  UnixSend(UnixSocketFile* f, const char* src, size_t len) : FileCall(f), src(src), len(len) {}
-  const char* src;  // the writer's bytes
-  size_t len;
-  size_t sent = 0;
-  bool resumed = false;
+// sock_wait_for_wmem (net/core/sock.c): sleep on sk_sleep(sk) until the charge is under
+// sk_sndbuf, the socket is shut for sending or has an error, or a signal comes. Returns
+// the timeout left (MAX_SCHEDULE_TIMEOUT: blocking sockets wait for ever).
+MaySleep sock_wait_for_wmem(Task& t, UnixSock& sk, long timeo) {
   WaitQueueEntry wait;
-
-  long run(Task& t) {
-    UnixSock& sk = *file->sk;
-    Globals& g = *sk.g;
-    // unix_stream_sendmsg checks SEND_SHUTDOWN once, before its loop; a writer woken
-    // from sock_wait_for_wmem goes on in sock_alloc_send_pskb's loop instead.
-    if (!resumed && (sk.shutdown & SEND_SHUTDOWN)) return g.fail(Rule::kUnixSendEpipe, -EPIPE);
-    while (sent < len) {
-      const int cap = unix_max_skb_payload(g.profile.unix_cal, g.profile.page_size, sk.sndbuf);
-      const int size = static_cast<int>(std::min<size_t>(len - sent, static_cast<size_t>(cap)));
-      // sock_alloc_send_pskb
-      for (;;) {
-        if (int err = sock_error(sk)) return sent ? static_cast<long>(sent) : g.fail(Rule::kUnixSendError, err);
-        if (sk.shutdown & SEND_SHUTDOWN) return sent ? static_cast<long>(sent) : g.fail(Rule::kUnixSendEpipe, -EPIPE);
-        if (sk.wmem_alloc - 1 < sk.sndbuf) break;
-        if (file->nonblock()) {
-          return sent ? g.fail(Rule::kUnixSendPartial, static_cast<long>(sent)) : g.fail(Rule::kUnixSendEagain, -EAGAIN);
-        }
-        if (t.signal_pending) return sent ? static_cast<long>(sent) : -EINTR;
-        if (!sock_prepare_wmem_wait(sk, t, wait)) continue;
-        g.rule(Rule::kUnixSendSleeps);
-        return kBlocked;
-      }
-      UnixSock& other = *sk.peer;
-      Skb skb{size, 0, unix_skb_truesize(g.profile.unix_cal, g.profile.page_size, size), file->sk,
-              std::string(src + sent, static_cast<size_t>(size))};
-      sk.wmem_alloc += skb.truesize;  // skb_set_owner_w
-      if (other.dead || (other.shutdown & RCV_SHUTDOWN)) {
-        sock_wfree(skb);  // kfree_skb
-        return sent ? static_cast<long>(sent) : g.fail(Rule::kUnixSendPeerGone, -EPIPE);
-      }
-      other.receive_queue.push_back(std::move(skb));
-      g.rule(Rule::kUnixSkbQueued);
-      other.data_ready();
-      sent += static_cast<size_t>(size);
-    }
-    return static_cast<long>(sent);
+  init_wait(wait, t);  // DEFINE_WAIT
+  for (;;) {
+    if (!timeo) break;
+    if (t.signal_pending) break;
+    prepare_to_wait(sk.wq, wait);
+    if (sk.wmem_alloc < sk.sndbuf) break;  // refcount_read(&sk->sk_wmem_alloc)
+    if (sk.shutdown & SEND_SHUTDOWN) break;
+    if (sk.err) break;
+    sk.g->rule(Rule::kUnixSendSleeps);
+    timeo = co_await schedule_timeout(t, timeo);
   }
-
-
-  long resume(Task& t) override {
-    resumed = true;
-    wait.del_init();
-    const long r = run(t);
-    if (r == kBlocked) t.sched->sleep_again(t);
-    return r;
-  }
-};
-
-// unix_stream_read_generic for read(2): consume whole skbs while bytes are wanted; each
-// skb fully consumed is freed, which gives the sender a write-space callback.
-struct UnixRecv final : FileCall<UnixSocketFile> {
-  UnixRecv(UnixSocketFile* f, char* out, size_t size) : FileCall(f), out(out), size(size) {}
-  char* out;  // the reader's buffer
-  size_t size;
-  WaitQueueEntry wait;
-
-  long run(Task& t) {
-    UnixSock& sk = *file->sk;
-    long copied = 0;
-    long err = 0;
-    do {
-      if (sk.receive_queue.empty()) {
-        if (copied >= 1) break;  // target = sock_rcvlowat = 1
-        if ((err = sock_error(sk))) {
-          sk.g->rule(Rule::kUnixRecvError);
-          break;
-        }
-        if (sk.shutdown & RCV_SHUTDOWN) {
-          sk.g->rule(Rule::kUnixRecvEof);
-          break;
-        }
-        if (file->nonblock()) {
-          err = sk.g->fail(Rule::kUnixRecvEagain, -EAGAIN);
-          break;
-        }
-        if (t.signal_pending) return -EINTR;
-        // unix_stream_data_wait: prepare_to_wait (non-exclusive, head) on sk_sleep.
-        if (!wait.queued()) {
-          wait.flags = 0;
-          wait.priv = &t;
-          wait.func = autoremove_wake_function;
-          __add_wait_queue(sk.wq, wait);
-        }
-        sk.g->rule(Rule::kUnixRecvSleeps);
-        return kBlocked;
-      }
-      Skb& skb = sk.receive_queue.front();
-      const int chunk = static_cast<int>(std::min<size_t>(static_cast<size_t>(skb.len - skb.consumed), size));
-      if (out) std::memcpy(out + copied, skb.data.data() + skb.consumed, static_cast<size_t>(chunk));
-      copied += chunk;
-      size -= static_cast<size_t>(chunk);
-      skb.consumed += chunk;
-      if (skb.len - skb.consumed) {
-        sk.g->rule(Rule::kUnixSkbPartial);  // the skb stays, nothing freed
-        break;
-      }
-      Skb done = std::move(skb);
-      sk.receive_queue.pop_front();
-      sk.g->rule(Rule::kUnixSkbConsumed);
-      sock_wfree(done);
-    } while (size);
-    return copied ? copied : err;
-  }
-
-  long resume(Task& t) override {
-    wait.del_init();
-    const long r = run(t);
-    if (r == kBlocked) t.sched->sleep_again(t);
-    return r;
-  }
-};
-
-template <typename Call>
-long run_call(Task& t, std::unique_ptr<Call> call) {
-  const long r = call->run(t);
-  if (r == kBlocked) t.sched->sleep(t, std::move(call));
-  return r;
+  finish_wait(sk.wq, wait);
+  co_return timeo;
 }
 
 }  // namespace
+
+MaySleep sock_alloc_send_pskb(Task& t, UnixSock& sk, bool noblock) {
+  long timeo = noblock ? 0 : MAX_SCHEDULE_TIMEOUT;  // sock_sndtimeo
+  for (;;) {
+    if (const int err = sock_error(sk)) co_return err;
+    if (sk.shutdown & SEND_SHUTDOWN) co_return -EPIPE;
+    if (sk.wmem_alloc - 1 < sk.sndbuf) break;  // sk_wmem_alloc_get
+    if (!timeo) co_return -EAGAIN;
+    if (t.signal_pending) co_return -EINTR;  // sock_intr_errno
+    timeo = co_await sock_wait_for_wmem(t, sk, timeo);
+  }
+  co_return 0;
+}
 
 UnixSocketFile::UnixSocketFile(Globals& g_, std::shared_ptr<UnixSock> s, int flags)
     : File(g_, with_rw_ops(FMODE_READ | FMODE_WRITE), flags), sk(std::move(s)) {}
@@ -259,13 +150,115 @@ poll_t UnixSocketFile::poll(PollTable* pt) {
   return mask;
 }
 
-long UnixSocketFile::read(Task& t, void* buf, size_t n) {
-  if (n == 0) return 0;  // sock_read_iter: "match SYS5 semantics"
-  return run_call(t, std::make_unique<UnixRecv>(this, static_cast<char*>(buf), n));
+namespace {
+
+// unix_stream_data_wait: sleep on sk_sleep(sk) until data, an error, RCV_SHUTDOWN or a
+// signal. The model waits only with an empty queue, so `last` is NULL and any skb is new.
+MaySleep unix_stream_data_wait(Task& t, UnixSock& sk, long timeo) {
+  WaitQueueEntry wait;
+  init_wait(wait, t);  // DEFINE_WAIT
+  for (;;) {
+    prepare_to_wait(sk.wq, wait);
+    if (!sk.receive_queue.empty() || sk.err || (sk.shutdown & RCV_SHUTDOWN) || t.signal_pending || !timeo) break;
+    sk.g->rule(Rule::kUnixRecvSleeps);
+    timeo = co_await schedule_timeout(t, timeo);
+    if (sk.dead) break;  // SOCK_DEAD
+  }
+  finish_wait(sk.wq, wait);
+  co_return timeo;
 }
 
-long UnixSocketFile::write(Task& t, const void* buf, size_t n) {
-  return run_call(t, std::make_unique<UnixSend>(this, static_cast<const char*>(buf), n));
+}  // namespace
+
+// sock_read_iter -> unix_stream_recvmsg -> unix_stream_read_generic, for read(2): consume
+// whole skbs while bytes are wanted (target = sock_rcvlowat = 1); each skb fully consumed
+// is freed, which gives its sender a write-space callback.
+MaySleep UnixSocketFile::read(Task& t, void* buf, size_t n) {
+  if (n == 0) co_return 0;  // sock_read_iter: "match SYS5 semantics"
+  UnixSock& sk = *this->sk;
+  char* const to = static_cast<char*>(buf);  // the reader's buffer
+  size_t size = n;
+  long timeo = nonblock() ? 0 : MAX_SCHEDULE_TIMEOUT;  // sock_rcvtimeo
+  long copied = 0;
+  long err = 0;
+  for (;;) {  // redo:
+    if (sk.receive_queue.empty()) {
+      if (copied >= 1) break;
+      // POSIX 1003.1g mandates this order.
+      if ((err = sock_error(sk))) {
+        sk.g->rule(Rule::kUnixRecvError);
+        break;
+      }
+      if (sk.shutdown & RCV_SHUTDOWN) {
+        sk.g->rule(Rule::kUnixRecvEof);
+        break;
+      }
+      if (!timeo) {
+        err = sk.g->fail(Rule::kUnixRecvEagain, -EAGAIN);
+        break;
+      }
+      timeo = co_await unix_stream_data_wait(t, sk, timeo);
+      if (t.signal_pending) co_return -EINTR;  // sock_intr_errno
+      continue;
+    }
+    Skb& skb = sk.receive_queue.front();
+    const int chunk = static_cast<int>(std::min<size_t>(static_cast<size_t>(skb.len - skb.consumed), size));
+    if (to) std::memcpy(to + copied, skb.data.data() + skb.consumed, static_cast<size_t>(chunk));
+    copied += chunk;
+    size -= static_cast<size_t>(chunk);
+    skb.consumed += chunk;
+    if (skb.len - skb.consumed) {
+      sk.g->rule(Rule::kUnixSkbPartial);  // the skb stays, nothing freed
+      break;
+    }
+    Skb done = std::move(skb);
+    sk.receive_queue.pop_front();
+    sk.g->rule(Rule::kUnixSkbConsumed);
+    sock_wfree(done);
+    if (!size) break;
+  }
+  co_return copied ? copied : err;
+}
+
+// unix_stream_sendmsg: SEND_SHUTDOWN is checked once, before the loop; then skb by skb,
+// each allocated by sock_alloc_send_pskb (which may sleep for room) and queued on the peer.
+// An error after some bytes were sent returns the bytes.
+MaySleep UnixSocketFile::write(Task& t, const void* buf, size_t len) {
+  UnixSock& sk = *this->sk;
+  Globals& g = *sk.g;
+  const char* const from = static_cast<const char*>(buf);  // the writer's bytes
+  size_t sent = 0;
+  if (sk.shutdown & SEND_SHUTDOWN) co_return g.fail(Rule::kUnixSendEpipe, -EPIPE);  // pipe_err
+  while (sent < len) {
+    // Keep two messages in the pipe, and at most an order-0 head plus UNIX_SKB_FRAGS_SZ.
+    const int cap = unix_max_skb_payload(g.profile.unix_cal, g.profile.page_size, sk.sndbuf);
+    const int size = static_cast<int>(std::min<size_t>(len - sent, static_cast<size_t>(cap)));
+    if (const long err = co_await sock_alloc_send_pskb(t, sk, nonblock())) {  // out_err: sent ? : err
+      if (sent) {
+        if (err == -EAGAIN) g.rule(Rule::kUnixSendPartial);
+        co_return static_cast<long>(sent);
+      }
+      switch (err) {
+        case -EAGAIN: co_return g.fail(Rule::kUnixSendEagain, err);
+        case -EPIPE: co_return g.fail(Rule::kUnixSendEpipe, err);
+        case -EINTR: co_return err;
+        default: co_return g.fail(Rule::kUnixSendError, err);
+      }
+    }
+    UnixSock& other = *sk.peer;
+    Skb skb{size, 0, unix_skb_truesize(g.profile.unix_cal, g.profile.page_size, size), this->sk,
+            std::string(from + sent, static_cast<size_t>(size))};
+    sk.wmem_alloc += skb.truesize;  // skb_set_owner_w
+    if (other.dead || (other.shutdown & RCV_SHUTDOWN)) {
+      sock_wfree(skb);  // pipe_err_free: kfree_skb
+      co_return sent ? static_cast<long>(sent) : g.fail(Rule::kUnixSendPeerGone, -EPIPE);
+    }
+    other.receive_queue.push_back(std::move(skb));
+    g.rule(Rule::kUnixSkbQueued);
+    other.data_ready();
+    sent += static_cast<size_t>(size);
+  }
+  co_return static_cast<long>(sent);
 }
 
 // unix_release_sock

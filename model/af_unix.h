@@ -65,8 +65,8 @@ struct UnixSocketFile : File {
   UnixSocketFile(Globals& g, std::shared_ptr<UnixSock> sk, int flags);
   std::shared_ptr<UnixSock> sk;
   poll_t poll(PollTable* pt) override;                      // unix_poll
-  long read(Task& t, void* buf, size_t n) override;         // unix_stream_recvmsg
-  long write(Task& t, const void* buf, size_t n) override;  // unix_stream_sendmsg
+  MaySleep read(Task& t, void* buf, size_t n) override;         // unix_stream_recvmsg
+  MaySleep write(Task& t, const void* buf, size_t n) override;  // unix_stream_sendmsg
   void release() override;                                  // unix_release -> unix_release_sock
   std::string describe() const override { return "unix stream socket"; }
   const void* private_data() const override { return sk.get(); }
@@ -85,9 +85,11 @@ int unix_max_skb_payload(const UnixCalibration& cal, int page_size, int sndbuf);
 void sock_wfree(Skb& skb);
 // sock_error: the pending sk_err as -errno, cleared; 0 if none.
 int sock_error(UnixSock& sk);
-// sock_wait_for_wmem up to its schedule(): prepare_to_wait on sk->sk_wq (non-exclusive,
-// head), then the test again. True: the task must sleep; false: the wait is off, try again.
-bool sock_prepare_wmem_wait(UnixSock& sk, Task& t, WaitQueueEntry& wait);
+// sock_alloc_send_pskb's wait for send buffer room (net/core/sock.c): 0 once there is room
+// (the caller allocates and charges the skb), or sock_error's errno, -EPIPE after
+// SEND_SHUTDOWN, -EAGAIN for a non-blocking socket, -EINTR on a signal. May sleep in
+// sock_wait_for_wmem.
+MaySleep sock_alloc_send_pskb(Task& t, UnixSock& sk, bool noblock);
 
 // The AF_UNIX part of socketpair (model/socket.cpp has the rest): unix_create and
 // unix_socketpair. `type` without its flags; `flags` the O_NONBLOCK/O_CLOEXEC file flags.

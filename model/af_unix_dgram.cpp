@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "wait_event.h"
+
 namespace model {
 
 namespace {
@@ -80,194 +82,68 @@ int receiver_wake_function(WaitQueueEntry* e, unsigned mode, int sync, poll_t ke
   return autoremove_wake_function(e, mode, sync, key);
 }
 
-template <typename Call>
-long run_call(Task& t, std::unique_ptr<Call> call) {
-  const long r = call->run(t);
-  if (r == kBlocked) t.sched->sleep(t, std::move(call));
-  return r;
+// unix_wait_for_peer: an exclusive entry on the peer's peer_wait; sleeps only if the peer
+// is still alive, not shut for receiving, and full.
+MaySleep unix_wait_for_peer(Task& t, UnixSock& other, long timeo) {
+  WaitQueueEntry wait;
+  init_wait(wait, t);  // DEFINE_WAIT
+  prepare_to_wait_exclusive(other.peer_wait, wait);
+  const bool sched = !other.dead && !(other.shutdown & RCV_SHUTDOWN) && unix_recvq_full(other);
+  if (sched) {
+    other.g->rule(Rule::kUnixDgramWaitForPeer);
+    timeo = co_await schedule_timeout(t, timeo);
+  }
+  finish_wait(other.peer_wait, wait);
+  co_return timeo;
 }
 
-// unix_dgram_sendmsg of one datagram to the peer, resumable: the skb, once allocated, is
-// kept across a sleep in unix_wait_for_peer.
-struct DgramSend final : FileCall<UnixDgramSocketFile> {
-  DgramSend(UnixDgramSocketFile* f, const char* src, size_t len) : FileCall(f), src(src), len(len) {}
-  const char* src;
-  size_t len;
-  enum class Sleep { kNone, kWmem, kPeer } sleeping = Sleep::kNone;
-  bool have_skb = false;
-  Skb skb;
-  std::shared_ptr<UnixSock> other;
-  WaitQueueEntry wait;       // sock_wait_for_wmem, on sk's wq
-  WaitQueueEntry peer_wait;  // unix_wait_for_peer, on other's peer_wait
-
-  // out_free: consume_skb gives the charge back (sock_wfree -> unix_write_space).
-  void free_skb() {
-    if (have_skb) sock_wfree(skb);
-    have_skb = false;
-  }
-  long drop(Rule r, long err) {
-    free_skb();
-    return file->sk->g->fail(r, err);
-  }
-
-  // sock_alloc_send_pskb: 0 once the skb is charged, or -errno, or kBlocked.
-  long alloc(Task& t) {
-    UnixSock& sk = *file->sk;
-    Globals& g = *sk.g;
-    for (;;) {
-      if (int err = sock_error(sk)) return g.fail(Rule::kUnixSendError, err);
-      if (sk.shutdown & SEND_SHUTDOWN) return g.fail(Rule::kUnixDgramSendShutdown, -EPIPE);
-      if (sk.wmem_alloc - 1 < sk.sndbuf) break;
-      if (file->nonblock()) return g.fail(Rule::kUnixSendEagain, -EAGAIN);
-      if (t.signal_pending) return -EINTR;
-      if (!sock_prepare_wmem_wait(sk, t, wait)) continue;
-      g.rule(Rule::kUnixSendSleeps);
-      sleeping = Sleep::kWmem;
-      return kBlocked;
-    }
-    const UnixCalibration& cal = g.profile.unix_cal;
-    const int size = static_cast<int>(len);
-    const int data_len = dgram_data_len(cal, g.profile.page_size, size);
-    skb = Skb{size, 0, alloc_skb_truesize(cal, g.profile.page_size, size - data_len, data_len), file->sk,
-              std::string(src, len)};
-    sk.wmem_alloc += skb.truesize;  // skb_set_owner_w
-    have_skb = true;
-    return 0;
-  }
-
-  long run(Task& t) {
-    UnixSock& sk = *file->sk;
-    Globals& g = *sk.g;
-    if (!have_skb) {
-      if (sleeping == Sleep::kNone && len > static_cast<size_t>(sk.sndbuf - 32))
-        return g.fail(Rule::kUnixDgramEmsgsize, -EMSGSIZE);
-      sleeping = Sleep::kNone;
-      if (const long r = alloc(t)) return r;
-      other = sk.peer;  // unix_peer_get
-      if (!other) return drop(Rule::kUnixDgramNotconn, -ENOTCONN);
-    }
-    // restart:
-    for (;;) {
-      if (other->peer && other->peer.get() != &sk) return drop(Rule::kUnixDgramEperm, -EPERM);  // unix_may_send
-      if (other->dead) {
-        if (sk.peer != other) return drop(Rule::kUnixDgramPeerChanged, -ECONNRESET);
-        sk.peer.reset();
-        unix_dgram_peer_wake_disconnect_wakeup(sk, *other);
-        unix_dgram_disconnected(sk, *other);
-        return drop(Rule::kUnixDgramPeerDead, -ECONNREFUSED);
-      }
-      if (other->shutdown & RCV_SHUTDOWN) return drop(Rule::kUnixDgramPeerRcvShutdown, -EPIPE);
-      // A peer connected back to us is never "full": only asymmetric associations are.
-      if (other.get() != &sk && other->peer.get() != &sk && unix_recvq_full(*other)) {
-        if (!file->nonblock()) {
-          // unix_wait_for_peer: exclusive on the peer's peer_wait, sleeps only if still full.
-          peer_wait.flags = WQ_FLAG_EXCLUSIVE;
-          peer_wait.priv = &t;
-          peer_wait.func = autoremove_wake_function;
-          if (!peer_wait.queued()) __add_wait_queue_entry_tail(other->peer_wait, peer_wait);
-          if (!other->dead && !(other->shutdown & RCV_SHUTDOWN) && unix_recvq_full(*other)) {
-            g.rule(Rule::kUnixDgramWaitForPeer);
-            sleeping = Sleep::kPeer;
-            return kBlocked;
-          }
-          peer_wait.del_init();
-          if (t.signal_pending) {
-            free_skb();
-            return -EINTR;
-          }
-          continue;
-        }
-        if (sk.peer != other || unix_dgram_peer_wake_me(sk, *other)) return drop(Rule::kUnixDgramFullEagain, -EAGAIN);
-        continue;  // restart_locked: room now
-      }
-      other->receive_queue.push_back(std::move(skb));
-      have_skb = false;
-      g.rule(Rule::kUnixDgramQueued);
-      other->data_ready();
-      return static_cast<long>(len);
-    }
-  }
-
-  long resume(Task& t) override {
-    wait.del_init();
-    peer_wait.del_init();  // finish_wait
-    long r = -EINTR;
-    if (sleeping == Sleep::kPeer && t.signal_pending) free_skb();  // sock_intr_errno
-    else r = run(t);
-    if (r == kBlocked) t.sched->sleep_again(t);
-    return r;
-  }
-
-  // A call cancelled while holding its skb: the charge goes back, without wakeups (teardown).
-  ~DgramSend() override {
-    if (have_skb) skb.owner->wmem_alloc -= skb.truesize;
-  }
-};
-
-// __unix_dgram_recvmsg: one datagram per call, cut to the buffer.
-struct DgramRecv final : FileCall<UnixDgramSocketFile> {
-  DgramRecv(UnixDgramSocketFile* f, char* out, size_t size) : FileCall(f), out(out), size(size) {}
-  char* out;
-  size_t size;
+// __skb_wait_for_more_packets (net/core/datagram.c): an exclusive entry with
+// receiver_wake_function, then the checks; 0: try to receive again (after a sleep, or
+// because a datagram came), else stop with *err set (0 and 1 for RCV_SHUTDOWN). The model
+// waits only with an empty queue, so the `last` skb it compares with is NULL.
+MaySleep __skb_wait_for_more_packets(Task& t, UnixSock& sk, long* err, long* timeo_p) {
   WaitQueueEntry wait;
-
-  long run(Task& t) {
-    UnixSock& sk = *file->sk;
-    Globals& g = *sk.g;
-    for (;;) {
-      // __skb_try_recv_datagram: the error comes first, even before queued datagrams.
-      if (int err = sock_error(sk)) return g.fail(Rule::kUnixDgramRecvError, err);
-      if (!sk.receive_queue.empty()) break;
-      if (file->nonblock()) return g.fail(Rule::kUnixDgramRecvEagain, -EAGAIN);
-      // __skb_wait_for_more_packets: prepare_to_wait_exclusive, then the checks.
-      if (!wait.queued()) {
-        wait.flags = WQ_FLAG_EXCLUSIVE;
-        wait.priv = &t;
-        wait.func = receiver_wake_function;
-        __add_wait_queue_entry_tail(sk.wq, wait);
-      }
-      if (int err = sock_error(sk)) {
-        wait.del_init();
-        return g.fail(Rule::kUnixDgramRecvError, err);
-      }
-      if (!sk.receive_queue.empty()) {
-        wait.del_init();
-        continue;
-      }
-      if (sk.shutdown & RCV_SHUTDOWN) {
-        wait.del_init();
-        return g.fail(Rule::kUnixDgramRecvShutdown, 0);
-      }
-      if (t.signal_pending) {
-        wait.del_init();
-        return -EINTR;
-      }
-      g.rule(Rule::kUnixDgramRecvSleeps);
-      return kBlocked;
-    }
-    Skb skb = std::move(sk.receive_queue.front());
-    sk.receive_queue.pop_front();
-    if (sk.peer_wait.active())
-      wake_up_interruptible_sync_poll(sk.peer_wait, kWriteSpace, Rule::kUnixDgramRecvWakePeerWait);
-    const size_t n = std::min(size, static_cast<size_t>(skb.len));
-    if (n < static_cast<size_t>(skb.len)) g.rule(Rule::kUnixDgramRecvTrunc);
-    if (out) std::memcpy(out, skb.data.data(), n);
-    g.rule(Rule::kUnixDgramReceived);
-    sock_wfree(skb);  // skb_free_datagram -> consume_skb
-    return static_cast<long>(n);
+  init_wait_func(wait, t, receiver_wake_function);  // DEFINE_WAIT_FUNC
+  prepare_to_wait_exclusive(sk.wq, wait);
+  long error = 0;
+  if ((error = sock_error(sk))) {
+    *err = error;  // out_err
+  } else if (!sk.receive_queue.empty()) {
+    error = 0;  // a datagram came: out
+  } else if (sk.shutdown & RCV_SHUTDOWN) {
+    *err = 0;  // out_noerr
+    error = 1;
+  } else if (t.signal_pending) {
+    error = -EINTR;  // interrupted: sock_intr_errno
+    *err = error;
+  } else {
+    sk.g->rule(Rule::kUnixDgramRecvSleeps);
+    *timeo_p = co_await schedule_timeout(t, *timeo_p);
   }
+  finish_wait(sk.wq, wait);
+  co_return error;
+}
 
-  long resume(Task& t) override {
-    wait.del_init();
-    const long r = run(t);
-    if (r == kBlocked) t.sched->sleep_again(t);
-    return r;
+// The skb of a datagram being sent, charged to the sender (skb_set_owner_w) from
+// sock_alloc_send_pskb until it is queued on the receiver. An error path frees it
+// (consume_skb -> sock_wfree, with its write-space callback); a call abandoned while
+// holding it gives the charge back without wakeups (teardown).
+struct ChargedSkb {
+  Skb skb;
+  bool held = false;
+  void consume() {
+    if (held) sock_wfree(skb);
+    held = false;
+  }
+  ~ChargedSkb() {
+    if (held) skb.owner->wmem_alloc -= skb.truesize;
   }
 };
 
 }  // namespace
 
 bool unix_recvq_full(const UnixSock& sk) { return sk.receive_queue.size() > sk.max_ack_backlog; }
+
 
 void unix_dgram_peer_wake_disconnect(UnixSock& sk, UnixSock& other) {
   if (sk.peer_wake_other != &other) return;
@@ -306,13 +182,106 @@ poll_t UnixDgramSocketFile::poll(PollTable* pt) {
   return mask;
 }
 
-long UnixDgramSocketFile::read(Task& t, void* buf, size_t n) {
-  if (n == 0) return 0;  // sock_read_iter: "match SYS5 semantics"
-  return run_call(t, std::make_unique<DgramRecv>(this, static_cast<char*>(buf), n));
+// __unix_dgram_recvmsg via __skb_recv_datagram: one datagram per call, cut to the buffer;
+// the receive frees room, so the senders waiting on peer_wait are woken.
+MaySleep UnixDgramSocketFile::read(Task& t, void* buf, size_t size) {
+  if (size == 0) co_return 0;  // sock_read_iter: "match SYS5 semantics"
+  UnixSock& sk = *this->sk;
+  Globals& g = *sk.g;
+  long timeo = nonblock() ? 0 : MAX_SCHEDULE_TIMEOUT;  // sock_rcvtimeo
+  long err = 0;
+  bool got = false;
+  for (;;) {
+    // __skb_try_recv_datagram: the error comes first, even before queued datagrams.
+    if ((err = sock_error(sk))) {
+    } else if (!sk.receive_queue.empty()) {
+      got = true;
+      break;
+    } else {
+      err = -EAGAIN;
+    }
+    if (err != -EAGAIN || !timeo) break;
+    if (co_await __skb_wait_for_more_packets(t, sk, &err, &timeo)) break;
+  }
+  if (!got) {
+    switch (err) {
+      case -EAGAIN: co_return g.fail(Rule::kUnixDgramRecvEagain, err);
+      case 0: g.rule(Rule::kUnixDgramRecvShutdown); co_return 0;
+      case -EINTR: co_return err;
+      default: co_return g.fail(Rule::kUnixDgramRecvError, err);
+    }
+  }
+  Skb skb = std::move(sk.receive_queue.front());
+  sk.receive_queue.pop_front();
+  if (sk.peer_wait.active())
+    wake_up_interruptible_sync_poll(sk.peer_wait, kWriteSpace, Rule::kUnixDgramRecvWakePeerWait);
+  const size_t n = std::min(size, static_cast<size_t>(skb.len));
+  if (n < static_cast<size_t>(skb.len)) g.rule(Rule::kUnixDgramRecvTrunc);
+  if (buf) std::memcpy(buf, skb.data.data(), n);
+  g.rule(Rule::kUnixDgramReceived);
+  sock_wfree(skb);  // skb_free_datagram -> consume_skb
+  co_return static_cast<long>(n);
 }
 
-long UnixDgramSocketFile::write(Task& t, const void* buf, size_t n) {
-  return run_call(t, std::make_unique<DgramSend>(this, static_cast<const char*>(buf), n));
+// unix_dgram_sendmsg of one datagram to the connected peer. The skb is allocated (and the
+// sender charged) first; then the peer is checked, and a full peer of an asymmetric
+// association makes a blocking sender wait (unix_wait_for_peer) and start again.
+MaySleep UnixDgramSocketFile::write(Task& t, const void* buf, size_t len) {
+  UnixSock& sk = *this->sk;
+  Globals& g = *sk.g;
+  if (len > static_cast<size_t>(sk.sndbuf - 32)) co_return g.fail(Rule::kUnixDgramEmsgsize, -EMSGSIZE);
+  if (const long err = co_await sock_alloc_send_pskb(t, sk, nonblock())) {
+    switch (err) {
+      case -EAGAIN: co_return g.fail(Rule::kUnixSendEagain, err);
+      case -EPIPE: co_return g.fail(Rule::kUnixDgramSendShutdown, err);
+      case -EINTR: co_return err;
+      default: co_return g.fail(Rule::kUnixSendError, err);
+    }
+  }
+  const UnixCalibration& cal = g.profile.unix_cal;
+  const int size = static_cast<int>(len);
+  const int data_len = dgram_data_len(cal, g.profile.page_size, size);
+  ChargedSkb out;
+  out.skb = Skb{size, 0, alloc_skb_truesize(cal, g.profile.page_size, size - data_len, data_len), this->sk,
+                std::string(static_cast<const char*>(buf), len)};
+  sk.wmem_alloc += out.skb.truesize;  // skb_set_owner_w
+  out.held = true;
+  auto drop = [&](Rule r, long err) {  // out_unlock / out_sock_put / out_free
+    out.consume();
+    return g.fail(r, err);
+  };
+  long timeo = nonblock() ? 0 : MAX_SCHEDULE_TIMEOUT;  // sock_sndtimeo
+  const std::shared_ptr<UnixSock> other = sk.peer;       // unix_peer_get
+  if (!other) co_return drop(Rule::kUnixDgramNotconn, -ENOTCONN);
+  for (;;) {  // restart:
+    if (other->peer && other->peer.get() != &sk) co_return drop(Rule::kUnixDgramEperm, -EPERM);  // unix_may_send
+    if (other->dead) {
+      if (sk.peer != other) co_return drop(Rule::kUnixDgramPeerChanged, -ECONNRESET);
+      sk.peer.reset();
+      unix_dgram_peer_wake_disconnect_wakeup(sk, *other);
+      unix_dgram_disconnected(sk, *other);
+      co_return drop(Rule::kUnixDgramPeerDead, -ECONNREFUSED);
+    }
+    if (other->shutdown & RCV_SHUTDOWN) co_return drop(Rule::kUnixDgramPeerRcvShutdown, -EPIPE);
+    // A peer connected back to us is never "full": only asymmetric associations are.
+    if (other.get() != &sk && other->peer.get() != &sk && unix_recvq_full(*other)) {
+      if (timeo) {
+        timeo = co_await unix_wait_for_peer(t, *other, timeo);
+        if (t.signal_pending) {  // err = sock_intr_errno(timeo): out_sock_put, out_free
+          out.consume();
+          co_return -EINTR;
+        }
+        continue;  // restart
+      }
+      if (sk.peer != other || unix_dgram_peer_wake_me(sk, *other)) co_return drop(Rule::kUnixDgramFullEagain, -EAGAIN);
+      continue;  // restart_locked: room now
+    }
+    other->receive_queue.push_back(std::move(out.skb));
+    out.held = false;
+    g.rule(Rule::kUnixDgramQueued);
+    other->data_ready();
+    co_return static_cast<long>(len);
+  }
 }
 
 }  // namespace model

@@ -13,8 +13,8 @@ namespace model {
 struct UnixDgramSocketFile final : UnixSocketFile {
   using UnixSocketFile::UnixSocketFile;
   poll_t poll(PollTable* pt) override;                      // unix_dgram_poll
-  long read(Task& t, void* buf, size_t n) override;         // unix_dgram_recvmsg
-  long write(Task& t, const void* buf, size_t n) override;  // unix_dgram_sendmsg
+  MaySleep read(Task& t, void* buf, size_t n) override;         // unix_dgram_recvmsg
+  MaySleep write(Task& t, const void* buf, size_t n) override;  // unix_dgram_sendmsg
   std::string describe() const override { return "unix dgram socket"; }
 };
 

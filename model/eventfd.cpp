@@ -4,6 +4,8 @@
 #include <cstring>
 #include <limits>
 
+#include "wait_event.h"
+
 namespace model {
 
 namespace {
@@ -26,37 +28,6 @@ poll_t EventfdFile::poll(PollTable* pt) {
 
 namespace {
 
-// wait_event_interruptible_locked_irq: a non-exclusive entry at the tail of ctx->wqh.
-struct EventfdWait final : FileCall<EventfdFile> {
-  EventfdWait(EventfdFile* f, bool is_read, uint64_t ucnt, void* out)
-      : FileCall(f), is_read(is_read), ucnt(ucnt), out(out) {}
-  bool is_read;
-  uint64_t ucnt;
-  void* out;
-  WaitQueueEntry wait;
-
-  bool ready() const { return is_read ? file->count != 0 : ULLONG_MAX_ - file->count > ucnt; }
-  void queue(Task& t) {
-    if (!wait.queued()) {
-      wait.flags = 0;
-      wait.priv = &t;
-      wait.func = autoremove_wake_function;
-      __add_wait_queue_entry_tail(file->wqh, wait);
-    }
-  }
-  long finish(Task& t);
-  long resume(Task& t) override {
-    if (t.signal_pending) return -EINTR;
-    if (!ready()) {
-      queue(t);
-      t.sched->sleep_again(t);
-      return kBlocked;
-    }
-    wait.del_init();
-    return finish(t);
-  }
-};
-
 // eventfd_ctx_do_read + the EPOLLOUT wake of eventfd_read.
 long do_read(EventfdFile* f, Task& t, void* buf) {
   if (f->semaphore) f->g->rule(Rule::kEfdReadSemaphore);
@@ -68,44 +39,40 @@ long do_read(EventfdFile* f, Task& t, void* buf) {
   return sizeof ucnt;
 }
 
-// The success path of eventfd_write: every successful write wakes with EPOLLIN, even of 0.
-long do_write(EventfdFile* f, uint64_t ucnt) {
-  f->count += ucnt;
-  if (f->wqh.active()) wake_up_locked_poll(f->wqh, EPOLLIN, Rule::kEfdWriteWake);
-  return sizeof ucnt;
-}
-
-long EventfdWait::finish(Task& t) { return is_read ? do_read(file, t, out) : do_write(file, ucnt); }
-
 }  // namespace
 
-long EventfdFile::read(Task& t, void* buf, size_t n) {
-  if (n < sizeof(uint64_t)) return g->fail(Rule::kEfdReadEinval, -EINVAL);
+// eventfd_read: a zero count blocks (wait_event_interruptible_locked_irq) unless O_NONBLOCK.
+MaySleep EventfdFile::read(Task& t, void* buf, size_t n) {
+  if (n < sizeof(uint64_t)) co_return g->fail(Rule::kEfdReadEinval, -EINVAL);
   if (!count) {
-    if (nonblock()) return g->fail(Rule::kEfdReadEagain, -EAGAIN);
-    if (t.signal_pending) return -EINTR;
-    g->rule(Rule::kEfdReadSleeps);
-    auto call = std::make_unique<EventfdWait>(this, true, 0, buf);
-    call->queue(t);
-    t.sched->sleep(t, std::move(call));
-    return kBlocked;
+    if (nonblock()) co_return g->fail(Rule::kEfdReadEagain, -EAGAIN);
+    if (!t.signal_pending) g->rule(Rule::kEfdReadSleeps);
+    if (co_await wait_event_interruptible_locked_irq(t, wqh, [this] { return count != 0; })) co_return -EINTR;
   }
-  return do_read(this, t, buf);
+  co_return do_read(this, t, buf);
 }
 
-long EventfdFile::write(Task& t, const void* buf, size_t n) {
-  if (n != sizeof(uint64_t)) return g->fail(Rule::kEfdWriteEinvalSize, -EINVAL);  // exactly 8: longer is EINVAL too
+// eventfd_write: every successful write wakes with EPOLLIN, even of 0.
+MaySleep EventfdFile::write(Task& t, const void* buf, size_t n) {
+  if (n != sizeof(uint64_t)) co_return g->fail(Rule::kEfdWriteEinvalSize, -EINVAL);  // exactly 8: longer is EINVAL too
   uint64_t ucnt;
   std::memcpy(&ucnt, buf, sizeof ucnt);
-  if (ucnt == ULLONG_MAX_) return g->fail(Rule::kEfdWriteEinvalMax, -EINVAL);
-  if (ULLONG_MAX_ - count > ucnt) return do_write(this, ucnt);
-  if (nonblock()) return g->fail(Rule::kEfdWriteEagain, -EAGAIN);
-  if (t.signal_pending) return -EINTR;
-  g->rule(Rule::kEfdWriteSleeps);
-  auto call = std::make_unique<EventfdWait>(this, false, ucnt, nullptr);
-  call->queue(t);
-  t.sched->sleep(t, std::move(call));
-  return kBlocked;
+  if (ucnt == ULLONG_MAX_) co_return g->fail(Rule::kEfdWriteEinvalMax, -EINVAL);
+  long res = -EAGAIN;
+  if (ULLONG_MAX_ - count > ucnt) {
+    res = sizeof ucnt;
+  } else if (!nonblock()) {
+    if (!t.signal_pending) g->rule(Rule::kEfdWriteSleeps);
+    res = co_await wait_event_interruptible_locked_irq(t, wqh, [this, ucnt] { return ULLONG_MAX_ - count > ucnt; });
+    if (!res) res = sizeof ucnt;
+  } else {
+    g->rule(Rule::kEfdWriteEagain);
+  }
+  if (res > 0) {
+    count += ucnt;
+    if (wqh.active()) wake_up_locked_poll(wqh, EPOLLIN, Rule::kEfdWriteWake);
+  }
+  co_return res;
 }
 
 // eventfd_release: epitems are already gone (eventpoll_release ran first).

@@ -13,8 +13,8 @@ struct EventfdFile final : File {
   uint64_t count;
   bool semaphore;
   poll_t poll(PollTable* pt) override;                      // eventfd_poll
-  long read(Task& t, void* buf, size_t n) override;         // eventfd_read
-  long write(Task& t, const void* buf, size_t n) override;  // eventfd_write
+  MaySleep read(Task& t, void* buf, size_t n) override;         // eventfd_read
+  MaySleep write(Task& t, const void* buf, size_t n) override;  // eventfd_write
   void release() override;                                  // eventfd_release
   std::string describe() const override { return "eventfd"; }
 };

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cassert>
 
+#include "select.h"
+#include "time64.h"
+
 namespace model {
 
 namespace {
@@ -520,80 +523,67 @@ int ep_autoremove_wake_function(WaitQueueEntry* e, unsigned mode, int sync, poll
   return ret;
 }
 
-// ep_poll: the loop of fs/eventpoll.c ep_poll as a resumable call. `eavail` and
-// `timed_out` survive the sleep, as the kernel's locals do.
-struct EpPoll final : FileCall<File> {
-  EpPoll(Eventpoll* ep, File* file, int maxevents, int timeout_ms)
-      : FileCall(file), ep(ep), maxevents(maxevents), timeout_ms(timeout_ms) {}
-  Eventpoll* ep;
-  int maxevents;
-  int timeout_ms;
+// ep_schedule_timeout: an absolute timeout already past does not sleep at all.
+bool ep_schedule_timeout(const Task& t, const int64_t* to) { return !to || *to > t.sched->now_ns(); }
+
+// ep_poll: harvest ready events, or sleep on ep->wq until some arrive, the timeout passes
+// or a signal comes. timeout: null = for ever, {0, 0} = do not wait, else an absolute
+// CLOCK_MONOTONIC deadline. *timeout is read only at the start, before anything can sleep:
+// the syscalls keep their timespec on the stack (sys_epoll_wait, sys_epoll_pwait2).
+MaySleep ep_poll(Eventpoll* ep, Task& t, int maxevents, const Timespec64* timeout) {
+  Globals& g = *ep->g;
   bool timed_out = false;
-  bool eavail = false;
-  bool sleeping = false;
-  int64_t deadline = 0;
+  int64_t expires = 0;
+  const int64_t* to = nullptr;
+  if (timeout && (timeout->tv_sec | timeout->tv_nsec)) {
+    expires = timespec64_to_ktime(*timeout);
+    to = &expires;
+  } else if (timeout) {
+    timed_out = true;  // a non-blocking call never goes near the wait queue
+  }
+  const bool no_wait = timed_out;
+
+  bool eavail = ep_events_available(ep);  // lockless; re-checked before sleeping
   WaitQueueEntry wait;
-
-  long start(Task& t) {
-    if (timeout_ms == 0) timed_out = true;
-    else if (timeout_ms > 0) deadline = t.sched->now_ns() + int64_t{timeout_ms} * 1000000;
-    eavail = ep_events_available(ep);
-    return loop(t);
-  }
-
-  long loop(Task& t) {
-    Globals& g = *ep->g;
-    for (;;) {
-      if (eavail) {
-        const int res = ep_send_events(ep, t, maxevents);
-        if (res) return res;
-        if (!timed_out) g.rule(Rule::kEpPollEmptyHarvest, ep);
-      }
-      if (timed_out) return g.fail(timeout_ms == 0 ? Rule::kEpPollNoWait : Rule::kEpPollTimeout, 0);
-      if (t.signal_pending) return g.fail(Rule::kEpPollEintr, -EINTR);
-      wait.flags = 0;
-      wait.priv = &t;
-      wait.func = ep_autoremove_wake_function;
-      eavail = ep_events_available(ep);
-      if (!eavail) {
-        __add_wait_queue_exclusive(ep->wq, wait);
-        // ep_schedule_timeout: an absolute timeout already past does not sleep.
-        if (timeout_ms > 0 && deadline <= t.sched->now_ns()) {
-          timed_out = true;
-        } else {
-          if (timeout_ms > 0) t.sched->arm_timer(t, deadline);
-          g.rule(Rule::kEpPollSleeps, ep);
-          sleeping = true;
-          return kBlocked;
-        }
-      }
-      after_sleep();
+  for (;;) {
+    if (eavail) {
+      const int res = ep_send_events(ep, t, maxevents);  // ep_try_send_events
+      if (res) co_return res;
+      if (!timed_out) g.rule(Rule::kEpPollEmptyHarvest, ep);
     }
-  }
+    if (timed_out) {
+      g.rule(no_wait ? Rule::kEpPollNoWait : Rule::kEpPollTimeout, ep);
+      co_return 0;
+    }
+    // ep_busy_loop: no NAPI busy polling in the model, nothing becomes available here.
+    if (t.signal_pending) co_return g.fail(Rule::kEpPollEintr, -EINTR);
 
-  // After schedule(): still queued means a timeout or a signal, not a wakeup.
-  void after_sleep() {
+    // A fresh entry each time round, removed by every wakeup: with several waiters each
+    // new wakeup then hits the next one, which gets its chance to harvest the new event.
+    init_wait(wait, t);
+    wait.func = ep_autoremove_wake_function;
+    // The final check, after the previous harvest: ep_start_scan/ep_done_scan move items
+    // between rdllist and ovflist, and an event may have arrived since eavail was computed.
+    // Under ep->lock in the kernel, so no callback can slip between this test and queueing.
+    eavail = ep_events_available(ep);
+    if (!eavail) __add_wait_queue_exclusive(ep->wq, wait);
+    if (!eavail) {
+      if (!ep_schedule_timeout(t, to)) {
+        timed_out = true;
+      } else {
+        g.rule(Rule::kEpPollSleeps, ep);
+        timed_out = co_await schedule_hrtimeout_range(t, to) == 0;
+      }
+    }
+    // Woken: go and harvest. Still queued means a timeout or a signal, not a wakeup; the
+    // kernel then re-tests under the lock whether a wakeup removed the entry meanwhile.
     eavail = true;
     if (wait.queued()) {
-      if (timed_out) eavail = false;
-      remove_wait_queue(ep->wq, wait);
+      if (timed_out) eavail = !wait.queued();
+      __remove_wait_queue(ep->wq, wait);
     }
   }
-
-  long resume(Task& t) override {
-    if (sleeping) {
-      sleeping = false;
-      timed_out = t.timed_out;
-      t.timed_out = false;
-      t.sched->cancel_timer(t);
-      after_sleep();
-    }
-    const long r = loop(t);
-    if (r == kBlocked) t.sched->sleep_again(t);
-    return r;
-  }
-
-};
+}
 
 }  // namespace
 
@@ -703,25 +693,60 @@ long do_epoll_ctl(Globals& g, FdTable& fdt, int epfd, int op, int fd, const Epol
   return error;
 }
 
-// do_epoll_wait + ep_check_params, in the order of the profile's kernel.
-long do_epoll_wait(Globals& g, FdTable& fdt, Task& t, int epfd, int maxevents, int timeout_ms) {
+namespace {
+
+// do_epoll_wait + ep_check_params, in the order of the profile's kernel. Its CLASS(fd)
+// reference is the one Kernel::epoll_wait pins while ep_poll sleeps.
+MaySleep do_epoll_wait(Globals& g, FdTable& fdt, Task& t, int epfd, int maxevents, const Timespec64* to) {
   t.events.clear();
   File* f = fdt.fget(epfd);
   const bool bad_max = maxevents <= 0 || maxevents > EP_MAX_EVENTS;
   if (g.profile.ep_wait_checks_fd_first) {
-    if (!f) return g.fail(Rule::kWaitEbadf, -EBADF);
-    if (bad_max) return g.fail(Rule::kWaitEinvalMax, -EINVAL);
+    if (!f) return MaySleep::returned(g.fail(Rule::kWaitEbadf, -EBADF));
+    if (bad_max) return MaySleep::returned(g.fail(Rule::kWaitEinvalMax, -EINVAL));
   } else {
-    if (bad_max) return g.fail(Rule::kWaitEinvalMax, -EINVAL);
-    if (!f) return g.fail(Rule::kWaitEbadf, -EBADF);
+    if (bad_max) return MaySleep::returned(g.fail(Rule::kWaitEinvalMax, -EINVAL));
+    if (!f) return MaySleep::returned(g.fail(Rule::kWaitEbadf, -EBADF));
   }
   // ep_check_params' access_ok(events, maxevents * 12) comes here; it cannot fail: both
   // executors hand the kernel a buffer of maxevents entries (real: EventBuffer).
-  if (!f->is_epoll()) return g.fail(Rule::kWaitEinvalNotEpoll, -EINVAL);
-  auto call = std::make_unique<EpPoll>(eventpoll_of(f), f, maxevents, timeout_ms);
-  const long r = call->start(t);
-  if (r == kBlocked) t.sched->sleep(t, std::move(call));
-  return r;
+  if (!f->is_epoll()) return MaySleep::returned(g.fail(Rule::kWaitEinvalNotEpoll, -EINVAL));
+  return ep_poll(eventpoll_of(f), t, maxevents, to);
+}
+
+// ep_timeout_to_timespec: milliseconds to ep_poll's form (null, {0, 0}, or now + ms).
+const Timespec64* ep_timeout_to_timespec(const Task& t, Timespec64* to, long ms) {
+  if (ms < 0) return nullptr;
+  if (!ms) {
+    *to = {0, 0};
+    return to;
+  }
+  const Timespec64 rel{ms / MSEC_PER_SEC, NSEC_PER_MSEC * (ms % MSEC_PER_SEC)};
+  *to = timespec64_add_safe(ns_to_timespec64(t.sched->now_ns()), rel);  // ktime_get_ts64 + ...
+  return to;
+}
+
+}  // namespace
+
+// SYSCALL_DEFINE4(epoll_wait). A plain function: its timespec only has to live until
+// ep_poll first sleeps, since ep_poll reads it before that (as the kernel's does).
+MaySleep sys_epoll_wait(Globals& g, FdTable& fdt, Task& t, int epfd, int maxevents, int timeout) {
+  Timespec64 to;
+  return do_epoll_wait(g, fdt, t, epfd, maxevents, ep_timeout_to_timespec(t, &to, timeout));
+}
+
+// SYSCALL_DEFINE6(epoll_pwait2) with a NULL sigmask (set_user_sigmask does nothing):
+// get_timespec64, then poll_select_set_timeout's EINVAL, then do_epoll_pwait ->
+// do_epoll_wait. A plain function, as sys_epoll_wait.
+MaySleep sys_epoll_pwait2(Globals& g, FdTable& fdt, Task& t, int epfd, int maxevents, const Timespec64* timeout) {
+  Timespec64 ts;
+  const Timespec64* to = nullptr;
+  if (timeout) {
+    ts = *timeout;  // get_timespec64
+    to = &ts;
+    if (poll_select_set_timeout(t, &ts, ts.tv_sec, ts.tv_nsec)) return MaySleep::returned(g.fail(Rule::kPwait2Einval, -EINVAL));
+  }
+  return do_epoll_wait(g, fdt, t, epfd, maxevents, to);
 }
 
 }  // namespace model

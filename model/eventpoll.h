@@ -142,9 +142,10 @@ struct EventpollFile final : File {
 // Syscall bodies (the fd lookups happen in the Kernel facade which passes the table).
 long do_epoll_create(Globals& g, FdTable& fdt, int flags);
 long do_epoll_ctl(Globals& g, FdTable& fdt, int epfd, int op, int fd, const EpollEvent* event);
-// ep_poll is entered through do_epoll_wait; may return kBlocked, completing later with the
-// events in t.events.
-long do_epoll_wait(Globals& g, FdTable& fdt, Task& t, int epfd, int maxevents, int timeout_ms);
+// SYSCALL_DEFINE4(epoll_wait) and SYSCALL_DEFINE6(epoll_pwait2) (no signal mask): checks,
+// then ep_poll, which may sleep; the events go to t.events.
+MaySleep sys_epoll_wait(Globals& g, FdTable& fdt, Task& t, int epfd, int maxevents, int timeout_ms);
+MaySleep sys_epoll_pwait2(Globals& g, FdTable& fdt, Task& t, int epfd, int maxevents, const Timespec64* timeout);
 
 // ep_send_events' requeue of a delivered level-triggered item (ep_requeue.cpp: a unit of
 // its own, which the tests' model with a planted bug replaces).

@@ -14,8 +14,8 @@ File::~File() { --g->live_files; }
 // vfs_read/vfs_write with neither f_op->read nor read_iter (write/write_iter): -EINVAL.
 // Kernel::read/write refuse such files before (no FMODE_CAN_READ/WRITE); kept as the
 // f_op fallback.
-long File::read(Task&, void*, size_t) { return g->fail(Rule::kReadEinval, -EINVAL); }
-long File::write(Task&, const void*, size_t) { return g->fail(Rule::kWriteEinval, -EINVAL); }
+MaySleep File::read(Task&, void*, size_t) { co_return g->fail(Rule::kReadEinval, -EINVAL); }
+MaySleep File::write(Task&, const void*, size_t) { co_return g->fail(Rule::kWriteEinval, -EINVAL); }
 
 // fput -> __fput (fs/file_table.c): eventpoll_release() is the first step of the cleanup
 // chain, then f_op->release().

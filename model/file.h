@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "globals.h"
+#include "may_sleep.h"
 #include "wait.h"
 
 namespace model {
@@ -60,9 +61,9 @@ struct File {
 
   // f_op->poll. Returns the current mask and registers on the file's queues through pt.
   virtual poll_t poll(PollTable* pt) = 0;
-  // f_op->read / f_op->write: bytes moved or -errno; kBlocked if the task sleeps.
-  virtual long read(Task& t, void* buf, size_t n);
-  virtual long write(Task& t, const void* buf, size_t n);
+  // f_op->read / f_op->write: bytes moved or -errno; a coroutine, as the call may sleep.
+  virtual MaySleep read(Task& t, void* buf, size_t n);
+  virtual MaySleep write(Task& t, const void* buf, size_t n);
   // f_op->release: the last reference is gone (after eventpoll_release).
   virtual void release() {}
   virtual bool is_epoll() const { return false; }

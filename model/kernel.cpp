@@ -19,6 +19,7 @@ constexpr size_t kMaxRwCount = 0x7fffffffUL & ~size_t{4095};
 void check_idle(const Task& t) {
   if (t.pending) throw std::logic_error("task " + t.name + " already has a pending call");
 }
+
 }  // namespace
 
 Kernel::Kernel(KernelProfile profile)
@@ -28,7 +29,10 @@ Kernel::Kernel(KernelProfile profile)
 
 Kernel::~Kernel() {
   g_.observer = nullptr;  // teardown is not observed: the observer may already be gone
-  for (auto& t : tasks_) t->pending.reset();  // drops wait entries and file references
+  for (auto& t : tasks_) {  // destroys the frames (wait entries, file references), then the fdget
+    t->pending.reset();
+    t->fdget.reset();
+  }
   fdt_.close_all();
 }
 
@@ -45,12 +49,19 @@ Task* Kernel::find_task(std::string_view name) {
 }
 
 long Kernel::enter(Task& t, long r) {
-  if (r != kBlocked) {
-    t.result = r;
-    t.completed = true;
-  }
+  t.result = r;
+  t.completed = true;
   if (auto_settle_) settle();
   return r;
+}
+
+long Kernel::enter(Task& t, MaySleep call, File* fdget) {
+  if (call.done()) return enter(t, call.result());
+  t.pending = std::move(call);  // asleep in schedule(): the scheduler resumes it
+  if (fdget) t.fdget.emplace(t, fdget);
+  t.completed = false;
+  if (auto_settle_) settle();
+  return kBlocked;
 }
 
 long Kernel::pipe2(Task& t, int fds[2], int flags) {
@@ -86,12 +97,19 @@ long Kernel::epoll_ctl(Task& t, int epfd, int op, int fd, const EpollEvent* even
 
 long Kernel::epoll_wait(Task& t, int epfd, int maxevents, int timeout_ms) {
   check_idle(t);
-  return enter(t, do_epoll_wait(g_, fdt_, t, epfd, maxevents, timeout_ms));
+  File* const ep_file = fdt_.fget(epfd);  // do_epoll_wait's CLASS(fd), pinned if it sleeps
+  return enter(t, sys_epoll_wait(g_, fdt_, t, epfd, maxevents, timeout_ms), ep_file);
+}
+
+long Kernel::epoll_pwait2(Task& t, int epfd, int maxevents, const Timespec64* timeout) {
+  check_idle(t);
+  File* const ep_file = fdt_.fget(epfd);
+  return enter(t, sys_epoll_pwait2(g_, fdt_, t, epfd, maxevents, timeout), ep_file);
 }
 
 long Kernel::poll(Task& t, std::vector<PollFd> fds, int timeout_ms) {
   check_idle(t);
-  return enter(t, do_sys_poll(g_, fdt_, t, std::move(fds), timeout_ms));
+  return enter(t, sys_poll(g_, fdt_, t, std::move(fds), timeout_ms), nullptr);
 }
 
 // ksys_read -> vfs_read (fs/read_write.c), in its order: EBADF (no fd, or not open for
@@ -100,13 +118,14 @@ long Kernel::poll(Task& t, std::vector<PollFd> fds, int timeout_ms) {
 // its (ssize_t)count < 0 check needs a count access_ok already refused, pipes and sockets
 // pass no position (FMODE_STREAM) and eventfd's stays 0. Once access_ok passed, the model
 // trusts that [buf, buf + n) is the caller's memory (the executor allocates what it passes).
+// The fdget_pos reference is pinned while the read sleeps.
 long Kernel::read(Task& t, int fd, void* buf, size_t n) {
   check_idle(t);
   File* f = fdt_.fget(fd);
   if (!f || !(f->f_mode & FMODE_READ)) return enter(t, g_.fail(Rule::kReadEbadf, -EBADF));
   if (!(f->f_mode & FMODE_CAN_READ)) return enter(t, g_.fail(Rule::kReadEinval, -EINVAL));
   if (!access_ok(buf, n)) return enter(t, g_.fail(Rule::kReadEfault, -EFAULT));
-  return enter(t, f->read(t, buf, std::min(n, kMaxRwCount)));
+  return enter(t, f->read(t, buf, std::min(n, kMaxRwCount)), f);
 }
 
 // ksys_write -> vfs_write: the same checks as vfs_read, for writing.
@@ -116,7 +135,7 @@ long Kernel::write(Task& t, int fd, const void* buf, size_t n) {
   if (!f || !(f->f_mode & FMODE_WRITE)) return enter(t, g_.fail(Rule::kWriteEbadf, -EBADF));
   if (!(f->f_mode & FMODE_CAN_WRITE)) return enter(t, g_.fail(Rule::kWriteEinval, -EINVAL));
   if (!access_ok(buf, n)) return enter(t, g_.fail(Rule::kWriteEfault, -EFAULT));
-  return enter(t, f->write(t, buf, std::min(n, kMaxRwCount)));
+  return enter(t, f->write(t, buf, std::min(n, kMaxRwCount)), f);
 }
 
 long Kernel::close(Task& t, int fd) {
@@ -166,6 +185,8 @@ void Kernel::interrupt_all() {
   for (auto& t : tasks_) {
     if (t->pending) {  // a call that ignores signals: abandon it
       t->pending.reset();
+      t->fdget.reset();
+      t->sleeping_at = nullptr;
       t->state = TaskState::kIdle;
     }
   }

@@ -1,7 +1,8 @@
 // Kernel: the syscall facade of the model. Every call runs on behalf of a task of one
 // process and returns what Linux returns: a value or -errno. A call that sleeps returns
-// kBlocked; its result appears later in the task (completed/result). After every call the
-// woken tasks run (settle), as they would on an idle machine.
+// kBlocked and stays in flight in the task (Task::pending, tested as a bool); its result
+// appears later in the task (completed/result). After every call the woken tasks run
+// (settle), as they would on an idle machine.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -41,6 +42,9 @@ class Kernel {
   long epoll_create1(Task& t, int flags);
   long epoll_ctl(Task& t, int epfd, int op, int fd, const EpollEvent* event);
   long epoll_wait(Task& t, int epfd, int maxevents, int timeout_ms);  // events in t.events
+  // epoll_pwait2 without a signal mask: timeout null = for ever, {0, 0} = do not wait, else
+  // a relative time (an invalid one is EINVAL before anything else). Events in t.events.
+  long epoll_pwait2(Task& t, int epfd, int maxevents, const Timespec64* timeout);
   long poll(Task& t, std::vector<PollFd> fds, int timeout_ms);         // revents in t.pollfds
   long read(Task& t, int fd, void* buf, size_t n);
   long write(Task& t, int fd, const void* buf, size_t n);
@@ -73,6 +77,9 @@ class Kernel {
 
  private:
   long enter(Task& t, long r);  // common syscall exit: settle
+  // The same for a call that may have slept: the task keeps a call that did not return,
+  // and the reference to the file it was called on (fdget) until it returns.
+  long enter(Task& t, MaySleep call, File* fdget);
   Globals g_;
   Scheduler sched_;
   FdTable fdt_;

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "wait_event.h"
+
 namespace model {
 
 PipeInodeInfo::PipeInodeInfo(Globals& g_)
@@ -22,209 +24,6 @@ namespace {
 
 bool pipe_readable(const PipeInodeInfo* p) { return !p->empty() || !p->writers; }
 bool pipe_writable(const PipeInodeInfo* p) { return !p->full() || !p->readers; }
-
-// anon_pipe_read, one pass of its loop until it returns or would sleep. `woken` is true
-// when the task comes back from wait_event (wake_writer cleared, wake_next_reader set).
-struct PipeRead final : FileCall<PipeFile> {
-  PipeRead(PipeFile* f, char* out, size_t n) : FileCall(f), out(out), total_len(n) {}
-  char* out;  // the reader's buffer (nullptr: bytes discarded)
-  size_t total_len;
-  bool woken = false;
-  ExclusiveWait w;
-
-  long run(Task& t) {
-    PipeInodeInfo* pipe = file->pipe;
-    long ret = 0;
-    bool wake_writer = false;
-    bool wake_next_reader = woken;
-    for (;;) {
-      if (!pipe->empty()) {
-        PipeBuffer& buf = pipe->slot(pipe->tail);
-        const size_t chars = std::min<size_t>(static_cast<size_t>(buf.len), total_len);
-        if (out) std::memcpy(out + ret, buf.data.data() + buf.offset, chars);
-        buf.offset += static_cast<int>(chars);
-        buf.len -= static_cast<int>(chars);
-        ret += static_cast<long>(chars);
-        if (buf.packet) {  // anon_pipe_read: a packet buffer is consumed whole, one per read
-          pipe->g->rule(Rule::kPipeReadPacket);
-          total_len = chars;
-          buf.len = 0;
-        }
-        if (!buf.len) {
-          wake_writer |= pipe->full();  // a slot freed while the pipe was full
-          buf = {};
-          pipe->tail++;  // pipe_update_tail
-        }
-        total_len -= chars;
-        if (!total_len) break;
-        if (!pipe->empty()) continue;
-      }
-      if (!pipe->writers) {
-        if (!ret) pipe->g->rule(Rule::kPipeReadEof);
-        break;
-      }
-      if (ret) break;
-      if (file->nonblock()) {
-        ret = pipe->g->fail(Rule::kPipeReadEagain, -EAGAIN);
-        break;
-      }
-      if (wake_writer) {
-        wake_up_interruptible_sync_poll(pipe->wr_wait, EPOLLOUT | EPOLLWRNORM, Rule::kPipeReadWakeBeforeSleep);
-      }
-      if (t.signal_pending) return -EINTR;
-      if (pipe_readable(pipe)) {  // wait_event: condition already true, no sleep
-        wake_writer = false;
-        wake_next_reader = true;
-        continue;
-      }
-      pipe->g->rule(Rule::kPipeReadSleeps);
-      w.prepare(t, pipe->rd_wait);
-      return kBlocked;
-    }
-    if (pipe->empty()) wake_next_reader = false;
-    if (wake_writer) {
-      wake_up_interruptible_sync_poll(pipe->wr_wait, EPOLLOUT | EPOLLWRNORM, Rule::kPipeReadWakeWriters);
-    }
-    if (wake_next_reader) wake_up_interruptible_sync_poll(pipe->rd_wait, EPOLLIN | EPOLLRDNORM, Rule::kPipeReadWakeNextReader);
-    return ret;
-  }
-
-  long resume(Task& t) override {
-    if (t.signal_pending) return -EINTR;  // -ERESTARTSYS, handler without SA_RESTART
-    if (!pipe_readable(file->pipe)) {
-      w.prepare(t, file->pipe->rd_wait);
-      t.sched->sleep_again(t);
-      return kBlocked;
-    }
-    w.finish();
-    woken = true;
-    const long r = run(t);
-    if (r == kBlocked) t.sched->sleep_again(t);
-    return r;
-  }
-
-};
-
-// anon_pipe_write as a resumable loop: ret and the remaining length survive a sleep.
-struct PipeWrite final : FileCall<PipeFile> {
-  PipeWrite(PipeFile* f, const char* src, size_t n) : FileCall(f), src(src), remaining(n) {}
-  const char* src;  // the writer's bytes; src + ret is the next one to copy
-  size_t remaining;
-  long ret = 0;
-  bool was_empty = false;
-  bool wake_next_writer = false;
-  ExclusiveWait w;
-
-  long start(Task& t) {
-    PipeInodeInfo* pipe = file->pipe;
-    const size_t page = static_cast<size_t>(pipe->g->profile.page_size);
-    if (!pipe->readers) {
-      ret = pipe->g->fail(Rule::kPipeWriteEpipe, -EPIPE);  // SIGPIPE is ignored by the trace's process
-      return out();
-    }
-    was_empty = pipe->empty();
-    // Only the len % PAGE_SIZE remainder may merge into the last buffer.
-    const size_t chars = remaining & (page - 1);
-    if (chars && !was_empty) {
-      PipeBuffer& last = pipe->slot(pipe->head - 1);
-      const size_t offset = static_cast<size_t>(last.offset + last.len);
-      if (last.can_merge && offset + chars <= page) {
-        pipe->g->rule(Rule::kPipeWriteMerge);
-        last.data.append(src, chars);
-        last.len += static_cast<int>(chars);
-        ret = static_cast<long>(chars);
-        remaining -= chars;
-        if (!remaining) return out();
-      }
-    }
-    return loop(t);
-  }
-
-  long loop(Task& t) {
-    PipeInodeInfo* pipe = file->pipe;
-    const size_t page = static_cast<size_t>(pipe->g->profile.page_size);
-    for (;;) {
-      if (!pipe->readers) {
-        if (!ret) ret = pipe->g->fail(Rule::kPipeWriteEpipe, -EPIPE);
-        break;
-      }
-      if (!pipe->full()) {
-        const size_t copied = std::min(page, remaining);
-        pipe->slot(pipe->head) = {0, static_cast<int>(copied), !pipe->direct, pipe->direct, std::string(src + ret, copied)};
-        pipe->head++;
-        ret += static_cast<long>(copied);
-        remaining -= copied;
-        if (!remaining) break;
-        continue;
-      }
-      if (file->nonblock()) {
-        ret = ret ? pipe->g->fail(Rule::kPipeWritePartial, ret) : pipe->g->fail(Rule::kPipeWriteEagain, -EAGAIN);
-        break;
-      }
-      if (t.signal_pending) {
-        if (!ret) ret = -EINTR;
-        break;
-      }
-      if (was_empty) {
-        wake_up_interruptible_sync_poll(pipe->rd_wait, EPOLLIN | EPOLLRDNORM, Rule::kPipeWriteWakeBeforeSleep);
-      }
-      if (!pipe_writable(pipe)) {
-        pipe->g->rule(Rule::kPipeWriteSleeps);
-        w.prepare(t, pipe->wr_wait);
-        return kBlocked;
-      }
-      after_wait();
-    }
-    return out();
-  }
-
-  void after_wait() {
-    was_empty = file->pipe->empty();
-    wake_next_writer = true;
-  }
-
-  long out() {
-    PipeInodeInfo* pipe = file->pipe;
-    if (pipe->full()) wake_next_writer = false;
-    bool wake_readers = false;
-    switch (pipe->g->profile.pipe_reader_wake) {
-      case PipeReaderWake::kOnlyWhenEmpty: wake_readers = was_empty; break;
-      case PipeReaderWake::kAlways: wake_readers = true; break;
-      case PipeReaderWake::kWhenEmptyOrPolled: wake_readers = was_empty || pipe->poll_usage; break;
-    }
-    if (wake_readers) wake_up_interruptible_sync_poll(pipe->rd_wait, EPOLLIN | EPOLLRDNORM, Rule::kPipeWriteWakeReaders);
-    else pipe->g->rule(Rule::kPipeWriteNoWake);
-    if (wake_next_writer) {
-      wake_up_interruptible_sync_poll(pipe->wr_wait, EPOLLOUT | EPOLLWRNORM, Rule::kPipeWriteWakeNextWriter);
-    }
-    return ret;
-  }
-
-  long resume(Task& t) override {
-    if (t.signal_pending) {
-      w.finish();
-      if (!ret) ret = -EINTR;
-      return out();
-    }
-    if (!pipe_writable(file->pipe)) {
-      w.prepare(t, file->pipe->wr_wait);
-      t.sched->sleep_again(t);
-      return kBlocked;
-    }
-    w.finish();
-    after_wait();
-    const long r = loop(t);
-    if (r == kBlocked) t.sched->sleep_again(t);
-    return r;
-  }
-
-};
-
-template <typename Call>
-long run_or_sleep(Task& t, std::unique_ptr<Call> call, long r) {
-  if (r == kBlocked) t.sched->sleep(t, std::move(call));
-  return r;
-}
 
 }  // namespace
 
@@ -245,22 +44,160 @@ poll_t PipeFile::poll(PollTable* pt) {
   return mask;
 }
 
-long PipeFile::read(Task& t, void* buf, size_t n) {
-  if (!(f_mode & FMODE_READ)) return g->fail(Rule::kReadEbadf, -EBADF);  // vfs_read: not opened for reading
-  if (n == 0) return 0;
-  auto call = std::make_unique<PipeRead>(this, static_cast<char*>(buf), n);
-  const long r = call->run(t);
-  return run_or_sleep(t, std::move(call), r);
+// anon_pipe_read (fs/pipe.c).
+MaySleep PipeFile::read(Task& t, void* buf, size_t n) {
+  if (!(f_mode & FMODE_READ)) co_return g->fail(Rule::kReadEbadf, -EBADF);  // vfs_read: not opened for reading
+  char* const to = static_cast<char*>(buf);  // the reader's buffer (null: bytes discarded)
+  size_t total_len = n;
+  bool wake_writer = false;
+  bool wake_next_reader = false;
+  long ret = 0;
+
+  if (total_len == 0) co_return 0;  // a null read succeeds
+  // Writers are woken only if the pipe was full and is no longer; the wakeup is a sync one
+  // (WF_SYNC): they should get going and produce more data for us.
+  for (;;) {
+    if (!pipe->empty()) {
+      PipeBuffer& buf_ = pipe->slot(pipe->tail);
+      const size_t chars = std::min<size_t>(static_cast<size_t>(buf_.len), total_len);
+      if (to) std::memcpy(to + ret, buf_.data.data() + buf_.offset, chars);  // copy_page_to_iter
+      ret += static_cast<long>(chars);
+      buf_.offset += static_cast<int>(chars);
+      buf_.len -= static_cast<int>(chars);
+      if (buf_.packet) {  // a packet buffer is consumed whole, one per read
+        g->rule(Rule::kPipeReadPacket);
+        total_len = chars;
+        buf_.len = 0;
+      }
+      if (!buf_.len) {
+        wake_writer |= pipe->full();  // a slot freed while the pipe was full
+        buf_ = {};
+        pipe->tail++;  // pipe_update_tail
+      }
+      total_len -= chars;
+      if (!total_len) break;  // the common path: the read succeeded
+      if (!pipe->empty()) continue;
+    }
+    if (!pipe->writers) {
+      if (!ret) g->rule(Rule::kPipeReadEof);
+      break;
+    }
+    if (ret) break;
+    if (nonblock()) {
+      ret = g->fail(Rule::kPipeReadEagain, -EAGAIN);
+      break;
+    }
+    // Nothing read; a zero-length buffer seen and removed may still have made room, so the
+    // writers are woken before sleeping if the pipe was full.
+    if (wake_writer) {
+      wake_up_interruptible_sync_poll(pipe->wr_wait, EPOLLOUT | EPOLLWRNORM, Rule::kPipeReadWakeBeforeSleep);
+    }
+    // Nothing read and the wakeups done: a signal ends the wait with -ERESTARTSYS, which
+    // the call returns as it is (the trace's handlers do not restart it: EINTR).
+    g->rule(Rule::kPipeReadSleeps);
+    PipeInodeInfo* const p = pipe;
+    if (co_await wait_event_interruptible_exclusive(t, pipe->rd_wait, [p] { return pipe_readable(p); }) < 0) {
+      co_return -EINTR;
+    }
+    wake_writer = false;
+    wake_next_reader = true;
+  }
+  if (pipe->empty()) wake_next_reader = false;
+  if (wake_writer) wake_up_interruptible_sync_poll(pipe->wr_wait, EPOLLOUT | EPOLLWRNORM, Rule::kPipeReadWakeWriters);
+  if (wake_next_reader) {
+    wake_up_interruptible_sync_poll(pipe->rd_wait, EPOLLIN | EPOLLRDNORM, Rule::kPipeReadWakeNextReader);
+  }
+  co_return ret;
 }
 
-long PipeFile::write(Task& t, const void* buf, size_t n) {
-  if (!(f_mode & FMODE_WRITE)) return g->fail(Rule::kWriteEbadf, -EBADF);  // vfs_write: not opened for writing
-  // anon_pipe_write refuses a notification pipe before anything else, even a null write.
-  if (pipe->watch_queue) return g->fail(Rule::kPipeWriteExdev, -EXDEV);
-  if (n == 0) return 0;
-  auto call = std::make_unique<PipeWrite>(this, static_cast<const char*>(buf), n);
-  const long r = call->start(t);
-  return run_or_sleep(t, std::move(call), r);
+// anon_pipe_write (fs/pipe.c).
+MaySleep PipeFile::write(Task& t, const void* buf, size_t n) {
+  if (!(f_mode & FMODE_WRITE)) co_return g->fail(Rule::kWriteEbadf, -EBADF);  // vfs_write: not opened for writing
+  const char* const from = static_cast<const char*>(buf);  // the writer's bytes; from + ret is the next
+  const size_t page = static_cast<size_t>(g->profile.page_size);
+  size_t remaining = n;  // iov_iter_count(from)
+  long ret = 0;
+  bool was_empty = false;
+  bool wake_next_writer = false;
+
+  // A notification pipe is refused before anything else, even a null write.
+  if (pipe->watch_queue) co_return g->fail(Rule::kPipeWriteExdev, -EXDEV);
+  if (remaining == 0) co_return 0;  // a null write succeeds
+
+  if (!pipe->readers) {
+    ret = g->fail(Rule::kPipeWriteEpipe, -EPIPE);  // SIGPIPE is ignored by the trace's process
+  } else {
+    // If the pipe is not empty, the len % PAGE_SIZE remainder may merge into the last
+    // buffer: small writes merge, large ones stay page-aligned.
+    was_empty = pipe->empty();
+    const size_t chars = remaining & (page - 1);
+    bool done = false;
+    if (chars && !was_empty) {
+      PipeBuffer& last = pipe->slot(pipe->head - 1);
+      const size_t offset = static_cast<size_t>(last.offset + last.len);
+      if (last.can_merge && offset + chars <= page) {
+        g->rule(Rule::kPipeWriteMerge);
+        last.data.append(from, chars);
+        last.len += static_cast<int>(chars);
+        ret = static_cast<long>(chars);
+        remaining -= chars;
+        done = !remaining;
+      }
+    }
+    while (!done) {
+      if (!pipe->readers) {
+        if (!ret) ret = g->fail(Rule::kPipeWriteEpipe, -EPIPE);
+        break;
+      }
+      if (!pipe->full()) {
+        const size_t copied = std::min(page, remaining);
+        pipe->slot(pipe->head) = {0, static_cast<int>(copied), !pipe->direct, pipe->direct,
+                                  std::string(from + ret, copied)};
+        pipe->head++;
+        ret += static_cast<long>(copied);
+        remaining -= copied;
+        if (!remaining) break;
+      }
+      if (!pipe->full()) continue;
+      // Wait for buffer space to become available.
+      if (nonblock()) {
+        if (ret) g->rule(Rule::kPipeWritePartial);
+        else ret = g->fail(Rule::kPipeWriteEagain, -EAGAIN);
+        break;
+      }
+      if (t.signal_pending) {
+        if (!ret) ret = -EINTR;  // -ERESTARTSYS
+        break;
+      }
+      // The readers are woken if necessary before waiting for space; afterwards the pipe
+      // may have become empty while this writer slept.
+      if (was_empty) {
+        wake_up_interruptible_sync_poll(pipe->rd_wait, EPOLLIN | EPOLLRDNORM, Rule::kPipeWriteWakeBeforeSleep);
+      }
+      g->rule(Rule::kPipeWriteSleeps);
+      PipeInodeInfo* const p = pipe;
+      co_await wait_event_interruptible_exclusive(t, pipe->wr_wait, [p] { return pipe_writable(p); });
+      was_empty = pipe->empty();
+      wake_next_writer = true;
+    }
+  }
+  // out:
+  if (pipe->full()) wake_next_writer = false;
+  // A sync wakeup: the reader should process the data at once. Which writes wake the
+  // readers is the profile's (5.5..5.14: only into an empty pipe; 5.15+: also when the pipe
+  // was ever polled, "epoll nonsensically wants a wakeup").
+  bool wake_readers = false;
+  switch (g->profile.pipe_reader_wake) {
+    case PipeReaderWake::kOnlyWhenEmpty: wake_readers = was_empty; break;
+    case PipeReaderWake::kAlways: wake_readers = true; break;
+    case PipeReaderWake::kWhenEmptyOrPolled: wake_readers = was_empty || pipe->poll_usage; break;
+  }
+  if (wake_readers) wake_up_interruptible_sync_poll(pipe->rd_wait, EPOLLIN | EPOLLRDNORM, Rule::kPipeWriteWakeReaders);
+  else g->rule(Rule::kPipeWriteNoWake);
+  if (wake_next_writer) {
+    wake_up_interruptible_sync_poll(pipe->wr_wait, EPOLLOUT | EPOLLWRNORM, Rule::kPipeWriteWakeNextWriter);
+  }
+  co_return ret;
 }
 
 // pipe_release: when the last reader or the last writer goes, but not both, everyone on

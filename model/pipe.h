@@ -43,8 +43,8 @@ struct PipeFile final : File {
   PipeFile(Globals& g, PipeInodeInfo* pipe, unsigned mode, int flags);
   PipeInodeInfo* pipe;
   poll_t poll(PollTable* pt) override;  // pipe_poll
-  long read(Task& t, void* buf, size_t n) override;         // anon_pipe_read
-  long write(Task& t, const void* buf, size_t n) override;  // anon_pipe_write
+  MaySleep read(Task& t, void* buf, size_t n) override;         // anon_pipe_read
+  MaySleep write(Task& t, const void* buf, size_t n) override;  // anon_pipe_write
   void release() override;                                  // pipe_release
   std::string describe() const override { return f_mode & FMODE_READ ? "pipe read end" : "pipe write end"; }
   const void* private_data() const override { return pipe; }

@@ -179,6 +179,7 @@ namespace model {
   X(kWaitEbadf, "do_epoll_wait", "epfd not open: EBADF")                                                      \
   X(kWaitEinvalMax, "ep_check_params", "maxevents <= 0 or > EP_MAX_EVENTS: EINVAL")                           \
   X(kWaitEinvalNotEpoll, "ep_check_params", "not an epoll: EINVAL")                                           \
+  X(kPwait2Einval, "poll_select_set_timeout", "epoll_pwait2: invalid timespec: EINVAL")                       \
   X(kEpPollNoWait, "ep_poll", "timeout 0: no sleep")                                                          \
   X(kEpPollSleeps, "ep_poll", "nothing available: the task sleeps on ep->wq (head: LIFO)")                    \
   X(kEpPollTimeout, "ep_poll", "timed out: 0")                                                                \

@@ -4,24 +4,31 @@
 
 namespace model {
 
+FileRef::FileRef(Task& t, File* f) : file_(f) {
+  if (!f) return;
+  get_file(f);
+  t.held_files.push_back(*this);
+}
+
+FileRef::~FileRef() {
+  if (!file_) return;
+  hook.unlink();
+  fput(file_);
+}
+
 int Scheduler::try_to_wake_up(Task& t) {
   const bool asleep = t.state == TaskState::kSleeping;
   g_.emit({.kind = EventKind::kTaskWake, .rule = asleep ? Rule::kTtwuWoken : Rule::kTtwuRunning,
            .site = "try_to_wake_up", .task = &t, .arg = asleep ? 1 : 0});
-  if (t.state != TaskState::kSleeping) return 0;
+  if (!asleep) return 0;
   t.state = TaskState::kRunnable;
   runqueue_.push_back(&t);
   return 1;
 }
 
-void Scheduler::sleep(Task& t, std::unique_ptr<PendingCall> call) {
-  t.pending = std::move(call);
-  sleep_again(t);
-}
-
-void Scheduler::sleep_again(Task& t) {
+void Scheduler::schedule(Task& t, std::coroutine_handle<> resume_at) {
   t.state = TaskState::kSleeping;
-  t.completed = false;
+  t.sleeping_at = resume_at;
   g_.emit({.kind = EventKind::kTaskSleep, .site = "schedule", .task = &t});
 }
 
@@ -55,15 +62,15 @@ int Scheduler::run_until_idle() {
     }
     Task& t = *runqueue_[pick];
     runqueue_.erase(runqueue_.begin() + static_cast<long>(pick));
-    if (t.state != TaskState::kRunnable || !t.pending) continue;
+    if (t.state != TaskState::kRunnable || !t.sleeping_at) continue;
     ++ran;
     g_.emit({.kind = EventKind::kTaskRun, .site = "schedule", .task = &t});
-    const long r = t.pending->resume(t);
-    if (r == kBlocked) continue;  // resume() put the task to sleep again
-    cancel_timer(t);
+    std::exchange(t.sleeping_at, nullptr).resume();  // returns at the next schedule() or the end
+    if (!t.pending.done()) continue;                  // asleep again
+    t.result = t.pending.result();
     t.pending.reset();
+    t.fdget.reset();  // fdput
     t.state = TaskState::kIdle;
-    t.result = r;
     t.completed = true;
     t.signal_pending = false;  // delivered on the way out of the syscall
   }
@@ -104,15 +111,10 @@ void Scheduler::signal(Task& t) {
   try_to_wake_up(t);
 }
 
+// default_wake_function -> try_to_wake_up(curr->private).
 int default_wake_function(WaitQueueEntry* e, unsigned, int, poll_t) {
   Task& t = *static_cast<Task*>(e->priv);
   return t.sched->try_to_wake_up(t);
-}
-
-int autoremove_wake_function(WaitQueueEntry* e, unsigned mode, int wake_flags, poll_t key) {
-  const int ret = default_wake_function(e, mode, wake_flags, key);
-  if (ret) e->del_init();
-  return ret;
 }
 
 }  // namespace model

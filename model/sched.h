@@ -1,83 +1,110 @@
 // Simulated tasks and a deterministic scheduler with a virtual clock: enough of
-// kernel/sched/core.c (try_to_wake_up) and kernel/time (hrtimers) for sleeping syscalls.
+// kernel/sched/core.c (schedule, try_to_wake_up) and kernel/time/hrtimer.c
+// (schedule_hrtimeout_range, hrtimer_wakeup) for sleeping syscalls.
+//
+// The scheduler owns the sleep protocol. A syscall body is a MaySleep coroutine
+// (may_sleep.h); where the kernel calls schedule() it does `co_await schedule(t)` (or one
+// of the timed variants below): the task is then asleep and its innermost frame is kept in
+// Task::sleeping_at. try_to_wake_up makes it runnable, run_until_idle resumes that frame;
+// the call goes on exactly after its schedule(), as in the kernel.
 #pragma once
+#include <boost/intrusive/list.hpp>
+#include <cassert>
+#include <climits>
+#include <coroutine>
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "file.h"
+#include "may_sleep.h"
 #include "uapi.h"
 #include "wait.h"
 
 namespace model {
 
-struct File;
 struct Task;
-
-// The rest of a syscall that went to sleep: resume() runs when the task is woken and
-// returns the result, or kBlocked after arranging to sleep again.
-struct PendingCall {
-  virtual ~PendingCall() = default;
-  virtual long resume(Task& t) = 0;
-  // Appends the files whose references the sleeping call holds (its fdget or get_file),
-  // one entry per reference: tests account every f_count with it.
-  virtual void held_files(std::vector<File*>& out) const { (void)out; }
-};
-
-// A sleeping call on one file holds a reference to it for as long as it lasts, as the
-// syscall's fdget does. Wait entries of the derived call are members: they unlink
-// themselves when destroyed, before the reference is dropped here.
-template <typename F>
-struct FileCall : PendingCall {
-  explicit FileCall(F* f) : file(get_file(f)) {}
-  ~FileCall() override { fput(file); }
-  FileCall(const FileCall&) = delete;
-  FileCall& operator=(const FileCall&) = delete;
-  F* const file;
-  void held_files(std::vector<File*>& out) const override { out.push_back(file); }
-};
-
-enum class TaskState { kIdle, kRunnable, kSleeping };
-
 class Scheduler;
 
+// A reference to a file that a syscall holds while it runs (its fdget, or get_file for a
+// poll table entry), registered on the task: while the call sleeps, every f_count above the
+// descriptor table's is one of these, and tests account for them through Task::held_files.
+class FileRef {
+ public:
+  FileRef(Task& t, File* f);  // get_file; f may be null (then it holds nothing)
+  ~FileRef();                 // fput
+  FileRef(const FileRef&) = delete;
+  FileRef& operator=(const FileRef&) = delete;
+  File* get() const { return file_; }
+  File* operator->() const { return file_; }
+  explicit operator bool() const { return file_ != nullptr; }
+
+  bi::list_member_hook<bi::link_mode<bi::auto_unlink>> hook;  // on Task::held_files
+
+ private:
+  File* file_;
+};
+using HeldFiles = bi::list<FileRef, bi::member_hook<FileRef, decltype(FileRef::hook), &FileRef::hook>,
+                           bi::constant_time_size<false>>;
+
+enum class TaskState {
+  kIdle,      // no call in flight, or one running from the facade before it first sleeps
+  kRunnable,  // woken: on the run queue, or running its call again
+  kSleeping,  // in schedule(): sleeping_at is where it goes on
+};
+
+// A thread of the trace's process (struct task_struct, as far as the model needs it).
 struct Task {
   Task(std::string name, int tid, Scheduler& sched) : name(std::move(name)), tid(tid), sched(&sched) {}
-  std::string name;
-  int tid;
-  Scheduler* sched;
+  std::string name;  // the trace's task name ("main", "t1"...)
+  int tid;           // 1, 2... in creation order
+  Scheduler* sched;  // the scheduler of the task's kernel
   TaskState state = TaskState::kIdle;
-  std::unique_ptr<PendingCall> pending;
-  bool signal_pending = false;  // a signal whose handler does not restart calls
-  bool timed_out = false;       // the hrtimer of the current sleep fired
-  bool has_timer = false;
+
+  // The syscall in flight: its outermost coroutine frame, from the call's first sleep until
+  // the scheduler takes its result. Tests it as a bool: the task has a call in flight.
+  // Invariant between steps: pending <=> state == kSleeping (or kRunnable while queued).
+  MaySleep pending;
+  // The innermost frame of the pending call, suspended in schedule(); null otherwise.
+  std::coroutine_handle<> sleeping_at;
+  // The file references the call in flight holds (empty when idle): `fdget` and those of
+  // its frames (poll table entries).
+  HeldFiles held_files;
+  // The reference the syscall's fdget (ksys_read, do_epoll_wait's CLASS(fd)) holds on the
+  // file it was called on, taken when the call first sleeps: nothing else runs between its
+  // start and that point, so it is as if taken at the start. Dropped when it returns.
+  std::optional<FileRef> fdget;
+
+  bool signal_pending = false;  // signal_pending(current): a signal whose handler does not
+                                // restart calls; cleared when the call returns
+  bool has_timer = false;       // an hrtimer of the current sleep is armed
+  bool timed_out = false;       // that hrtimer fired (hrtimer_wakeup cleared its task)
   long result = 0;              // result of the last completed call
-  bool completed = false;       // the last pending call has returned
+  bool completed = false;       // the last call has returned (its result is in `result`)
 
   // Output buffers of the task's calls (they outlive a sleeping call).
-  std::vector<EpollEvent> events;
-  std::vector<PollFd> pollfds;
-  uint64_t value = 0;  // eventfd_read value
+  std::vector<EpollEvent> events;  // epoll_wait's events
+  std::vector<PollFd> pollfds;     // poll's array, with revents
+  uint64_t value = 0;              // eventfd_read's value
 };
 
 class Scheduler {
  public:
   explicit Scheduler(Globals& g) : g_(g) {}
 
-  int64_t now_ns() const { return now_ns_; }
+  int64_t now_ns() const { return now_ns_; }  // ktime_get(): the virtual CLOCK_MONOTONIC
   Globals& globals() const { return g_; }
   // try_to_wake_up: 1 if the task was asleep and is now runnable, 0 otherwise.
   int try_to_wake_up(Task& t);
-  // Puts the task to sleep with the given continuation (set_current_state + schedule).
-  void sleep(Task& t, std::unique_ptr<PendingCall> call);
-  void sleep_again(Task& t);  // the continuation stays, the task sleeps again
-  // hrtimer for the current sleep, absolute virtual time.
+  // schedule() of the task's call: it sleeps until woken; `resume_at` goes on then.
+  void schedule(Task& t, std::coroutine_handle<> resume_at);
+  // The hrtimer of the task's current sleep, at an absolute virtual time.
   void arm_timer(Task& t, int64_t deadline_ns);
-  void cancel_timer(Task& t);
+  void cancel_timer(Task& t);  // hrtimer_cancel
   // Runs every runnable task until all are asleep or idle. Returns how many ran.
   int run_until_idle();
   // Advances the virtual clock, firing timers in deadline order, running tasks after each.
@@ -98,37 +125,63 @@ class Scheduler {
  private:
   Globals& g_;
   int64_t now_ns_ = 0;
-  std::deque<Task*> runqueue_;
-  uint64_t rng_ = 0;  // xorshift state; 0 = FIFO
-  std::multimap<int64_t, Task*> timers_;
+  std::deque<Task*> runqueue_;  // woken tasks, in wake order; each at most once
+  uint64_t rng_ = 0;            // xorshift state; 0 = FIFO
+  std::multimap<int64_t, Task*> timers_;  // armed hrtimers by deadline; one per task at most
 };
 
-// default_wake_function: the entry's private is the task.
-int default_wake_function(WaitQueueEntry* e, unsigned mode, int wake_flags, poll_t key);
-// autoremove_wake_function: removes the entry if the task was woken.
-int autoremove_wake_function(WaitQueueEntry* e, unsigned mode, int wake_flags, poll_t key);
+// MAX_SCHEDULE_TIMEOUT: the timeout of a blocking socket (no SO_SNDTIMEO/SO_RCVTIMEO in
+// the model); 0 is a non-blocking one.
+inline constexpr long MAX_SCHEDULE_TIMEOUT = LONG_MAX;
 
-}  // namespace model
+// co_await schedule(t): the task sleeps until a wakeup (kernel/sched/core.c schedule).
+struct [[nodiscard]] Schedule {
+  Task& t;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) const { t.sched->schedule(t, h); }
+  void await_resume() const noexcept {}
+};
+inline Schedule schedule(Task& t) { return {t}; }
 
-namespace model {
+// co_await schedule_timeout(t, timeo) (kernel/time/sleep_timeout.c): the model's sockets
+// only sleep for ever (MAX_SCHEDULE_TIMEOUT), which schedule_timeout returns unchanged.
+struct [[nodiscard]] ScheduleTimeout {
+  Task& t;
+  long timeo;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) const { t.sched->schedule(t, h); }
+  long await_resume() const noexcept { return timeo; }
+};
+inline ScheduleTimeout schedule_timeout(Task& t, long timeo) {
+  assert(timeo == MAX_SCHEDULE_TIMEOUT);  // a finite socket timeout would need an hrtimer
+  return {t, timeo};
+}
 
-// wait_event_interruptible_exclusive (include/linux/wait.h) split at schedule(): the
-// entry is exclusive at the tail with autoremove_wake_function; after each wakeup the
-// caller re-tests its condition and either finishes or prepares again.
-struct ExclusiveWait {
-  WaitQueueEntry wait;
-  WaitQueueHead* head = nullptr;
-  // prepare_to_wait_event: (re)queue the entry if a wakeup removed it.
-  void prepare(Task& t, WaitQueueHead& h) {
-    head = &h;
-    if (!wait.queued()) {
-      wait.flags = WQ_FLAG_EXCLUSIVE;
-      wait.priv = &t;
-      wait.func = autoremove_wake_function;
-      __add_wait_queue_entry_tail(h, wait);
-    }
+// co_await schedule_hrtimeout_range(t, expires) with HRTIMER_MODE_ABS (kernel/time/hrtimer.c;
+// the slack changes nothing in virtual time): null expires sleeps for ever; an hrtimer
+// sleeper wakes the task at *expires (hrtimer_wakeup), or at once if that time has passed.
+// 0 if the timer expired, -EINTR if something else woke the task first.
+struct [[nodiscard]] ScheduleHrtimeout {
+  Task& t;
+  const int64_t* expires;
+  bool expired_before = false;
+  bool await_ready() noexcept {
+    expired_before = expires && *expires <= t.sched->now_ns();
+    return expired_before;
   }
-  void finish() { wait.del_init(); }  // finish_wait
+  void await_suspend(std::coroutine_handle<> h) const {
+    if (expires) t.sched->arm_timer(t, *expires);
+    t.sched->schedule(t, h);
+  }
+  int await_resume() {
+    if (expired_before) return 0;
+    const bool fired = std::exchange(t.timed_out, false);
+    t.sched->cancel_timer(t);  // hrtimer_cancel: a wakeup before expiry leaves it armed
+    return fired ? 0 : -EINTR;
+  }
+  // An abandoned call's frame goes away with this awaiter in it: its timer must not fire.
+  ~ScheduleHrtimeout() { t.sched->cancel_timer(t); }
 };
+inline ScheduleHrtimeout schedule_hrtimeout_range(Task& t, const int64_t* expires) { return {t, expires}; }
 
 }  // namespace model

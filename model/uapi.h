@@ -62,6 +62,12 @@ struct EpollEvent {
   friend bool operator==(const EpollEvent&, const EpollEvent&) = default;
 };
 
+// struct timespec64 (include/linux/time64.h), the form the kernel's timeouts take.
+struct Timespec64 {
+  int64_t tv_sec = 0;
+  int64_t tv_nsec = 0;
+};
+
 struct PollFd {
   int fd = -1;
   short events = 0;

@@ -21,7 +21,7 @@
 //     exactly those on its rdllist, ovflist is inactive and no item is chained on it.
 //  P3 no epitem refers to a released file (P1: every target is live, f_count > 0).
 //  P4 references: every live file is reachable, and f_count == fd-table slots + the
-//     references held by pending calls (PendingCall::held_files).
+//     references held by pending calls (their FileRefs, on Task::held_files).
 //  P5 teardown: interrupting every task ends every pending call, closing every fd then
 //     frees every file, epitem and eppoll_entry (also clean under ASan/UBSan).
 //  P6 results: every result is >= 0 and within its bound, kBlocked only for a call that
@@ -654,7 +654,7 @@ class Runner {
         k_.advance_ms(op.arg);
         break;
       case Kind::kInterrupt: {
-        const bool was_pending = t.pending != nullptr;
+        const bool was_pending = static_cast<bool>(t.pending);
         log("interrupt " + std::string(kTaskNames[ti]) + (was_pending ? "" : " (idle)"));
         k_.interrupt(t);
         REQUIRE(!t.pending, "a signal did not end " << kTaskNames[ti] << "'s interruptible sleep");
@@ -842,8 +842,10 @@ class Runner {
     std::vector<File*> held;
     for (Task* t : tasks_) {
       REQUIRE(t->state != TaskState::kRunnable, t->name << " left runnable after the step");
-      REQUIRE((t->pending != nullptr) == (t->state == TaskState::kSleeping), t->name << ": pending call and state disagree");
-      if (t->pending) t->pending->held_files(held);
+      REQUIRE(static_cast<bool>(t->pending) == (t->state == TaskState::kSleeping),
+              t->name << ": pending call and state disagree");
+      REQUIRE(t->pending || t->held_files.empty(), t->name << " holds file references without a call in flight");
+      for (const FileRef& r : t->held_files) held.push_back(r.get());
     }
     for (File* f : held) ++refs[f];
     REQUIRE(g.live_files == static_cast<long>(refs.size()),

@@ -203,6 +203,68 @@ TEST_F(Herd, BlockingPollIsWoken) {
   EXPECT_EQ(t.pollfds[0].revents, static_cast<short>(EPOLLIN));  // do_pollfd: masked by the events asked
 }
 
+// epoll_pwait2 (SYSCALL_DEFINE6 -> poll_select_set_timeout): an invalid timespec is EINVAL
+// before anything else, even before a bad epfd or maxevents. Linux 6.18.44 answers
+// {-1, 0}, {0, 1e9} and {0, -1} with EINVAL and {0, 0} or NULL with EBADF for epfd -1.
+TEST_F(Herd, Pwait2InvalidTimespecIsEinvalFirst) {
+  for (const Timespec64 bad : {Timespec64{-1, 0}, Timespec64{0, 1000000000}, Timespec64{0, -1}}) {
+    EXPECT_EQ(s.k.epoll_pwait2(s.main(), -1, 0, &bad), -EINVAL) << bad.tv_sec << "," << bad.tv_nsec;
+  }
+  const Timespec64 zero{0, 0};
+  EXPECT_EQ(s.k.epoll_pwait2(s.main(), -1, 4, &zero), -EBADF);
+  EXPECT_EQ(s.k.epoll_pwait2(s.main(), -1, 4, nullptr), -EBADF);
+  const Timespec64 longest{0, 999999999};
+  const int ep = s.epoll();
+  EXPECT_EQ(s.k.epoll_pwait2(s.main(), ep, 0, &longest), -EINVAL);  // valid: maxevents is the error
+}
+
+// {0, 0} does not wait; NULL waits for ever; ready events return at once with any timeout.
+TEST_F(Herd, Pwait2ZeroAndNullTimeouts) {
+  const int ep = s.epoll(), e = s.eventfd();
+  ASSERT_EQ(s.add(ep, e, IN), 0);
+  const Timespec64 zero{0, 0};
+  EXPECT_EQ(s.k.epoll_pwait2(s.main(), ep, 4, &zero), 0);
+  Task& t = s.t("t0");
+  ASSERT_EQ(s.k.epoll_pwait2(t, ep, 4, nullptr), kBlocked);
+  s.k.advance_ms(1000000);
+  EXPECT_TRUE(t.pending);
+  ASSERT_EQ(s.efd_write(e, 1), 8);
+  EXPECT_FALSE(t.pending);
+  EXPECT_EQ(t.result, 1);
+  EXPECT_EQ(t.events, evs({{(uint64_t)e, IN}}));
+  const Timespec64 most{INT64_MAX, 999999999};
+  EXPECT_EQ(s.k.epoll_pwait2(s.main(), ep, 4, &most), 1);
+}
+
+// A relative timeout in nanoseconds: the call returns 0 when exactly that much virtual time
+// has passed (ep_poll sleeps in schedule_hrtimeout_range until now + timeout).
+TEST_F(Herd, Pwait2NanosecondTimeout) {
+  const int ep = s.epoll();
+  s.k.advance_ms(7);
+  Task& t = s.t("t0");
+  const Timespec64 rel{0, 1500000};  // 1.5 ms
+  ASSERT_EQ(s.k.epoll_pwait2(t, ep, 1, &rel), kBlocked);
+  s.k.advance_ms(1);
+  EXPECT_TRUE(t.pending);
+  EXPECT_TRUE(s.k.wait_out(t));
+  EXPECT_EQ(t.result, 0);
+  EXPECT_EQ(s.k.now_ns(), 8500000);
+}
+
+// The largest timespec saturates (timespec64_add_safe, then ktime_set at KTIME_MAX): the
+// call sleeps "for ever" without overflowing the clock, and a signal still ends it.
+TEST_F(Herd, Pwait2LargestTimeoutSaturates) {
+  const int ep = s.epoll();
+  s.k.advance_ms(5);
+  Task& t = s.t("t0");
+  const Timespec64 most{INT64_MAX, 999999999};
+  ASSERT_EQ(s.k.epoll_pwait2(t, ep, 1, &most), kBlocked);
+  s.k.advance_ms(INT64_MAX / 2000000);
+  EXPECT_TRUE(t.pending);
+  s.k.interrupt(t);
+  EXPECT_EQ(t.result, -EINTR);
+}
+
 // A thundering herd of 10,000 waiters is reproducible: LT wakes them all, ET one.
 TEST(HerdScale, TenThousandWaiters) {
   for (poll_t mode : {poll_t{0}, ET}) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "model/sched.h"
 #include "model/wait.h"
 
 namespace {
@@ -79,11 +80,11 @@ TEST_F(WaitTest, NegativeReturnStopsTheWalk) {
   Probe a("a", &log, -1), b("b", &log);
   add_wait_queue(h, b.e);
   add_wait_queue(h, a.e);
-  wake_up_all(h, Rule::kNone);
+  wake_up_interruptible_all(h, Rule::kNone);
   EXPECT_EQ(log, (std::vector<std::string>{"a"}));
 }
 
-// wake_up_all (nr_exclusive 0): every exclusive entry is called.
+// wake_up_interruptible_all (nr_exclusive 0): every exclusive entry is called.
 TEST_F(WaitTest, WakeUpAllCallsEveryExclusiveEntry) {
   Probe a("a", &log), b("b", &log), c("c", &log);
   for (Probe* p : {&a, &b, &c}) add_wait_queue_exclusive(h, p->e);
@@ -98,16 +99,6 @@ TEST_F(WaitTest, HeadExclusiveInsertionIsLifo) {
   wake_up(h, Rule::kNone);
   wake_up(h, Rule::kNone);  // all still queued (Probe does not remove itself): c again
   EXPECT_EQ(log, (std::vector<std::string>{"c", "c"}));
-}
-
-// __add_wait_queue: new head entries go after the run of WQ_FLAG_PRIORITY entries.
-TEST_F(WaitTest, HeadInsertionKeepsPriorityEntriesFirst) {
-  Probe p("prio", &log), a("a", &log);
-  p.e.flags = WQ_FLAG_PRIORITY;
-  __add_wait_queue(h, p.e);
-  add_wait_queue(h, a.e);
-  wake_up_all(h, Rule::kNone);
-  EXPECT_EQ(log, (std::vector<std::string>{"prio", "a"}));
 }
 
 // __wake_up_common remembers the next entry, so a function may unlink its own entry.
@@ -150,13 +141,64 @@ TEST_F(WaitTest, KeyIsPassedToTheEntry) {
   EXPECT_EQ(k.seen, 0u);
 }
 
-// wake_up_pollfree only wakes when the queue is active, with EPOLLHUP|POLLFREE, all.
-TEST_F(WaitTest, PollfreeWakesAllWithHupAndPollfree) {
-  Probe a("a", &log), b("b", &log);
-  add_wait_queue_exclusive(h, a.e);
-  add_wait_queue_exclusive(h, b.e);
-  wake_up_pollfree(h, Rule::kNone);
-  EXPECT_EQ(log, (std::vector<std::string>{"a", "b"}));
+// prepare_to_wait (kernel/sched/wait.c): non-exclusive at the head, queued once however
+// often it is called; prepare_to_wait_exclusive: exclusive at the tail; finish_wait unlinks.
+TEST_F(WaitTest, PrepareToWaitQueuesOnceAtTheRightEnd) {
+  Scheduler sched(g);
+  Task t1("t1", 1, sched), t2("t2", 2, sched);
+  Probe first("first", &log);
+  add_wait_queue(h, first.e);
+  WaitQueueEntry a, b;
+  init_wait(a, t1);
+  init_wait(b, t2);
+  prepare_to_wait_exclusive(h, b);
+  prepare_to_wait(h, a);
+  prepare_to_wait(h, a);
+  EXPECT_EQ(&h.head.front(), &a);
+  EXPECT_EQ(&h.head.back(), &b);
+  EXPECT_EQ(std::distance(h.head.begin(), h.head.end()), 3);
+  EXPECT_FALSE(a.flags & WQ_FLAG_EXCLUSIVE);
+  EXPECT_TRUE(b.flags & WQ_FLAG_EXCLUSIVE);
+  finish_wait(h, a);
+  finish_wait(h, b);
+  finish_wait(h, b);
+  EXPECT_EQ(&h.head.front(), &first.e);
+  EXPECT_EQ(std::distance(h.head.begin(), h.head.end()), 1);
+}
+
+// prepare_to_wait_event: with a signal pending the entry leaves the queue and the wait
+// fails (-ERESTARTSYS, the model's -EINTR); otherwise it is queued by its exclusive flag.
+TEST_F(WaitTest, PrepareToWaitEventHonoursSignals) {
+  Scheduler sched(g);
+  Task t("t", 1, sched);
+  WaitQueueEntry e;
+  init_wait(e, t);
+  e.flags = WQ_FLAG_EXCLUSIVE;
+  EXPECT_EQ(prepare_to_wait_event(h, e, t), 0);
+  EXPECT_TRUE(e.queued());
+  t.signal_pending = true;
+  EXPECT_EQ(prepare_to_wait_event(h, e, t), -EINTR);
+  EXPECT_FALSE(e.queued());
+}
+
+// autoremove_wake_function takes a woken waiter off the queue, so that the next wake_up
+// reaches the next exclusive waiter; a waiter that was not asleep stays (and counts not).
+TEST_F(WaitTest, AutoremoveSendsTheNextWakeupToTheNextWaiter) {
+  Scheduler sched(g);
+  Task t1("t1", 1, sched), t2("t2", 2, sched);
+  WaitQueueEntry a, b;
+  init_wait(a, t1);
+  init_wait(b, t2);
+  prepare_to_wait_exclusive(h, a);
+  prepare_to_wait_exclusive(h, b);
+  t1.state = t2.state = TaskState::kSleeping;  // as after schedule()
+  wake_up(h, Rule::kNone);
+  EXPECT_EQ(t1.state, TaskState::kRunnable);
+  EXPECT_FALSE(a.queued());
+  EXPECT_EQ(t2.state, TaskState::kSleeping);
+  wake_up(h, Rule::kNone);
+  EXPECT_EQ(t2.state, TaskState::kRunnable);
+  EXPECT_FALSE(b.queued());
 }
 
 }  // namespace
