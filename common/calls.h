@@ -178,7 +178,7 @@ constexpr bool has_events(ResultShape r) { return r == ResultShape::kEpollEvents
 namespace nr {
 inline constexpr int kRead = 0, kWrite = 1, kClose = 3, kPoll = 7, kDup = 32, kNanosleep = 35, kShutdown = 48,
                      kSocketpair = 53, kEpollWait = 232, kEpollCtl = 233, kEventfd2 = 290, kEpollCreate1 = 291,
-                     kPipe2 = 293;
+                     kPipe2 = 293, kEpollPwait2 = 441;
 }  // namespace nr
 
 // A call's row, beside its arguments.
@@ -438,6 +438,40 @@ struct EpollWait {
   friend bool operator==(const EpollWait&, const EpollWait&) = default;
 };
 
+// epoll_wait with a nanosecond timeout (v1.1 "More epoll"), without a signal mask.
+struct EpollPwait2 {
+  FdRef ep;
+  int64_t maxevents = 0;
+  int64_t timeout_ns = 0;  // -1: no timeout (a null timespec)
+  static constexpr CallInfo info{.name = "epoll_pwait2",
+                                 .result = ResultShape::kEpollEvents,
+                                 .result_form = "[LABEL: MASK, ...]",
+                                 .result_doc = "`[LABEL: MASK, ...]`",
+                                 .doc = "as epoll_wait; TIMEOUT_NS in nanoseconds, -1 for none",
+                                 .may_block = true,
+                                 .syscalls = {nr::kEpollPwait2, -1}};
+  static constexpr auto fields() {
+    return std::tuple{
+        field::fd("EP", &EpollPwait2::ep),
+        field::number("MAXEVENTS", &EpollPwait2::maxevents, ArgKind::kNumber, kInt32Min, kInt32Max),
+        field::number("TIMEOUT_NS", &EpollPwait2::timeout_ns, ArgKind::kTimeoutNs, kInt64Min, kInt64Max)};
+  }
+  // The timespec passed: none for -1; any other value as the time it denotes, seconds
+  // rounded down (-2 is {-1, 999999998}, which the kernel refuses: EINVAL).
+  struct Timespec {
+    int64_t sec = 0;
+    int64_t nsec = 0;
+  };
+  std::optional<Timespec> timespec() const {
+    if (timeout_ns == -1) return std::nullopt;
+    constexpr int64_t kNsPerSec = 1'000'000'000;
+    Timespec ts{timeout_ns / kNsPerSec, timeout_ns % kNsPerSec};
+    if (ts.nsec < 0) ts.sec -= 1, ts.nsec += kNsPerSec;
+    return ts;
+  }
+  friend bool operator==(const EpollPwait2&, const EpollPwait2&) = default;
+};
+
 struct Poll {
   std::vector<PollEntry> fds;
   int64_t timeout_ms = 0;
@@ -472,7 +506,7 @@ struct Sleep {
 
 // Every call, in the order of the calls table.
 using CallArgs = std::variant<Pipe2, Socketpair, Eventfd2, EpollCreate1, Dup, Close, Read, Write, Fill, Drain,
-                              EventfdWrite, EventfdRead, Shutdown, EpollCtl, EpollWait, Poll, Sleep>;
+                              EventfdWrite, EventfdRead, Shutdown, EpollCtl, EpollWait, EpollPwait2, Poll, Sleep>;
 inline constexpr size_t kCallCount = std::variant_size_v<CallArgs>;
 
 // ---- reading the table ------------------------------------------------------------------

@@ -187,6 +187,11 @@ class Run {
   long sys(Task& t, const eo::EpollWait& a) {
     return k_.epoll_wait(t, fd(a.ep), static_cast<int>(a.maxevents), static_cast<int>(a.timeout_ms));
   }
+  long sys(Task& t, const eo::EpollPwait2& a) {
+    const std::optional<eo::EpollPwait2::Timespec> ts = a.timespec();
+    const Timespec64 timeout{ts ? ts->sec : 0, ts ? ts->nsec : 0};
+    return k_.epoll_pwait2(t, fd(a.ep), static_cast<int>(a.maxevents), ts ? &timeout : nullptr);
+  }
   long sys(Task& t, const eo::Poll& a) {
     std::vector<PollFd> fds;
     for (const eo::PollEntry& e : a.fds) fds.push_back({fd(e.fd), static_cast<short>(e.events.value), 0});

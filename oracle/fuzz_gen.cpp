@@ -309,7 +309,10 @@ class Builder {
       case K::kWait: {
         const Obj* ep = (o.variant & 0xf0) == 0xf0 ? any(o.a) : epoll(o.a);
         if (!ep) return;
-        step(EpollWait{use(ep), o.n, 0});
+        // One wait in four is an epoll_pwait2: no wait, or now and then an invalid
+        // timespec (-2 ns: EINVAL before anything else).
+        if ((o.variant & 0x0c) == 0x0c) step(EpollPwait2{use(ep), o.n, (o.variant & 0x03) == 0x03 ? -2 : 0});
+        else step(EpollWait{use(ep), o.n, 0});
         break;
       }
       case K::kPoll: {
@@ -357,7 +360,9 @@ class Builder {
         if (o.kind == K::kTaskWait) {
           // Forever or 0. Finite timeouts need real-time margins on a kernel (the corpus
           // has them, e.g. waiters/timeout-expires.trace); generated runs stay fast.
-          step(EpollWait{use(x), o.n, (o.variant & 0x7) == 0 ? 0 : -1}, t);
+          const int64_t timeout = (o.variant & 0x7) == 0 ? 0 : -1;
+          if ((o.variant & 0x18) == 0x18) step(EpollPwait2{use(x), o.n, timeout}, t);  // -1: a null timespec
+          else step(EpollWait{use(x), o.n, timeout}, t);
         } else if (o.kind == K::kTaskRead) {
           step(Read{use(x), o.n ? o.n : 1}, t);
         } else {

@@ -104,7 +104,7 @@ static_assert(eo::nr::kRead == SYS_read && eo::nr::kWrite == SYS_write && eo::nr
               eo::nr::kShutdown == SYS_shutdown && eo::nr::kSocketpair == SYS_socketpair &&
               eo::nr::kEpollWait == SYS_epoll_wait && eo::nr::kEpollCtl == SYS_epoll_ctl &&
               eo::nr::kEventfd2 == SYS_eventfd2 && eo::nr::kEpollCreate1 == SYS_epoll_create1 &&
-              eo::nr::kPipe2 == SYS_pipe2);
+              eo::nr::kPipe2 == SYS_pipe2 && eo::nr::kEpollPwait2 == SYS_epoll_pwait2);
 
 // One system call of a step, its arguments resolved by the coordinator (which owns the
 // names); it runs on the task thread, writes what the call returned into the RawResult
@@ -198,18 +198,19 @@ class RawCalls {
     return [=](eo::RawResult&, const auto&) mutable { return sys(SYS_epoll_ctl, ep, op, fd, has_ev ? &ev : nullptr); };
   }
   RawCall operator()(const eo::EpollWait& a) {
-    const long ep = h_.fd(a.ep), timeout = static_cast<int>(a.timeout_ms);
-    const int maxevents = static_cast<int>(a.maxevents);
-    auto events = std::make_shared<EventBuffer>(maxevents);
-    if (!events->ok()) {
-      error = "cannot reserve an epoll_wait buffer for " + std::to_string(maxevents) + " events: " + std::strerror(errno);
-      return nullptr;
-    }
-    return [=](eo::RawResult& r, const auto&) {
-      const long n = sys(SYS_epoll_wait, ep, events->data(), long{maxevents}, timeout);
-      for (long k = 0; k < n; ++k) r.events.push_back({events->data()[k].events, events->data()[k].data.u64});
-      return n;
-    };
+    const long timeout = static_cast<int>(a.timeout_ms);
+    return epoll_events(h_.fd(a.ep), static_cast<int>(a.maxevents), [=](long ep, epoll_event* events, long maxevents) {
+      return sys(SYS_epoll_wait, ep, events, maxevents, timeout);
+    });
+  }
+  // With a null sigmask, as the trace language defines it (set_user_sigmask does nothing).
+  RawCall operator()(const eo::EpollPwait2& a) {
+    const std::optional<eo::EpollPwait2::Timespec> ts = a.timespec();
+    const struct timespec timeout{ts ? ts->sec : 0, ts ? ts->nsec : 0};
+    const bool has_timeout = ts.has_value();
+    return epoll_events(h_.fd(a.ep), static_cast<int>(a.maxevents), [=](long ep, epoll_event* events, long maxevents) {
+      return sys(SYS_epoll_pwait2, ep, events, maxevents, has_timeout ? &timeout : nullptr, nullptr, 0L);
+    });
   }
   RawCall operator()(const eo::Poll& a) {
     std::vector<pollfd> pfds;
@@ -226,6 +227,21 @@ class RawCalls {
   }
 
  private:
+  // An epoll wait into an EventBuffer of maxevents entries: wait(ep, buffer, maxevents)
+  // gives the count, the events written become the raw result.
+  template <class Wait>
+  RawCall epoll_events(long ep, int maxevents, Wait wait) {
+    auto events = std::make_shared<EventBuffer>(maxevents);
+    if (!events->ok()) {
+      error = "cannot reserve an epoll_wait buffer for " + std::to_string(maxevents) + " events: " + std::strerror(errno);
+      return nullptr;
+    }
+    return [=](eo::RawResult& r, const auto&) {
+      const long n = wait(ep, events->data(), long{maxevents});
+      for (long k = 0; k < n; ++k) r.events.push_back({events->data()[k].events, events->data()[k].data.u64});
+      return n;
+    };
+  }
   static RawCall io(long nr, long fd, size_t count) {
     auto buf = std::make_shared<std::vector<char>>(eo::io_buffer_size(count), eo::kFiller);
     return [=](eo::RawResult&, const auto&) { return sys(nr, fd, buf->data(), count); };

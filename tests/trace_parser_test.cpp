@@ -767,6 +767,31 @@ TEST(TraceCalls, SignaturesFromTheSchema) {
   EXPECT_EQ(eo::call_signature(eo::EpollWait{}), "epoll_wait(EP, MAXEVENTS, TIMEOUT_MS)");
   EXPECT_EQ(eo::call_signature(eo::Poll{}), "poll([FD: EVENTS, ...], TIMEOUT_MS)");
   EXPECT_EQ(eo::call_signature(eo::Sleep{}), "sleep(MS)");
+  EXPECT_EQ(eo::call_signature(eo::EpollPwait2{}), "epoll_pwait2(EP, MAXEVENTS, TIMEOUT_NS)");
+}
+
+// epoll_pwait2's TIMEOUT_NS: -1 is a null timespec; any other value is the timespec it
+// denotes with the seconds rounded down (negative seconds: the kernel's EINVAL); the
+// executor's wait for a finite one is rounded up to milliseconds.
+TEST(TraceCalls, EpollPwait2Timespec) {
+  const auto ts = [](int64_t ns) { return EpollPwait2{FdRef{}, 1, ns}.timespec(); };
+  EXPECT_FALSE(ts(-1));
+  EXPECT_EQ(ts(0)->sec, 0);
+  EXPECT_EQ(ts(0)->nsec, 0);
+  EXPECT_EQ(ts(1500000000)->sec, 1);
+  EXPECT_EQ(ts(1500000000)->nsec, 500000000);
+  EXPECT_EQ(ts(-2)->sec, -1);
+  EXPECT_EQ(ts(-2)->nsec, 999999998);
+  EXPECT_EQ(ts(std::numeric_limits<int64_t>::min())->sec, -9223372037);
+  EXPECT_EQ(ts(std::numeric_limits<int64_t>::min())->nsec, 145224192);
+  EXPECT_EQ(finite_timeout_ms(EpollPwait2{FdRef{}, 1, 1}), 1);
+  EXPECT_EQ(finite_timeout_ms(EpollPwait2{FdRef{}, 1, 2000000}), 2);
+  EXPECT_EQ(finite_timeout_ms(EpollPwait2{FdRef{}, 1, -1}), std::nullopt);
+  EXPECT_EQ(finite_timeout_ms(EpollPwait2{FdRef{}, 1, -2}), std::nullopt);
+  const Program p = parse_ok("epoll_create1(0) = ep\nepoll_pwait2(ep, 8, -9223372036854775808) = -1 EINVAL\n");
+  EXPECT_EQ(as<EpollPwait2>(p.steps[1]).timeout_ns, std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(parse_err("epoll_create1(0) = ep\nepoll_pwait2(ep, 8, 9223372036854775808)\n").message,
+            "TIMEOUT_NS out of range: expected a number from -9223372036854775808 to 9223372036854775807");
 }
 
 // ---- @kernel ranges -----------------------------------------------------------------
@@ -1193,7 +1218,7 @@ class ProgramGen {
       return s;
     }
     const auto fd = [&] { return FdRef{name(), {}}; };
-    switch (*rc::gen::inRange(0, 12)) {
+    switch (*rc::gen::inRange(0, 13)) {
       case 0: s.call = Read{fd(), *rc::gen::arbitrary<int64_t>()}; break;
       case 1: s.call = Write{fd(), *rc::gen::arbitrary<int64_t>()}; break;
       case 2: s.call = Fill{fd(), chunk()}; break;
@@ -1231,6 +1256,7 @@ class ProgramGen {
         break;
       }
       case 9: s.call = Close{fd()}; break;
+      case 11: s.call = EpollPwait2{fd(), *rc::gen::arbitrary<int32_t>(), *rc::gen::arbitrary<int64_t>()}; break;
       case 10: s.call = EventfdRead{fd()}; break;
       default: s.call = Dup{fd()}; break;
     }
