@@ -27,16 +27,23 @@ struct Outcome {
   friend bool operator==(const Outcome&, const Outcome&) = default;
 };
 
+// Whether two outcomes are equal as a trace sees them: descriptor numbers are not compared
+// (each executor has its own), kinds, values, errors and events are.
+inline bool same_outcome(const Outcome& a, const Outcome& b) {
+  return a.kind == b.kind && (a.ret == b.ret || !a.fds.empty()) && a.events == b.events && a.fds.size() == b.fds.size();
+}
+
 // A pending call that returned while the system settled after a step.
 struct TaskReturn {
   std::string task;
   Outcome outcome;
+  int step = -1;  // the pending step whose call returned (index into Program::steps)
   friend bool operator==(const TaskReturn&, const TaskReturn&) = default;
 };
 
 struct StepObservation {
   Outcome outcome;                      // kCall / kPendingCall: what the call itself did
-  std::vector<TaskReturn> returned;     // pending calls (of any task) that returned after this step
+  std::vector<TaskReturn> returned;     // pending calls (of any task) that returned after this step, by task name
   std::vector<std::string> still_blocked;  // tasks whose call is pending after this step
   std::vector<std::string> explain;     // the model's account of the step (empty on a kernel)
 };

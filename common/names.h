@@ -38,23 +38,3 @@ class NameTable {
 };
 
 }  // namespace eo
-
-#include "common/program.h"
-
-namespace eo {
-
-// The names a creating call binds: those of its first `[a, b]` / `name` alternative.
-inline std::vector<std::string> names_bound_by(const Step& s) {
-  for (const ResultAlt& a : s.expect.alts) {
-    if (a.kind == ResultAlt::Kind::kBind) return a.names;
-  }
-  return {};
-}
-
-// The label an epoll_ctl step gives its registration: data=LABEL or the target fd's name.
-inline std::string label_of(const Step& s) {
-  if (!s.args.label.empty()) return s.args.label;
-  return s.args.fds.size() > 1 ? s.args.fds[1] : std::string();
-}
-
-}  // namespace eo

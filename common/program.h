@@ -1,46 +1,21 @@
-// The in-memory form of a trace (docs/LANGUAGE.md): directives, steps,
-// expected results. Parsed by oracle/trace, consumed by both executors. Header only, no
-// dependencies beyond the standard library.
+// The in-memory form of a trace (docs/LANGUAGE.md): directives, steps, expected results.
+// Parsed by oracle/trace, consumed by both executors. The calls and their arguments are
+// the schema's (common/calls.h).
 #pragma once
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/calls.h"
+#include "common/pos.h"
+
 namespace eo {
-
-// Where something was written: 1-based line and column.
-struct Pos {
-  int line = 0;
-  int col = 0;
-  friend bool operator==(const Pos&, const Pos&) = default;
-};
-
-enum class Call {
-  kPipe2,          // pipe2(FLAGS) = [R, W]
-  kSocketpair,     // socketpair(DOMAIN, TYPE) = [A, B]
-  kEventfd2,       // eventfd2(INITVAL, FLAGS) = NAME
-  kEpollCreate1,   // epoll_create1(FLAGS) = NAME
-  kDup,            // dup(FD) = NAME
-  kClose,          // close(FD) = 0
-  kRead,           // read(FD, N) = bytes
-  kWrite,          // write(FD, N) = bytes
-  kFill,           // fill(FD[, CHUNK]) = total bytes
-  kDrain,          // drain(FD[, CHUNK]) = total bytes
-  kEventfdWrite,   // eventfd_write(FD, VALUE) = 0
-  kEventfdRead,    // eventfd_read(FD) = value
-  kShutdown,       // shutdown(FD, HOW) = 0
-  kEpollCtl,       // epoll_ctl(EP, OP, FD[, EVENTS][, data=LABEL]) = 0
-  kEpollWait,      // epoll_wait(EP, MAXEVENTS, TIMEOUT) = [LABEL: MASK, ...]
-  kPoll,           // poll([FD: EVENTS, ...], TIMEOUT) = [FD: REVENTS, ...]
-  kSleep,          // sleep(MS) = 0
-};
 
 // One reported event: an epoll label with its mask, or a poll fd name with its revents.
 struct EventSpec {
   std::string name;
   uint32_t mask = 0;
-  std::string written = {};  // poll EVENTS: the mask as written if it names another family's flags, else ""
   friend bool operator==(const EventSpec&, const EventSpec&) = default;
 };
 
@@ -68,24 +43,6 @@ struct Expect {
   friend bool operator==(const Expect&, const Expect&) = default;
 };
 
-// The arguments of a call; which fields are used depends on the call (see Call).
-struct Args {
-  std::vector<std::string> fds;  // descriptor names in argument order (EP before FD)
-  std::vector<Pos> fd_pos;       // where each was written
-  int64_t n = 0;                 // flags, N, CHUNK (0 = default), VALUE, MAXEVENTS, MS, INITVAL
-  int64_t n2 = 0;                // second number: eventfd2 FLAGS, socketpair TYPE, epoll_wait TIMEOUT, poll TIMEOUT
-  int64_t op = 0;                // epoll_ctl OP; shutdown HOW; socketpair DOMAIN
-  // The flag-set argument (pipe2 and eventfd2 FLAGS, socketpair TYPE, epoll_create1 FLAGS,
-  // epoll_ctl EVENTS) as written when it names another family's flags, e.g. O_NONBLOCK in
-  // epoll_create1; printers keep it. "" = printed canonically.
-  std::string flags_written;
-  bool has_events = false;       // epoll_ctl: EVENTS given
-  uint32_t events = 0;           // epoll_ctl EVENTS
-  std::string label;             // epoll_ctl data=LABEL ("" = the fd's name)
-  std::vector<EventSpec> poll;   // poll: [FD: EVENTS, ...]
-  friend bool operator==(const Args&, const Args&) = default;
-};
-
 struct Step {
   enum class Kind {
     kCall,           // [TASK:] CALL(ARGS) [= RESULT]
@@ -96,8 +53,10 @@ struct Step {
   Kind kind = Kind::kCall;
   std::string task = "main";
   bool task_written = false;  // the task prefix was written (for printing)
-  Call call = Call::kSleep;   // kCall/kPendingCall
-  Args args;
+  // kCall/kPendingCall: the call and its arguments. Resume lines: the pending call's, with
+  // its arguments zero (its identity gives the shape of the result).
+  CallArgs call = Sleep{};
+  int resumes = -1;           // resume lines: index of the pending step they are about
   Expect expect;              // kCall/kResume
   Pos pos;                    // start of the step
   std::string comment;        // trailing "# ..." text without the '#', or ""
@@ -136,6 +95,11 @@ struct Program {
   // Whether the kernel version (major, minor, patch) is inside @kernel.
   bool kernel_matches(int major, int minor, int patch) const;
 };
+
+// Links every resume line to the pending step it is about (Step::resumes: the last
+// pending call of its task before it) and gives it that call (blank). The parser does it;
+// code that builds or edits the steps of a program calls it again.
+void link_resumes(Program& p);
 
 inline bool Program::kernel_matches(int major, int minor, int patch) const {
   if (kernel.empty()) return true;

@@ -5,7 +5,7 @@
 #include <map>
 #include <vector>
 
-#include "common/names.h"
+#include "common/harness.h"
 #include "explain.h"
 #include "kernel.h"
 
@@ -13,7 +13,6 @@ namespace model {
 
 namespace {
 
-using eo::Call;
 using eo::Outcome;
 using eo::Step;
 
@@ -27,11 +26,9 @@ struct Fanout : Observer {
   }
 };
 
-Outcome from_ret(long r) {
+Outcome with_kind(Outcome::Kind k) {
   Outcome o;
-  if (r == kBlocked) o.kind = Outcome::Kind::kBlocked;
-  else if (r < 0) o.kind = Outcome::Kind::kError, o.ret = -r;
-  else o.kind = Outcome::Kind::kValue, o.ret = r;
+  o.kind = k;
   return o;
 }
 
@@ -39,13 +36,13 @@ class Run {
  public:
   Run(const KernelProfile& profile, const eo::Program& p, bool explain, Observer* extra, uint64_t schedule_seed,
       const std::vector<int>* wake_script = nullptr)
-      : k_(profile), p_(p), rng_(schedule_seed ? schedule_seed * 0x9e3779b97f4a7c15ULL : 0) {
+      : k_(profile), p_(p), h_(p), rng_(schedule_seed ? schedule_seed * 0x9e3779b97f4a7c15ULL : 0) {
     k_.set_auto_settle(false);
     k_.scheduler().set_schedule_seed(schedule_seed);
     if (wake_script) k_.scheduler().set_wake_script(*wake_script);
     if (explain) {
       explainer_ = std::make_unique<Explainer>(
-          k_, [this](const File* f) { return names_of(f); }, [this](uint64_t d) { return names_.label(d); });
+          k_, [this](const File* f) { return names_of(f); }, [this](uint64_t d) { return h_.names().label(d); });
     }
     fan_.a = explainer_.get();
     fan_.b = extra;
@@ -55,12 +52,13 @@ class Run {
   eo::RunResult run() {
     eo::RunResult res;
     res.steps.resize(p_.steps.size());
+    task_of_.assign(p_.steps.size(), nullptr);
     for (size_t i = 0; i < p_.steps.size(); ++i) {
       const Step& s = p_.steps[i];
       eo::StepObservation& obs = res.steps[i];
-      if (s.kind == Step::Kind::kCall && s.call == Call::kSleep) {
+      if (s.kind == Step::Kind::kCall && !eo::call_info(s.call).in_task) {
         // sleep belongs to no task: it only advances the clock, whoever has a call pending.
-        obs.outcome = call(k_.task(s.task), s);
+        obs.outcome = call(k_.task(s.task), i);
       } else if (s.kind == Step::Kind::kCall || s.kind == Step::Kind::kPendingCall) {
         Task& t = k_.task(s.task);
         if (t.pending) {  // the parser forbids this; keep the run sane anyway
@@ -68,11 +66,11 @@ class Run {
           res.stopped_at = static_cast<int>(i);
           break;
         }
-        obs.outcome = call(t, s);
+        obs.outcome = call(t, i);
         if (obs.outcome.kind == Outcome::Kind::kBlocked && s.kind == Step::Kind::kCall && k_.wait_out(t)) {
           // A call step with a finite timeout: virtual time passed until it returned (other
           // tasks' calls that returned on the way are reported after this step by collect).
-          obs.outcome = finish(t, s, t.result);
+          obs.outcome = finish(t, i, t.result);
         }
         const bool sleeps = obs.outcome.kind == Outcome::Kind::kBlocked;
         if (obs.outcome.kind == Outcome::Kind::kStuck || (sleeps && s.kind == Step::Kind::kCall)) {
@@ -86,9 +84,10 @@ class Run {
           break;
         }
         if (sleeps) {
-          pending_[&t] = &s;
+          h_.sleeping(i);
+          task_of_[i] = &t;
         } else if (s.kind == Step::Kind::kPendingCall) {
-          obs.returned.push_back({s.task, obs.outcome});  // returned at once instead of blocking
+          h_.returned_at_once(obs, i, obs.outcome);  // instead of blocking
         }
       }
       collect(obs);
@@ -102,201 +101,152 @@ class Run {
   // The pending calls that returned while the system settled, and those still blocked.
   void collect(eo::StepObservation& obs) {
     k_.settle();  // after every step the system settles
-    for (auto it = pending_.begin(); it != pending_.end();) {
-      Task& t = *it->first;
-      if (!t.pending) {
-        obs.returned.push_back({t.name, finish(t, *it->second, t.result)});
-        it = pending_.erase(it);
-      } else {
-        ++it;
-      }
+    const auto& pending = h_.pending();
+    for (auto it = pending.begin(); it != pending.end();) {
+      const auto next = std::next(it);  // returned() erases it
+      Task& t = *task_of_[it->second];
+      if (!t.pending) h_.returned(obs, it->first, raw_of(t, p_.steps[it->second], t.result));
+      it = next;
     }
-    for (auto& [t, s] : pending_) obs.still_blocked.push_back(t->name);
-    std::sort(obs.still_blocked.begin(), obs.still_blocked.end());
+    h_.end_step(obs);
     if (explainer_) obs.explain = explainer_->take();
   }
 
-  int fd(const Step& s, size_t i) const { return i < s.args.fds.size() ? names_.fd(s.args.fds[i]) : -1; }
-
-  // Runs one call; a call that sleeps gives kBlocked and finishes later in finish().
-  Outcome call(Task& t, const Step& s) {
-    const eo::Args& a = s.args;
-    switch (s.call) {
-      case Call::kPipe2: {
-        int fds[2] = {-1, -1};
-        const long r = k_.pipe2(t, fds, static_cast<int>(a.n));
-        return bind(s, r, {fds[0], fds[1]});
-      }
-      case Call::kSocketpair: {
-        int sv[2] = {-1, -1};
-        const long r = k_.socketpair(t, static_cast<int>(a.op), static_cast<int>(a.n2), 0, sv);
-        return bind(s, r, {sv[0], sv[1]});
-      }
-      case Call::kEventfd2: {
-        const long r = k_.eventfd2(t, static_cast<unsigned>(a.n), static_cast<int>(a.n2));
-        return bind(s, r, {static_cast<int>(r)});
-      }
-      case Call::kEpollCreate1: {
-        const long r = k_.epoll_create1(t, static_cast<int>(a.n));
-        return bind(s, r, {static_cast<int>(r)});
-      }
-      case Call::kDup: {
-        const long r = k_.dup(t, fd(s, 0));
-        return bind(s, r, {static_cast<int>(r)});
-      }
-      case Call::kClose:
-        return from_ret(k_.close(t, fd(s, 0)));
-      case Call::kShutdown:
-        return from_ret(k_.shutdown(t, fd(s, 0), static_cast<int>(a.op)));
-      case Call::kRead:
-      case Call::kWrite:
-      case Call::kEventfdRead:
-      case Call::kEventfdWrite:
-        return finish(t, s, rw(t, s));
-      case Call::kFill:
-      case Call::kDrain:
-        return fill_drain(t, s);
-      case Call::kEpollCtl: {
-        EpollEvent ev{static_cast<poll_t>(a.events), names_.label_id(eo::label_of(s))};
-        return from_ret(k_.epoll_ctl(t, fd(s, 0), static_cast<int>(a.op), fd(s, 1), a.has_events ? &ev : nullptr));
-      }
-      case Call::kEpollWait:
-        return finish(t, s, k_.epoll_wait(t, fd(s, 0), static_cast<int>(a.n), static_cast<int>(a.n2)));
-      case Call::kPoll: {
-        std::vector<PollFd> fds;
-        for (const eo::EventSpec& e : a.poll) fds.push_back({names_.fd(e.name), static_cast<short>(e.mask), 0});
-        return finish(t, s, k_.poll(t, std::move(fds), static_cast<int>(a.n2)));
-      }
-      case Call::kSleep:
-        k_.advance_ms(a.n);
-        return from_ret(0);
-    }
-    return from_ret(-ENOSYS);
+  // Runs step i's call; a call that sleeps gives kBlocked and finishes later in finish().
+  Outcome call(Task& t, size_t i) {
+    raw_.fds[0] = raw_.fds[1] = -1;
+    stuck_ = false;
+    const long r = std::visit([&](const auto& a) { return sys(t, a); }, p_.steps[i].call);
+    if (stuck_) return with_kind(Outcome::Kind::kStuck);
+    if (r == kBlocked) return with_kind(Outcome::Kind::kBlocked);
+    return finish(t, i, r);
   }
 
-  // The count of read/write(N) and of a fill/drain CHUNK, the one real::KernelExecutor
-  // passes (real/executor.cpp prepare): a negative N as the size_t it converts to (which
-  // access_ok refuses: EFAULT), a positive one at most kMaxBuf.
-  static size_t io_count(int64_t n) {
-    return n < 0 ? static_cast<size_t>(n) : std::min(static_cast<size_t>(n), kMaxBuf);
+  // The outcome of step i's call, which returned r (at once or after sleeping).
+  Outcome finish(Task& t, size_t i, long r) { return h_.finish(i, raw_of(t, p_.steps[i], r)); }
+
+  // What the call left in the task, as its result shape needs it.
+  const eo::RawResult& raw_of(const Task& t, const Step& s, long r) {
+    raw_.ret = r;
+    raw_.events.clear();
+    switch (eo::call_info(s.call).result) {
+      case eo::ResultShape::kEpollEvents:
+        for (const EpollEvent& e : t.events) raw_.events.push_back({e.events, e.data});
+        break;
+      case eo::ResultShape::kPollEvents:
+        for (size_t k = 0; k < t.pollfds.size(); ++k) {
+          raw_.events.push_back({static_cast<uint16_t>(t.pollfds[k].revents), k});
+        }
+        break;
+      case eo::ResultShape::kCounter:
+        raw_.value = t.value;
+        break;
+      default:
+        break;
+    }
+    return raw_;
+  }
+
+  int fd(const eo::FdRef& f) const { return h_.fd(f); }
+
+  // ---- the raw calls: the Kernel function of each call --------------------------------
+  long sys(Task& t, const eo::Pipe2& a) { return k_.pipe2(t, raw_.fds, static_cast<int>(a.flags.value)); }
+  long sys(Task& t, const eo::Socketpair& a) {
+    return k_.socketpair(t, static_cast<int>(a.domain), static_cast<int>(a.type.value), 0, raw_.fds);
+  }
+  long sys(Task& t, const eo::Eventfd2& a) {
+    return k_.eventfd2(t, static_cast<unsigned>(a.initval), static_cast<int>(a.flags.value));
+  }
+  long sys(Task& t, const eo::EpollCreate1& a) { return k_.epoll_create1(t, static_cast<int>(a.flags.value)); }
+  long sys(Task& t, const eo::Dup& a) { return k_.dup(t, fd(a.fd)); }
+  long sys(Task& t, const eo::Close& a) { return k_.close(t, fd(a.fd)); }
+  long sys(Task& t, const eo::Shutdown& a) { return k_.shutdown(t, fd(a.fd), static_cast<int>(a.how)); }
+  long sys(Task& t, const eo::Read& a) {
+    const size_t count = eo::io_count(a.count);
+    return k_.read(t, fd(a.fd), io(t, count, false), count);
+  }
+  long sys(Task& t, const eo::Write& a) {
+    const size_t count = eo::io_count(a.count);
+    return k_.write(t, fd(a.fd), io(t, count, true), count);
+  }
+  // The 8-byte eventfd_write and eventfd_read (which on other files write or read those 8
+  // bytes; a short read leaves the rest of the value 0).
+  long sys(Task& t, const eo::EventfdWrite& a) {
+    char* b = io(t, sizeof(uint64_t), false);
+    const uint64_t v = static_cast<uint64_t>(a.value);
+    std::memcpy(b, &v, sizeof v);
+    return k_.write(t, fd(a.fd), b, sizeof v);
+  }
+  long sys(Task& t, const eo::EventfdRead& a) {
+    t.value = 0;
+    return k_.read(t, fd(a.fd), &t.value, sizeof t.value);
+  }
+  long sys(Task& t, const eo::Fill& a) { return fill_drain(t, fd(a.fd), eo::chunk_count(a.chunk), true); }
+  long sys(Task& t, const eo::Drain& a) { return fill_drain(t, fd(a.fd), eo::chunk_count(a.chunk), false); }
+  long sys(Task& t, const eo::EpollCtl& a) {
+    EpollEvent ev{static_cast<poll_t>(a.events ? a.events->value : 0), h_.data_of(a)};
+    return k_.epoll_ctl(t, fd(a.ep), static_cast<int>(a.op), fd(a.fd), a.events ? &ev : nullptr);
+  }
+  long sys(Task& t, const eo::EpollWait& a) {
+    return k_.epoll_wait(t, fd(a.ep), static_cast<int>(a.maxevents), static_cast<int>(a.timeout_ms));
+  }
+  long sys(Task& t, const eo::EpollPwait2& a) {
+    const std::optional<eo::EpollPwait2::Timespec> ts = a.timespec();
+    const Timespec64 timeout{ts ? ts->sec : 0, ts ? ts->nsec : 0};
+    return k_.epoll_pwait2(t, fd(a.ep), static_cast<int>(a.maxevents), ts ? &timeout : nullptr);
+  }
+  long sys(Task& t, const eo::Poll& a) {
+    std::vector<PollFd> fds;
+    for (const eo::PollEntry& e : a.fds) fds.push_back({fd(e.fd), static_cast<short>(e.events.value), 0});
+    return k_.poll(t, std::move(fds), static_cast<int>(a.timeout_ms));
+  }
+  long sys(Task&, const eo::Sleep& a) {
+    k_.advance_ms(a.ms);
+    return 0;
   }
 
   // The buffer of a task's read or write of `count` bytes: it outlives a call that sleeps.
-  // Writes send filler bytes, as the real executor does. A count above kMaxBuf never
-  // reaches a copy (Kernel::read/write refuse it in access_ok), so it gets one byte: no
-  // count from a trace sizes this buffer beyond kMaxBuf.
+  // Writes send filler bytes, as the real executor does.
   char* io(Task& t, size_t count, bool fill) {
     std::vector<char>& b = io_[&t];
-    const size_t size = count <= kMaxBuf ? std::max<size_t>(count, 1) : 1;
-    if (fill) b.assign(size, kFiller);
+    const size_t size = eo::io_buffer_size(count);
+    if (fill) b.assign(size, eo::kFiller);
     else b.resize(size);
     return b.data();
   }
 
-  // read/write of N bytes, and the 8-byte eventfd_read/eventfd_write (which on other
-  // files read or write those 8 bytes; a short read leaves the rest of the value 0).
-  long rw(Task& t, const Step& s) {
-    switch (s.call) {
-      case Call::kRead: {
-        const size_t count = io_count(s.args.n);
-        return k_.read(t, fd(s, 0), io(t, count, false), count);
-      }
-      case Call::kWrite: {
-        const size_t count = io_count(s.args.n);
-        return k_.write(t, fd(s, 0), io(t, count, true), count);
-      }
-      case Call::kEventfdWrite: {
-        char* b = io(t, sizeof(uint64_t), false);
-        const uint64_t v = static_cast<uint64_t>(s.args.n);
-        std::memcpy(b, &v, sizeof v);
-        return k_.write(t, fd(s, 0), b, sizeof v);
-      }
-      default:
-        t.value = 0;
-        return k_.read(t, fd(s, 0), &t.value, sizeof t.value);
-    }
-  }
-
-  // fill/drain: CHUNK-sized calls until EAGAIN (drain: or end of file); another error is
-  // the result if nothing moved yet. CHUNK 0 (or none) means 65536; a negative CHUNK is
-  // passed as its size_t value, as the real executor does, and fails at once with EFAULT.
-  Outcome fill_drain(Task& t, const Step& s) {
-    const size_t chunk = s.args.n == 0 ? 65536 : io_count(s.args.n);
+  // fill/drain (eo::fill_drain_loop). A call that sleeps ends the loop: the step is
+  // pending and its result is that call's. A loop that would go on for ever (a semaphore
+  // eventfd holding 2^64 - 2) is what the kernel executor's watchdog reports as stuck; so
+  // does the model, after far more calls than a kernel makes before its watchdog fires.
+  long fill_drain(Task& t, int fd, size_t chunk, bool fill) {
     char* b = io(t, chunk, true);
-    long total = 0;
-    for (long calls = 0;; ++calls) {
-      // A fill or drain that would go on for ever (a semaphore eventfd holding 2^64 - 2)
-      // is what the kernel executor's watchdog reports as stuck; so does the model, after
-      // far more calls than a kernel makes before its watchdog fires.
-      if (calls == kMaxFillCalls) {
-        Outcome o;
-        o.kind = Outcome::Kind::kStuck;
-        return o;
-      }
-      const long r = s.call == Call::kFill ? k_.write(t, fd(s, 0), b, chunk) : k_.read(t, fd(s, 0), b, chunk);
-      if (r == kBlocked) return from_ret(kBlocked);
-      if (r == -EAGAIN || r == 0) return from_ret(total);
-      if (r < 0) return from_ret(total ? total : r);
-      total += r;
-      // Tasks woken by one of the calls may run before the next on a real machine: another
-      // schedule (seed > 0) lets them, sometimes.
-      if (rng_ && (next_random() & 1)) k_.settle();
-    }
-  }
-
-  // The outcome of a call that returned r (at once or after sleeping).
-  Outcome finish(Task& t, const Step& s, long r) {
-    Outcome o = from_ret(r);
-    if (o.kind != Outcome::Kind::kValue) return o;
-    switch (s.call) {
-      case Call::kEpollWait:
-        for (const EpollEvent& e : t.events) o.events.push_back({names_.label(e.data), e.events});
-        break;
-      case Call::kPoll:
-        for (size_t i = 0; i < t.pollfds.size(); ++i) {
-          if (t.pollfds[i].revents) {
-            o.events.push_back({s.args.poll[i].name, static_cast<uint16_t>(t.pollfds[i].revents)});
-          }
-        }
-        break;
-      case Call::kEventfdWrite:
-        o.ret = 0;
-        break;
-      case Call::kEventfdRead:
-        o.ret = static_cast<int64_t>(t.value);
-        break;
-      default:
-        break;
-    }
-    return o;
-  }
-
-  // A creating call: on success its descriptors get the names the trace gives them; on
-  // failure those names denote -1 (EBADF on use).
-  Outcome bind(const Step& s, long r, std::vector<int> fds) {
-    Outcome o = from_ret(r);
-    const std::vector<std::string> names = eo::names_bound_by(s);
-    if (o.kind == Outcome::Kind::kValue) {
-      o.fds = fds;
-      if (s.call == Call::kPipe2 || s.call == Call::kSocketpair) o.ret = 0;
-    }
-    for (size_t i = 0; i < names.size(); ++i) {
-      names_.bind(names[i], o.kind == Outcome::Kind::kValue && i < fds.size() ? fds[i] : -1);
-    }
-    return o;
+    bool blocked = false;
+    const long r = eo::fill_drain_loop(
+        [&] {
+          const long r = fill ? k_.write(t, fd, b, chunk) : k_.read(t, fd, b, chunk);
+          blocked = r == kBlocked;
+          return r;
+        },
+        [&](long calls, long) -> std::optional<long> {
+          // Tasks woken by one of the calls may run before the next on a real machine:
+          // another schedule (seed > 0) lets them, sometimes.
+          if (calls > 0 && rng_ && (next_random() & 1)) k_.settle();
+          if (calls == kMaxFillCalls) stuck_ = true;
+          return stuck_ ? std::optional<long>(0) : std::nullopt;
+        });
+    return blocked ? kBlocked : r;
   }
 
   std::string names_of(const File* f) const {
     std::string s;
-    for (const auto& [name, num] : names_.fds()) {
+    for (const auto& [name, num] : h_.names().fds()) {
       if (num >= 0 && k_fdt().fget(num) == f) s += (s.empty() ? "" : "/") + name;
     }
     return s.empty() ? "(closed " + f->describe() + ")" : s;
   }
   FdTable& k_fdt() const { return const_cast<Kernel&>(k_).fdtable(); }
 
-  static constexpr size_t kMaxBuf = size_t{16} << 20;  // as real::KernelExecutor::kMaxIoBytes
-  static constexpr char kFiller = 'x';
   static constexpr long kMaxFillCalls = 1L << 24;
   uint64_t next_random() {
     rng_ ^= rng_ << 13;
@@ -307,12 +257,14 @@ class Run {
 
   Kernel k_;
   const eo::Program& p_;
+  eo::StepHarness h_;
   uint64_t rng_;  // schedule seed: 0 = settle only between steps
-  eo::NameTable names_;
   std::unique_ptr<Explainer> explainer_;
   Fanout fan_;
-  std::map<Task*, const Step*> pending_;
   std::map<Task*, std::vector<char>> io_;
+  std::vector<Task*> task_of_;  // the task of each pending step
+  eo::RawResult raw_;   // of the call being finished (its buffers reused)
+  bool stuck_ = false;  // the call's loop would never end
 };
 
 }  // namespace

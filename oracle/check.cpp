@@ -19,28 +19,22 @@ const char* verdict_name(Verdict v) {
 
 namespace {
 
-bool matches_any(Call call, const Outcome& o, const Expect& e) {
+bool matches_any(const CallArgs& call, const Outcome& o, const Expect& e) {
   return std::any_of(e.alts.begin(), e.alts.end(), [&](const ResultAlt& a) { return outcome_matches(call, o, a); });
-}
-
-// Outcomes equal as a trace would see them: descriptor numbers are not compared (each
-// executor has its own), values, errors and events are.
-bool same_outcome(const Outcome& a, const Outcome& b) {
-  return a.kind == b.kind && (a.ret == b.ret || !a.fds.empty()) && a.events == b.events && a.fds.size() == b.fds.size();
 }
 
 bool is_resume(const Step& s) { return s.kind == Step::Kind::kResume || s.kind == Step::Kind::kResumeBlocked; }
 
 }  // namespace
 
-bool outcome_matches(Call call, const Outcome& o, const ResultAlt& a) {
+bool outcome_matches(const CallArgs& call, const Outcome& o, const ResultAlt& a) {
   switch (a.kind) {
     case ResultAlt::Kind::kAny:
     case ResultAlt::Kind::kBind: return o.kind == Outcome::Kind::kValue;
     case ResultAlt::Kind::kValue: return o.kind == Outcome::Kind::kValue && o.ret == a.value && o.events.empty();
     case ResultAlt::Kind::kError: return o.kind == Outcome::Kind::kError && o.ret == a.value;
     case ResultAlt::Kind::kEvents:
-      return o.kind == Outcome::Kind::kValue && (call == Call::kEpollWait || call == Call::kPoll) && o.events == a.events;
+      return o.kind == Outcome::Kind::kValue && has_events(call_info(call).result) && o.events == a.events;
   }
   return false;
 }
@@ -75,26 +69,18 @@ std::vector<Mismatch> check_run(const Program& p, const RunResult& r) {
     for (const TaskReturn& ret : obs.returned) {
       // A pending call that returned at once was reported above; one that slept and
       // returned within its own step needs its resume line like any other.
-      if (s.kind == Step::Kind::kPendingCall && ret.task == s.task && o.kind != Outcome::Kind::kBlocked) continue;
+      if (ret.step == idx && o.kind != Outcome::Kind::kBlocked) continue;
       auto it = std::find_if(resumes.begin(), resumes.end(), [&](const Step* rs) {
-        return rs->task == ret.task && rs->kind == Step::Kind::kResume;
+        return rs->resumes == ret.step && rs->kind == Step::Kind::kResume;
       });
+      const CallArgs& c = p.steps[static_cast<size_t>(ret.step)].call;  // the call that returned
       if (it == resumes.end()) {
-        // Which call? Look up the task's pending step before i.
-        Call c = Call::kSleep;
-        for (int k = idx; k >= 0; --k) {
-          if (p.steps[k].kind == Step::Kind::kPendingCall && p.steps[k].task == ret.task) {
-            c = p.steps[k].call;
-            break;
-          }
-        }
         out.push_back({Mismatch::Kind::kUnwrittenReturn, idx, s.pos, ret.task + ": ... (still blocked)", ret.task + ": ... = " + format_outcome(c, ret.outcome),
                        "the pending call of " + ret.task + " returned after this step, but no resume line says so"});
         continue;
       }
       const Step& rs = **it;
       const int ri = resume_idx[static_cast<size_t>(it - resumes.begin())];
-      const Call c = rs.call;  // the parser gives a resume line its pending call
       if (!matches_any(c, ret.outcome, rs.expect)) {
         out.push_back({Mismatch::Kind::kResult, ri, rs.expect.pos, format_expect(c, rs.expect), format_outcome(c, ret.outcome), "result differs"});
       }
@@ -102,7 +88,7 @@ std::vector<Mismatch> check_run(const Program& p, const RunResult& r) {
     for (size_t k = 0; k < resumes.size(); ++k) {
       const Step& rs = *resumes[k];
       const bool returned = std::any_of(obs.returned.begin(), obs.returned.end(),
-                                        [&](const TaskReturn& t) { return t.task == rs.task; });
+                                        [&](const TaskReturn& t) { return t.step == rs.resumes; });
       if (rs.kind == Step::Kind::kResume && !returned) {
         out.push_back({Mismatch::Kind::kStillBlocked, resume_idx[k], rs.pos, format_expect(rs.call, rs.expect), "... (still blocked)",
                        "the pending call of " + rs.task + " has not returned"});

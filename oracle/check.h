@@ -54,6 +54,6 @@ std::vector<Mismatch> compare_runs(const Program& p, const RunResult& a, const s
                                    const RunResult& b, const std::string& b_name);
 
 // Whether an outcome satisfies one written alternative.
-bool outcome_matches(Call call, const Outcome& o, const ResultAlt& alt);
+bool outcome_matches(const CallArgs& call, const Outcome& o, const ResultAlt& alt);
 
 }  // namespace eo

@@ -18,6 +18,7 @@
 #include "model/profile.h"
 #include "oracle/beliefs.h"
 #include "oracle/bench.h"
+#include "oracle/calls_doc.h"
 #include "oracle/corpus.h"
 #include "oracle/fuzz.h"
 #include "oracle/output_file.h"
@@ -404,7 +405,8 @@ int run_command(int argc, char** argv) {
       "epoll-oracle: what Linux epoll really does.\n"
       "Runs traces (small strace-like programs of pipe, socketpair, eventfd and epoll calls with the\n"
       "results Linux gives) on a faithful model of fs/eventpoll.c and on this machine's kernel, and\n"
-      "reports every step where they differ, with the model's account of what happened inside."};
+      "reports every step where they differ, with the model's account of what happened inside.\n"
+      "`epoll-oracle calls` lists the calls a trace may make."};
   app.footer(footer({"0  everything matched", "1  a divergence", kExit2, kExit3}) +
              "\nEach command's --help says what its statuses mean there.\n\n"
              "Environment:\n  EPOLL_ORACLE_TRACES  the corpus used when no trace is named (default: the shipped corpus,\n"
@@ -510,6 +512,16 @@ int run_command(int argc, char** argv) {
   fuzz->footer(footer({"0  no divergence", "1  a divergence (shrunk and printed)",
                        kExit2 + " (a divergence that could not be written to --out is 2)"}));
 
+  bool markdown = false;
+  std::string update_doc, check_doc;
+  auto* calls = app.add_subcommand("calls", "List the calls of the trace language: arguments, result, whether it may block");
+  calls->add_flag("--markdown", markdown, "As the Markdown table of docs/LANGUAGE.md");
+  calls->add_option("--update-doc", update_doc, "Replace the calls table of this document instead of printing");
+  calls->add_option("--check-doc", check_doc, "Exit 1 if the calls table of this document differs from the calls");
+  calls->footer(footer({"0  done", "1  --check-doc: the table is out of date", kExit2}) +
+                "\n\nThe table is the part of the document between the lines " + std::string(eo::kCallsBegin) +
+                " and " + eo::kCallsEnd + ".");
+
   auto* calibrate = app.add_subcommand("calibrate", "Measure the kernel constants the model takes from this machine");
   calibrate->footer(footer({"0  measured", "1  the measurement failed", "2  a bad option, or output that could not be written"}));
 
@@ -526,6 +538,10 @@ int run_command(int argc, char** argv) {
   if (record->parsed()) {
     real::KernelExecutor kernel(kernel_options(common));
     return eo::cmd_record(trace, in_place, kernel, std::cout, std::cerr);
+  }
+  if (calls->parsed()) {
+    if (!check_doc.empty()) return eo::cmd_calls(markdown, check_doc, true, std::cout, std::cerr);
+    return eo::cmd_calls(markdown, update_doc, false, std::cout, std::cerr);
   }
   if (beliefs->parsed()) {
     const std::string dir = paths.empty() ? eo::default_corpus_dir() + "/beliefs" : paths.front();

@@ -8,31 +8,13 @@ namespace eo {
 
 namespace {
 
-// Equal as a trace sees them: the numbers of new descriptors differ between executors.
-bool same(const Outcome& a, const Outcome& b) {
-  return a.kind == b.kind && (a.ret == b.ret || !a.fds.empty()) && a.events == b.events && a.fds.size() == b.fds.size();
-}
-
-std::string returned_text(const Program& p, int step, const std::vector<TaskReturn>& r) {
-  // The pending call each task returned from: its last pending step up to `step`.
+// Each returned call with the outcome of its pending step's call.
+std::string returned_text(const Program& p, const std::vector<TaskReturn>& r) {
   std::string s = "{";
   for (size_t i = 0; i < r.size(); ++i) {
-    Call call = Call::kSleep;
-    for (int k = step; k >= 0; --k) {
-      const Step& ps = p.steps[static_cast<size_t>(k)];
-      if (ps.kind == Step::Kind::kPendingCall && ps.task == r[i].task) {
-        call = ps.call;
-        break;
-      }
-    }
-    s += (i ? ", " : "") + r[i].task + ": " + format_outcome(call, r[i].outcome);
+    s += (i ? ", " : "") + r[i].task + ": " + format_outcome(p.steps[static_cast<size_t>(r[i].step)].call, r[i].outcome);
   }
   return s + "}";
-}
-
-std::vector<TaskReturn> sorted(std::vector<TaskReturn> r) {
-  std::sort(r.begin(), r.end(), [](const TaskReturn& a, const TaskReturn& b) { return a.task < b.task; });
-  return r;
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -59,16 +41,17 @@ std::optional<Divergence> first_divergence(const Program& p, const RunResult& a,
     // step's returns on both sides) may or may not have been seen asleep on a kernel:
     // its result is compared in the returns below, not here.
     const auto returned_here = [&](const StepObservation& o) {
-      return std::any_of(o.returned.begin(), o.returned.end(), [&](const TaskReturn& r) { return r.task == s.task; });
+      return std::any_of(o.returned.begin(), o.returned.end(), [&](const TaskReturn& r) { return r.step == i; });
     };
     const bool settled_within = s.kind == Step::Kind::kPendingCall && returned_here(x) && returned_here(y);
-    if (!settled_within && !same(x.outcome, y.outcome)) {
+    if (!settled_within && !same_outcome(x.outcome, y.outcome)) {
       return Divergence{i, "result", format_outcome(s.call, x.outcome), format_outcome(s.call, y.outcome)};
     }
-    const auto rx = sorted(x.returned), ry = sorted(y.returned);
+    const std::vector<TaskReturn>& rx = x.returned;  // both in task order (StepHarness::end_step)
+    const std::vector<TaskReturn>& ry = y.returned;
     bool eq = rx.size() == ry.size();
-    for (size_t k = 0; eq && k < rx.size(); ++k) eq = rx[k].task == ry[k].task && same(rx[k].outcome, ry[k].outcome);
-    if (!eq) return Divergence{i, "calls returned after it", returned_text(p, i, rx), returned_text(p, i, ry)};
+    for (size_t k = 0; eq && k < rx.size(); ++k) eq = rx[k].task == ry[k].task && same_outcome(rx[k].outcome, ry[k].outcome);
+    if (!eq) return Divergence{i, "calls returned after it", returned_text(p, rx), returned_text(p, ry)};
     if (x.still_blocked != y.still_blocked) {
       return Divergence{i, "calls still blocked after it", join(x.still_blocked), join(y.still_blocked)};
     }

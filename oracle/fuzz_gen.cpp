@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "common/names.h"
+#include "common/program.h"
 
 namespace eo {
 
@@ -107,6 +107,7 @@ class Builder {
   Program build(const FuzzCase& c) {
     for (const FuzzOp& o : c) add(o);
     p_.title = "generated";
+    link_resumes(p_);
     return std::move(p_);
   }
 
@@ -136,25 +137,26 @@ class Builder {
     return pick(a, [](const Obj& o) { return o.kind != Obj::Kind::kEpoll && !o.blocking; });
   }
 
-  Step& step(Call call, std::string task = "main") {
+  template <class C>
+  C& step(C call, std::string task = "main") {
     Step s;
-    s.call = call;
+    s.call = std::move(call);
     s.task = task;
     s.task_written = task != "main";
     s.pos = {static_cast<int>(p_.steps.size()) + 1, 1};
     p_.steps.push_back(std::move(s));
-    return p_.steps.back();
+    return std::get<C>(p_.steps.back().call);
   }
-  void bind(Step& s, std::vector<std::string> names) {
+  Step& last() { return p_.steps.back(); }
+  // The last step binds these names.
+  void bind(std::vector<std::string> names) {
     ResultAlt a;
     a.kind = ResultAlt::Kind::kBind;
     a.names = std::move(names);
-    s.expect.alts.push_back(a);
+    last().expect.alts.push_back(a);
   }
-  void use(Step& s, const Obj* o) {
-    s.args.fds.push_back(o->name);
-    s.args.fd_pos.push_back(s.pos);
-  }
+  // A descriptor argument of the step about to be added (its position is that step's).
+  FdRef use(const Obj* o) const { return FdRef{o->name, {static_cast<int>(p_.steps.size()) + 1, 1}}; }
   std::string fresh(const char* prefix, const char* suffix = "") { return prefix + std::to_string(next_++) + suffix; }
   int new_chan(long budget) {
     budget_.push_back(budget);
@@ -173,14 +175,14 @@ class Builder {
   }
   std::string task_name(uint8_t t) { return "t" + std::to_string(1 + t % 4); }
 
+  // The generator rule of each call: one FuzzOp kind (or several) gives one step.
   void add(const FuzzOp& o) {
     const bool nonblock = (o.variant & 3) != 0;  // three in four descriptors are non-blocking
     switch (o.kind) {
       case K::kPipe: {
         const std::string r = fresh("p", "r"), w = r.substr(0, r.size() - 1) + "w";
-        Step& s = step(Call::kPipe2);
-        s.args.n = (nonblock ? O_NONBLOCK_ : 0) | ((o.variant & 0x40) && (o.variant & 0x80) ? O_DIRECT_ : 0);
-        bind(s, {r, w});
+        step(Pipe2{{(nonblock ? O_NONBLOCK_ : 0) | ((o.variant & 0x40) && (o.variant & 0x80) ? O_DIRECT_ : 0), {}}});
+        bind({r, w});
         const int chan = new_chan(60000);
         objs_.push_back({Obj::Kind::kPipeR, r, !nonblock, -1});
         objs_.push_back({Obj::Kind::kPipeW, w, !nonblock, chan});
@@ -188,13 +190,11 @@ class Builder {
       }
       case K::kSocketpair: {
         const std::string a = fresh("s", "a"), b = a.substr(0, a.size() - 1) + "b";
-        Step& s = step(Call::kSocketpair);
-        s.args.op = AF_UNIX_;
         // One in four pairs is datagram, one in sixteen spelled SOCK_RAW (unix_create: SOCK_DGRAM).
         const bool dgram = (o.variant & 0x30) == 0x30;
         const int64_t type = !dgram ? SOCK_STREAM_ : (o.variant & 0xc0) == 0xc0 ? SOCK_RAW_ : SOCK_DGRAM_;
-        s.args.n2 = type | (nonblock ? O_NONBLOCK_ : 0);
-        bind(s, {a, b});
+        step(Socketpair{AF_UNIX_, {type | (nonblock ? O_NONBLOCK_ : 0), {}}});
+        bind({a, b});
         const long budget = dgram ? 200000 : 100000;
         objs_.push_back({Obj::Kind::kSock, a, !nonblock, new_chan(budget), false, dgram});
         objs_.push_back({Obj::Kind::kSock, b, !nonblock, new_chan(budget), false, dgram});
@@ -202,49 +202,28 @@ class Builder {
       }
       case K::kEventfd: {
         const std::string e = fresh("e");
-        Step& s = step(Call::kEventfd2);
-        s.args.n = o.n;
-        s.args.n2 = (nonblock ? O_NONBLOCK_ : 0) | ((o.variant & 0x10) ? EFD_SEMAPHORE_ : 0);
-        bind(s, {e});
+        step(Eventfd2{o.n, {(nonblock ? O_NONBLOCK_ : 0) | ((o.variant & 0x10) ? EFD_SEMAPHORE_ : 0), {}}});
+        bind({e});
         objs_.push_back({Obj::Kind::kEfd, e, !nonblock, new_chan(1L << 40), (o.variant & 0x10) != 0});
         break;
       }
       case K::kEpoll: {
         const std::string ep = fresh("ep");
-        Step& s = step(Call::kEpollCreate1);
-        bind(s, {ep});
+        step(EpollCreate1{});
+        bind({ep});
         objs_.push_back({Obj::Kind::kEpoll, ep, false, -1});
         break;
       }
       case K::kBadCreate: {
         // Invalid flags or arguments: nothing is created, nothing is bound.
         switch (o.variant % 7) {
-          case 0: step(Call::kPipe2).args.n = 0x10; break;
-          case 1: {
-            Step& s = step(Call::kEventfd2);
-            s.args.n2 = 0x10;
-            break;
-          }
-          case 2: {
-            Step& s = step(Call::kSocketpair);
-            s.args.op = AF_UNIX_;
-            s.args.n2 = SOCK_STREAM_ | 0x10;
-            break;
-          }
-          case 3: step(Call::kEpollCreate1).args.n = 1; break;
-          case 4: step(Call::kPipe2).args.n = 0x80; break;  // O_NOTIFICATION_PIPE: by the kernel's config
-          case 5: {
-            Step& s = step(Call::kSocketpair);
-            s.args.op = AF_UNIX_;
-            s.args.n2 = 11;  // beyond SOCK_MAX: EINVAL
-            break;
-          }
-          default: {
-            Step& s = step(Call::kSocketpair);
-            s.args.op = 2;  // AF_INET: sock_no_socketpair
-            s.args.n2 = SOCK_STREAM_;
-            break;
-          }
+          case 0: step(Pipe2{{0x10, {}}}); break;
+          case 1: step(Eventfd2{0, {0x10, {}}}); break;
+          case 2: step(Socketpair{AF_UNIX_, {SOCK_STREAM_ | 0x10, {}}}); break;
+          case 3: step(EpollCreate1{{1, {}}}); break;
+          case 4: step(Pipe2{{0x80, {}}}); break;  // O_NOTIFICATION_PIPE: by the kernel's config
+          case 5: step(Socketpair{AF_UNIX_, {11, {}}}); break;  // beyond SOCK_MAX: EINVAL
+          default: step(Socketpair{2, {SOCK_STREAM_, {}}}); break;  // AF_INET: sock_no_socketpair
         }
         break;
       }
@@ -253,23 +232,21 @@ class Builder {
         if (!src) return;
         Obj copy = *src;
         copy.name = fresh("d");
-        Step& s = step(Call::kDup);
-        use(s, src);
-        bind(s, {copy.name});
+        step(Dup{use(src)});
+        bind({copy.name});
         objs_.push_back(copy);
         break;
       }
       case K::kClose: {
-        if (const Obj* x = any(o.a)) use(step(Call::kClose), x);
+        if (const Obj* x = any(o.a)) step(Close{use(x)});
         break;
       }
       case K::kRead:
       case K::kDrain: {
         const Obj* x = (o.variant & 0xf0) == 0xf0 ? epoll(o.a) : io(o.a);  // now and then an epoll: EINVAL
         if (!x) return;
-        Step& s = step(o.kind == K::kRead ? Call::kRead : Call::kDrain);
-        use(s, x);
-        s.args.n = o.n;
+        if (o.kind == K::kRead) step(Read{use(x), o.n});
+        else step(Drain{use(x), o.n});
         break;
       }
       case K::kWrite:
@@ -278,9 +255,8 @@ class Builder {
         if (!x) return;
         if (o.kind == K::kFill && x->blocking) return;
         if (o.kind == K::kWrite && !can_write(x, o.n)) return;
-        Step& s = step(o.kind == K::kWrite ? Call::kWrite : Call::kFill);
-        use(s, x);
-        s.args.n = o.n;
+        if (o.kind == K::kWrite) step(Write{use(x), o.n});
+        else step(Fill{use(x), o.n});
         break;
       }
       case K::kEfdWrite: {
@@ -290,23 +266,19 @@ class Builder {
         if (x->blocking && (o.n < 0 || o.n > 2 || !can_write(x, 8))) return;
         // A semaphore eventfd near ULLONG_MAX would make a drain run for ever (1 per read).
         if (x->semaphore && (o.n < 0 || o.n > 2)) return;
-        Step& s = step(Call::kEventfdWrite);
-        use(s, x);
-        s.args.n = o.n;
+        step(EventfdWrite{use(x), o.n});
         break;
       }
       case K::kEfdRead: {
         const Obj* x = io(o.a);
         if (!x) return;
-        use(step(Call::kEventfdRead), x);
+        step(EventfdRead{use(x)});
         break;
       }
       case K::kShutdown: {
         const Obj* x = (o.variant & 0x8) ? any(o.a) : pick(o.a, [](const Obj& ob) { return ob.kind == Obj::Kind::kSock; });
         if (!x) return;
-        Step& s = step(Call::kShutdown);
-        use(s, x);
-        s.args.op = o.variant % 7 == 0 ? 3 : o.variant % 3;
+        step(Shutdown{use(x), o.variant % 7 == 0 ? 3 : o.variant % 3});
         break;
       }
       case K::kCtl: {
@@ -325,40 +297,35 @@ class Builder {
           if (next) fd = next;
         }
         if (!ep || !fd) return;
-        Step& s = step(Call::kEpollCtl);
-        use(s, ep);
-        use(s, fd);
         static const int64_t kOps[] = {1, 1, 1, 3, 3, 2, 2, 1, 3, 2, 1, 1, 3, 1, 0, 99};
-        s.args.op = kOps[o.variant & 15];
-        if (s.args.op != 2) {  // the trace language writes no EVENTS for DEL
-          s.args.has_events = true;
-          s.args.events = o.mask;
+        EpollCtl c{use(ep), kOps[o.variant & 15], use(fd), std::nullopt, {}};
+        if (c.op != EpollCtl::kDel) {  // the trace language writes no EVENTS for DEL
+          c.events = FlagArg{o.mask, {}};
+          if ((o.variant & 0x30) == 0x30) c.label = "L" + std::to_string(o.b % 4);
         }
-        if (s.args.op != 2 && (o.variant & 0x30) == 0x30) s.args.label = "L" + std::to_string(o.b % 4);
+        step(std::move(c));
         break;
       }
       case K::kWait: {
         const Obj* ep = (o.variant & 0xf0) == 0xf0 ? any(o.a) : epoll(o.a);
         if (!ep) return;
-        Step& s = step(Call::kEpollWait);
-        use(s, ep);
-        s.args.n = o.n;
-        s.args.n2 = 0;
+        // One wait in four is an epoll_pwait2: no wait, or now and then an invalid
+        // timespec (-2 ns: EINVAL before anything else).
+        if ((o.variant & 0x0c) == 0x0c) step(EpollPwait2{use(ep), o.n, (o.variant & 0x03) == 0x03 ? -2 : 0});
+        else step(EpollWait{use(ep), o.n, 0});
         break;
       }
       case K::kPoll: {
-        Step& s = step(Call::kPoll);
+        Poll poll;
         for (uint8_t k = 0; k < 1 + o.variant % 3; ++k) {
           const Obj* x = any(static_cast<uint8_t>(o.a + k * o.b + k));
           if (!x) continue;
           bool dup = false;
-          for (const EventSpec& e : s.args.poll) dup = dup || e.name == x->name;
+          for (const PollEntry& e : poll.fds) dup = dup || e.fd.name == x->name;
           if (dup) continue;
-          s.args.poll.push_back({x->name, o.mask});
-          use(s, x);
+          poll.fds.push_back({use(x), {o.mask, {}}});
         }
-        s.args.n2 = 0;
-        if (s.args.poll.empty()) p_.steps.pop_back();
+        if (!poll.fds.empty()) step(std::move(poll));
         break;
       }
       case K::kTaskWrite: {
@@ -373,11 +340,9 @@ class Builder {
         if (!x) return;
         tasks_used_ |= 1u << (o.task % 4);
         budget_[static_cast<size_t>(x->chan)] = 0;
-        const bool efd = x->kind == Obj::Kind::kEfd;  // a count that cannot fit: the writer sleeps
-        Step& s = step(efd ? Call::kEventfdWrite : Call::kWrite, t);
-        s.kind = Step::Kind::kPendingCall;
-        use(s, x);
-        s.args.n = efd ? -2 : o.n;
+        if (x->kind == Obj::Kind::kEfd) step(EventfdWrite{use(x), -2}, t);  // a count that cannot fit: the writer sleeps
+        else step(Write{use(x), o.n}, t);
+        last().kind = Step::Kind::kPendingCall;
         break;
       }
       case K::kTaskWait:
@@ -392,20 +357,18 @@ class Builder {
         if (!x && o.kind == K::kTaskRead) x = io(o.a);
         if (!x) return;
         tasks_used_ |= 1u << (o.task % 4);
-        Step& s = step(o.kind == K::kTaskWait ? Call::kEpollWait : o.kind == K::kTaskRead ? Call::kRead : Call::kPoll, t);
-        s.kind = Step::Kind::kPendingCall;
-        use(s, x);
         if (o.kind == K::kTaskWait) {
-          s.args.n = o.n;
           // Forever or 0. Finite timeouts need real-time margins on a kernel (the corpus
           // has them, e.g. waiters/timeout-expires.trace); generated runs stay fast.
-          s.args.n2 = (o.variant & 0x7) == 0 ? 0 : -1;
+          const int64_t timeout = (o.variant & 0x7) == 0 ? 0 : -1;
+          if ((o.variant & 0x18) == 0x18) step(EpollPwait2{use(x), o.n, timeout}, t);  // -1: a null timespec
+          else step(EpollWait{use(x), o.n, timeout}, t);
         } else if (o.kind == K::kTaskRead) {
-          s.args.n = o.n ? o.n : 1;
+          step(Read{use(x), o.n ? o.n : 1}, t);
         } else {
-          s.args.poll.push_back({x->name, o.mask});
-          s.args.n2 = -1;
+          step(Poll{{PollEntry{use(x), {o.mask, {}}}}, -1}, t);
         }
+        last().kind = Step::Kind::kPendingCall;
         break;
       }
     }

@@ -3,7 +3,6 @@
 #include "oracle/check.h"
 #include "oracle/output_file.h"
 #include "oracle/runner.h"
-#include "oracle/trace/calls.h"
 #include "oracle/trace/parser.h"
 #include "oracle/trace/printer.h"
 #include "oracle/trace/trace_file.h"
@@ -15,18 +14,19 @@ namespace {
 bool is_resume(const Step& s) { return s.kind == Step::Kind::kResume || s.kind == Step::Kind::kResumeBlocked; }
 
 // The written form of an outcome, or nothing when it cannot be written (stuck, blocked).
-std::optional<ResultAlt> alt_of(Call call, const Outcome& o) {
+std::optional<ResultAlt> alt_of(const CallArgs& call, const Outcome& o) {
+  const ResultShape shape = call_info(call).result;
   ResultAlt a;
   if (o.kind == Outcome::Kind::kError) {
     a.kind = ResultAlt::Kind::kError;
     a.value = o.ret;
   } else if (o.kind != Outcome::Kind::kValue) {
     return std::nullopt;
-  } else if (call_binds(call) > 0) {
+  } else if (names_bound(shape) > 0) {
     // A creating call written without names: its descriptors cannot be named afterwards,
     // so the result says only that it succeeded (a number would not parse).
     a.kind = ResultAlt::Kind::kAny;
-  } else if (call == Call::kEpollWait || call == Call::kPoll) {
+  } else if (has_events(shape)) {
     a.kind = ResultAlt::Kind::kEvents;
     a.events = o.events;
   } else {
@@ -65,30 +65,25 @@ int fill_in_results(Program& p, const RunResult& run) {
     int end = i + 1;
     while (end < static_cast<int>(p.steps.size()) && is_resume(p.steps[static_cast<size_t>(end)])) ++end;
     for (const TaskReturn& ret : run.steps[static_cast<size_t>(i)].returned) {
-      if (s.kind == Step::Kind::kPendingCall && ret.task == s.task) continue;
+      if (ret.step == i) continue;  // returned at once: its own step reports it
       bool written = false;
-      for (int j = i + 1; j < end; ++j) written = written || p.steps[static_cast<size_t>(j)].task == ret.task;
+      for (int j = i + 1; j < end; ++j) written = written || p.steps[static_cast<size_t>(j)].resumes == ret.step;
       if (written) continue;
-      Call call = Call::kSleep;
-      for (int k = i; k >= 0; --k) {
-        const Step& ps = p.steps[static_cast<size_t>(k)];
-        if (ps.kind == Step::Kind::kPendingCall && ps.task == ret.task) {
-          call = ps.call;
-          break;
-        }
-      }
-      auto a = alt_of(call, ret.outcome);
+      // Steps before i do not move while walking backwards: ret.step still indexes its call.
+      auto a = alt_of(p.steps[static_cast<size_t>(ret.step)].call, ret.outcome);
       if (!a) continue;
       Step r;
       r.kind = Step::Kind::kResume;
       r.task = ret.task;
       r.task_written = true;
-      r.call = call;
+      r.resumes = ret.step;
+      r.call = blank_call(p.steps[static_cast<size_t>(ret.step)].call);
       r.expect.alts.push_back(*a);
       insert_step(p, end, std::move(r));
       ++added;
     }
   }
+  link_resumes(p);  // the insertions moved the pending steps after them
   return added;
 }
 

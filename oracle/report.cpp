@@ -106,10 +106,9 @@ std::string observed_text(const Program& p, const ExecutorReport& r, int step) {
     return format_outcome(s.call, r.run.steps[static_cast<size_t>(step)].outcome);
   }
   const int anchor = anchor_step_of(p, step);
-  const Call call = s.call;
   const StepObservation& obs = r.run.steps[static_cast<size_t>(anchor)];
   for (const TaskReturn& ret : obs.returned) {
-    if (ret.task == s.task) return format_outcome(call, ret.outcome);
+    if (ret.step == s.resumes) return format_outcome(s.call, ret.outcome);
   }
   return "... blocked";
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -21,21 +22,22 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "common/names.h"
+#include "common/harness.h"
 #include "fd.h"
 
 namespace real {
 
 namespace {
 
-using eo::Call;
 using eo::Outcome;
 using eo::Step;
 using Clock = std::chrono::steady_clock;
@@ -96,128 +98,167 @@ class EventBuffer {
   size_t map_len_ = 0;
 };
 
-// The system call a task sleeps in while the call is blocked (x86-64 numbers, as
-// /proc/TID/syscall shows them). Calls that never sleep map to their own number.
-long syscall_nr(Call c) {
-  switch (c) {
-    case Call::kRead:
-    case Call::kDrain:
-    case Call::kEventfdRead: return SYS_read;  // 0
-    case Call::kWrite:
-    case Call::kFill:
-    case Call::kEventfdWrite: return SYS_write;  // 1
-    case Call::kPoll: return SYS_poll;  // 7
-    case Call::kEpollWait: return SYS_epoll_wait;  // 232
-    case Call::kPipe2: return SYS_pipe2;
-    case Call::kSocketpair: return SYS_socketpair;
-    case Call::kEventfd2: return SYS_eventfd2;
-    case Call::kEpollCreate1: return SYS_epoll_create1;
-    case Call::kDup: return SYS_dup;
-    case Call::kClose: return SYS_close;
-    case Call::kShutdown: return SYS_shutdown;
-    case Call::kEpollCtl: return SYS_epoll_ctl;
-    case Call::kSleep: return SYS_nanosleep;
-  }
-  return -1;
-}
+// The schema's x86-64 numbers are this machine's.
+static_assert(eo::nr::kRead == SYS_read && eo::nr::kWrite == SYS_write && eo::nr::kClose == SYS_close &&
+              eo::nr::kPoll == SYS_poll && eo::nr::kDup == SYS_dup && eo::nr::kNanosleep == SYS_nanosleep &&
+              eo::nr::kShutdown == SYS_shutdown && eo::nr::kSocketpair == SYS_socketpair &&
+              eo::nr::kEpollWait == SYS_epoll_wait && eo::nr::kEpollCtl == SYS_epoll_ctl &&
+              eo::nr::kEventfd2 == SYS_eventfd2 && eo::nr::kEpollCreate1 == SYS_epoll_create1 &&
+              eo::nr::kPipe2 == SYS_pipe2 && eo::nr::kEpollPwait2 == SYS_epoll_pwait2);
 
-// One call handed to a task thread: the arguments prepared by the coordinator (which owns
-// the name table), the raw results written by the task thread.
+// One system call of a step, its arguments resolved by the coordinator (which owns the
+// names); it runs on the task thread, writes what the call returned into the RawResult
+// and gives the return value (-errno on failure). `cancel` ends a loop that a signal
+// interrupted between two calls.
+using RawCall = std::function<long(eo::RawResult&, const std::atomic<bool>& cancel)>;
+
+// One call handed to a task thread.
 struct Command {
-  size_t step = 0;    // index into Program::steps
+  size_t step = 0;  // index into Program::steps
   bool pending = false;
-  Call call = Call::kSleep;
-  int fd = -1;        // FD, or EP for epoll_ctl/epoll_wait
-  int fd2 = -1;       // epoll_ctl's FD
-  long n = 0, n2 = 0, op = 0;
-  size_t count = 0;   // bytes per read/write system call
-  std::vector<char> buf;
-  epoll_event ev{};
-  bool has_ev = false;
-  int maxevents = 0;
-  std::unique_ptr<EventBuffer> events;
-  std::vector<pollfd> pfds;
-  // Results.
-  long ret = 0;       // >= 0: value; < 0: -errno
-  int fds[2] = {-1, -1};
-  uint64_t value = 0;  // eventfd_read / eventfd_write
+  RawCall run;
+  eo::RawResult raw;  // written by the task thread
 };
 
-// fill/drain: CHUNK-sized calls until EAGAIN (or end of file / a zero write); another
-// error is the result only if nothing moved yet. `cancel` ends a loop that a signal
-// interrupted between two calls.
-long fill_drain(Command& c, const std::atomic<bool>& cancel) {
-  long total = 0;
-  for (;;) {
-    if (cancel.load()) return total ? total : -EINTR;
-    const long nr = c.call == Call::kFill ? SYS_write : SYS_read;
-    const long r = ret_of(syscall(nr, long{c.fd}, c.buf.data(), c.count));
-    if (r == -EAGAIN || r == 0) return total;
-    if (r < 0) return total ? total : r;
-    total += r;
-  }
+// Raw syscall(2) throughout: the number the task sleeps in is then exactly the schema's,
+// and libc adds nothing (no cancellation points, no fd bookkeeping).
+template <class... A>
+long sys(long nr, A... args) {
+  return ret_of(syscall(nr, args...));
 }
 
-// Runs the call on the calling (task) thread. Raw syscall(2) throughout: the number the
-// task sleeps in is then exactly syscall_nr(call), and libc adds nothing (no
-// cancellation points, no fd bookkeeping).
+// Runs the call on the calling (task) thread.
 void execute(Command& c, const std::atomic<bool>& cancel) {
-  if (cancel.load()) {
-    c.ret = -EINTR;
-    return;
-  }
-  switch (c.call) {
-    case Call::kPipe2:
-      c.ret = ret_of(syscall(SYS_pipe2, c.fds, c.n));
-      break;
-    case Call::kSocketpair:
-      c.ret = ret_of(syscall(SYS_socketpair, c.op, c.n2, 0L, c.fds));
-      break;
-    case Call::kEventfd2:
-      c.ret = ret_of(syscall(SYS_eventfd2, c.n, c.n2));
-      break;
-    case Call::kEpollCreate1:
-      c.ret = ret_of(syscall(SYS_epoll_create1, c.n));
-      break;
-    case Call::kDup:
-      c.ret = ret_of(syscall(SYS_dup, long{c.fd}));
-      break;
-    case Call::kClose:
-      c.ret = ret_of(syscall(SYS_close, long{c.fd}));
-      break;
-    case Call::kShutdown:
-      c.ret = ret_of(syscall(SYS_shutdown, long{c.fd}, c.op));
-      break;
-    case Call::kRead:
-      c.ret = ret_of(syscall(SYS_read, long{c.fd}, c.buf.data(), c.count));
-      break;
-    case Call::kWrite:
-      c.ret = ret_of(syscall(SYS_write, long{c.fd}, c.buf.data(), c.count));
-      break;
-    case Call::kFill:
-    case Call::kDrain:
-      c.ret = fill_drain(c, cancel);
-      break;
-    case Call::kEventfdRead:
-      c.ret = ret_of(syscall(SYS_read, long{c.fd}, &c.value, sizeof c.value));
-      break;
-    case Call::kEventfdWrite:
-      c.ret = ret_of(syscall(SYS_write, long{c.fd}, &c.value, sizeof c.value));
-      break;
-    case Call::kEpollCtl:
-      c.ret = ret_of(syscall(SYS_epoll_ctl, long{c.fd}, c.op, long{c.fd2}, c.has_ev ? &c.ev : nullptr));
-      break;
-    case Call::kEpollWait:
-      c.ret = ret_of(syscall(SYS_epoll_wait, long{c.fd}, c.events->data(), long{c.maxevents}, c.n2));
-      break;
-    case Call::kPoll:
-      c.ret = ret_of(syscall(SYS_poll, c.pfds.data(), static_cast<unsigned long>(c.pfds.size()), c.n2));
-      break;
-    case Call::kSleep:
-      c.ret = 0;  // runs on the coordinator, never here
-      break;
-  }
+  c.raw.ret = cancel.load() ? -EINTR : c.run(c.raw, cancel);
 }
+
+// The system call of each trace call: the real function of its schema row. The kernel
+// reads int/unsigned arguments from the low 32 bits; the casts give the values the model
+// gets from its own.
+class RawCalls {
+ public:
+  explicit RawCalls(eo::StepHarness& h) : h_(h) {}
+  std::string error;  // why a call could not be prepared (its buffer cannot be had)
+
+  RawCall operator()(const eo::Pipe2& a) {
+    const long flags = static_cast<int>(a.flags.value);
+    return [=](eo::RawResult& r, const auto&) { return sys(SYS_pipe2, r.fds, flags); };
+  }
+  RawCall operator()(const eo::Socketpair& a) {
+    const long domain = static_cast<int>(a.domain), type = static_cast<int>(a.type.value);
+    return [=](eo::RawResult& r, const auto&) { return sys(SYS_socketpair, domain, type, 0L, r.fds); };
+  }
+  RawCall operator()(const eo::Eventfd2& a) {
+    const long initval = static_cast<unsigned>(a.initval), flags = static_cast<int>(a.flags.value);
+    return [=](eo::RawResult&, const auto&) { return sys(SYS_eventfd2, initval, flags); };
+  }
+  RawCall operator()(const eo::EpollCreate1& a) {
+    const long flags = static_cast<int>(a.flags.value);
+    return [=](eo::RawResult&, const auto&) { return sys(SYS_epoll_create1, flags); };
+  }
+  RawCall operator()(const eo::Dup& a) {
+    const long fd = h_.fd(a.fd);
+    return [=](eo::RawResult&, const auto&) { return sys(SYS_dup, fd); };
+  }
+  RawCall operator()(const eo::Close& a) {
+    const long fd = h_.fd(a.fd);
+    return [=](eo::RawResult&, const auto&) { return sys(SYS_close, fd); };
+  }
+  RawCall operator()(const eo::Shutdown& a) {
+    const long fd = h_.fd(a.fd), how = static_cast<int>(a.how);
+    return [=](eo::RawResult&, const auto&) { return sys(SYS_shutdown, fd, how); };
+  }
+  // A negative N is passed as the size_t it converts to (the kernel's answer: EFAULT or
+  // EINVAL); a valid pointer is needed all the same.
+  RawCall operator()(const eo::Read& a) { return io(SYS_read, h_.fd(a.fd), eo::io_count(a.count)); }
+  RawCall operator()(const eo::Write& a) { return io(SYS_write, h_.fd(a.fd), eo::io_count(a.count)); }
+  RawCall operator()(const eo::Fill& a) { return fill_drain(SYS_write, h_.fd(a.fd), eo::chunk_count(a.chunk)); }
+  RawCall operator()(const eo::Drain& a) { return fill_drain(SYS_read, h_.fd(a.fd), eo::chunk_count(a.chunk)); }
+  RawCall operator()(const eo::EventfdWrite& a) {
+    const long fd = h_.fd(a.fd);
+    const uint64_t value = static_cast<uint64_t>(a.value);
+    return [=](eo::RawResult&, const auto&) {
+      uint64_t v = value;
+      return sys(SYS_write, fd, &v, sizeof v);
+    };
+  }
+  RawCall operator()(const eo::EventfdRead& a) {
+    const long fd = h_.fd(a.fd);
+    return [=](eo::RawResult& r, const auto&) {
+      r.value = 0;
+      return sys(SYS_read, fd, &r.value, sizeof r.value);
+    };
+  }
+  RawCall operator()(const eo::EpollCtl& a) {
+    const long ep = h_.fd(a.ep), op = static_cast<int>(a.op), fd = h_.fd(a.fd);
+    const bool has_ev = a.events.has_value();
+    epoll_event ev{};
+    ev.events = static_cast<uint32_t>(a.events ? a.events->value : 0);
+    ev.data.u64 = h_.data_of(a);
+    return [=](eo::RawResult&, const auto&) mutable { return sys(SYS_epoll_ctl, ep, op, fd, has_ev ? &ev : nullptr); };
+  }
+  RawCall operator()(const eo::EpollWait& a) {
+    const long timeout = static_cast<int>(a.timeout_ms);
+    return epoll_events(h_.fd(a.ep), static_cast<int>(a.maxevents), [=](long ep, epoll_event* events, long maxevents) {
+      return sys(SYS_epoll_wait, ep, events, maxevents, timeout);
+    });
+  }
+  // With a null sigmask, as the trace language defines it (set_user_sigmask does nothing).
+  RawCall operator()(const eo::EpollPwait2& a) {
+    const std::optional<eo::EpollPwait2::Timespec> ts = a.timespec();
+    const struct timespec timeout{ts ? ts->sec : 0, ts ? ts->nsec : 0};
+    const bool has_timeout = ts.has_value();
+    return epoll_events(h_.fd(a.ep), static_cast<int>(a.maxevents), [=](long ep, epoll_event* events, long maxevents) {
+      return sys(SYS_epoll_pwait2, ep, events, maxevents, has_timeout ? &timeout : nullptr, nullptr, 0L);
+    });
+  }
+  RawCall operator()(const eo::Poll& a) {
+    std::vector<pollfd> pfds;
+    for (const eo::PollEntry& e : a.fds) pfds.push_back({h_.fd(e.fd), static_cast<short>(e.events.value), 0});
+    const long timeout = static_cast<int>(a.timeout_ms);
+    return [=](eo::RawResult& r, const auto&) mutable {
+      const long n = sys(SYS_poll, pfds.data(), static_cast<unsigned long>(pfds.size()), timeout);
+      for (size_t k = 0; k < pfds.size(); ++k) r.events.push_back({static_cast<uint16_t>(pfds[k].revents), k});
+      return n;
+    };
+  }
+  RawCall operator()(const eo::Sleep&) {  // runs on the coordinator (Run::sleep), never on a task
+    return [](eo::RawResult&, const auto&) { return 0L; };
+  }
+
+ private:
+  // An epoll wait into an EventBuffer of maxevents entries: wait(ep, buffer, maxevents)
+  // gives the count, the events written become the raw result.
+  template <class Wait>
+  RawCall epoll_events(long ep, int maxevents, Wait wait) {
+    auto events = std::make_shared<EventBuffer>(maxevents);
+    if (!events->ok()) {
+      error = "cannot reserve an epoll_wait buffer for " + std::to_string(maxevents) + " events: " + std::strerror(errno);
+      return nullptr;
+    }
+    return [=](eo::RawResult& r, const auto&) {
+      const long n = wait(ep, events->data(), long{maxevents});
+      for (long k = 0; k < n; ++k) r.events.push_back({events->data()[k].events, events->data()[k].data.u64});
+      return n;
+    };
+  }
+  static RawCall io(long nr, long fd, size_t count) {
+    auto buf = std::make_shared<std::vector<char>>(eo::io_buffer_size(count), eo::kFiller);
+    return [=](eo::RawResult&, const auto&) { return sys(nr, fd, buf->data(), count); };
+  }
+  // fill/drain: eo::fill_drain_loop, ended early by a signal (cancel).
+  static RawCall fill_drain(long nr, long fd, size_t chunk) {
+    auto buf = std::make_shared<std::vector<char>>(eo::io_buffer_size(chunk), eo::kFiller);
+    return [=](eo::RawResult&, const std::atomic<bool>& cancel) {
+      return eo::fill_drain_loop([&] { return sys(nr, fd, buf->data(), chunk); },
+                                 [&](long, long total) -> std::optional<long> {
+                                   if (cancel.load()) return total ? total : -EINTR;
+                                   return std::nullopt;
+                                 });
+    };
+  }
+  eo::StepHarness& h_;
+};
 
 struct Shared {
   std::mutex mu;
@@ -235,7 +276,7 @@ struct Task {
   pid_t tid = 0;
   std::unique_ptr<Command> cmd;
   bool pending = false;   // cmd is a pending call
-  long expect_nr = -1;    // the system call cmd sleeps in
+  std::array<int, 2> expect_nr = {-1, -1};  // the system calls cmd may sleep in
   std::condition_variable work;
   // Read by the task between calls of a loop; set by the coordinator to interrupt.
   std::atomic<bool> cancel{false};
@@ -295,7 +336,7 @@ struct Snapshot {
 
 class Run {
  public:
-  Run(const KernelOptions& o, const eo::Program& p) : o_(o), p_(p), sh_(std::make_shared<Shared>()) {}
+  Run(const KernelOptions& o, const eo::Program& p) : o_(o), p_(p), sh_(std::make_shared<Shared>()), h_(p) {}
   ~Run() { cleanup(); }
 
   eo::RunResult run() {
@@ -346,7 +387,7 @@ class Run {
     // One thread per task that issues calls (sleep runs on the coordinator).
     std::vector<std::string> names;
     for (const Step& s : p_.steps) {
-      if ((s.kind == Step::Kind::kCall || s.kind == Step::Kind::kPendingCall) && s.call != Call::kSleep &&
+      if ((s.kind == Step::Kind::kCall || s.kind == Step::Kind::kPendingCall) && eo::call_info(s.call).in_task &&
           std::find(names.begin(), names.end(), s.task) == names.end()) {
         names.push_back(s.task);
       }
@@ -431,8 +472,7 @@ class Run {
     for (auto& t : tasks_) {
       if (!t->abandoned && t->state == Task::State::kDone && t->cmd) finish(*t->cmd);
     }
-    for (int fd : open_fds_) syscall(SYS_close, long{fd});
-    open_fds_.clear();
+    for (int fd : h_.open_fds()) syscall(SYS_close, long{fd});
     for (auto& t : tasks_) {
       t->stat_fd.reset();
       t->syscall_fd.reset();
@@ -470,151 +510,36 @@ class Run {
     return nullptr;
   }
 
-  int fd_arg(const Step& s, size_t k) { return k < s.args.fds.size() ? names_.fd(s.args.fds[k]) : -1; }
-
   // The command for a call step; nullptr (and *error) if its buffer cannot be had.
   std::unique_ptr<Command> prepare(size_t i, std::string* error) {
     const Step& s = p_.steps[i];
-    const eo::Args& a = s.args;
     auto c = std::make_unique<Command>();
     c->step = i;
     c->pending = s.kind == Step::Kind::kPendingCall;
-    c->call = s.call;
-    c->fd = fd_arg(s, 0);
-    c->fd2 = fd_arg(s, 1);
-    // The kernel reads int/unsigned arguments from the low 32 bits; converting here
-    // gives the same values the model gets from its static_casts.
-    c->n = a.n;
-    c->n2 = a.n2;
-    c->op = static_cast<int>(a.op);
-    switch (s.call) {
-      case Call::kPipe2:
-      case Call::kEpollCreate1:
-        c->n = static_cast<int>(a.n);
-        break;
-      case Call::kSocketpair:
-        c->n2 = static_cast<int>(a.n2);
-        break;
-      case Call::kEventfd2:
-        c->n = static_cast<unsigned>(a.n);
-        c->n2 = static_cast<int>(a.n2);
-        break;
-      case Call::kRead:
-      case Call::kWrite:
-        // A negative N is passed as the size_t it converts to (the kernel's answer:
-        // EFAULT/EINVAL); a valid pointer is needed all the same.
-        c->count = a.n < 0 ? static_cast<size_t>(a.n) : std::min(static_cast<size_t>(a.n), KernelExecutor::kMaxIoBytes);
-        c->buf.assign(a.n < 0 ? 1 : std::max<size_t>(c->count, 1), 'x');
-        break;
-      case Call::kFill:
-      case Call::kDrain:
-        // CHUNK 0 (none) is 65536; a negative CHUNK is passed as its size_t value like a
-        // negative read/write N (the first call fails with EFAULT), with a 1-byte buffer.
-        if (a.n == 0) c->count = 65536;
-        else c->count = a.n < 0 ? static_cast<size_t>(a.n) : std::min(static_cast<size_t>(a.n), KernelExecutor::kMaxIoBytes);
-        c->buf.assign(a.n < 0 ? 1 : c->count, 'x');
-        break;
-      case Call::kEventfdWrite:
-        c->value = static_cast<uint64_t>(a.n);
-        break;
-      case Call::kEpollCtl:
-        c->has_ev = a.has_events;
-        c->ev.events = a.events;
-        c->ev.data.u64 = names_.label_id(eo::label_of(s));
-        break;
-      case Call::kEpollWait:
-        c->maxevents = static_cast<int>(a.n);
-        c->n2 = static_cast<int>(a.n2);
-        c->events = std::make_unique<EventBuffer>(c->maxevents);
-        if (!c->events->ok()) {
-          *error = "cannot reserve an epoll_wait buffer for " + std::to_string(c->maxevents) + " events: " +
-                   std::strerror(errno);
-          return nullptr;
-        }
-        break;
-      case Call::kPoll:
-        c->n2 = static_cast<int>(a.n2);
-        for (const eo::EventSpec& e : a.poll) {
-          c->pfds.push_back({names_.fd(e.name), static_cast<short>(e.mask), 0});
-        }
-        break;
-      default:
-        break;
+    RawCalls calls(h_);
+    c->run = std::visit(calls, s.call);
+    if (!c->run) {
+      *error = calls.error;
+      return nullptr;
     }
     return c;
   }
 
-  // The outcome of a finished command. Creating calls bind their names and register the
-  // descriptors they made; a successful close unregisters its number.
-  Outcome finish(const Command& c) {
-    const Step& s = p_.steps[c.step];
-    Outcome o;
-    if (c.ret < 0) {
-      o.kind = Outcome::Kind::kError;
-      o.ret = -c.ret;
-    } else {
-      o.kind = Outcome::Kind::kValue;
-      o.ret = c.ret;
-    }
-    const bool ok = o.kind == Outcome::Kind::kValue;
-    switch (s.call) {
-      case Call::kPipe2:
-      case Call::kSocketpair:
-        if (ok) o.fds = {c.fds[0], c.fds[1]}, o.ret = 0;
-        bind(s, o);
-        break;
-      case Call::kEventfd2:
-      case Call::kEpollCreate1:
-      case Call::kDup:
-        if (ok) o.fds = {static_cast<int>(c.ret)};
-        bind(s, o);
-        break;
-      case Call::kClose:
-        if (ok) open_fds_.erase(c.fd);
-        break;
-      case Call::kEventfdWrite:
-        if (ok) o.ret = 0;
-        break;
-      case Call::kEventfdRead:
-        if (ok) o.ret = static_cast<int64_t>(c.value);
-        break;
-      case Call::kEpollWait:
-        for (long k = 0; ok && k < c.ret; ++k) {
-          const epoll_event& e = c.events->data()[k];
-          o.events.push_back({names_.label(e.data.u64), e.events});
-        }
-        break;
-      case Call::kPoll:
-        for (size_t k = 0; ok && k < c.pfds.size(); ++k) {
-          if (c.pfds[k].revents) {
-            o.events.push_back({s.args.poll[k].name, static_cast<uint16_t>(c.pfds[k].revents)});
-          }
-        }
-        break;
-      default:
-        break;
-    }
-    return o;
-  }
-
-  // On failure the names denote -1 (later uses get EBADF), as in the model.
-  void bind(const Step& s, const Outcome& o) {
-    for (int fd : o.fds) open_fds_.insert(fd);
-    const std::vector<std::string> names = eo::names_bound_by(s);
-    for (size_t k = 0; k < names.size(); ++k) names_.bind(names[k], k < o.fds.size() ? o.fds[k] : -1);
-  }
+  // The outcome of a finished command (the harness binds names, keeps descriptors).
+  Outcome finish(const Command& c) { return h_.finish(c.step, c.raw); }
 
   void dispatch(Task& t, std::unique_ptr<Command> c) {
     std::lock_guard lk(sh_->mu);
     t.pending = c->pending;
-    t.expect_nr = syscall_nr(c->call);
+    t.expect_nr = eo::call_info(p_.steps[c->step].call).syscalls;
+    if (c->pending) h_.sleeping(c->step);
     t.cmd = std::move(c);
     t.cancel.store(false);
     t.state = Task::State::kAssigned;
     t.work.notify_one();
   }
 
-  // Pending calls that have returned, into obs.returned (sorted by task).
+  // Pending calls that have returned, into obs.returned.
   void gather_returns(eo::StepObservation& obs) {
     std::vector<std::pair<std::string, std::unique_ptr<Command>>> done;
     {
@@ -626,17 +551,7 @@ class Run {
         }
       }
     }
-    for (auto& [name, c] : done) obs.returned.push_back({name, finish(*c)});
-    std::sort(obs.returned.begin(), obs.returned.end(),
-              [](const eo::TaskReturn& a, const eo::TaskReturn& b) { return a.task < b.task; });
-  }
-
-  void list_blocked(eo::StepObservation& obs) {
-    std::lock_guard lk(sh_->mu);
-    for (auto& t : tasks_) {
-      if (t->in_flight() && t->pending) obs.still_blocked.push_back(t->name);
-    }
-    std::sort(obs.still_blocked.begin(), obs.still_blocked.end());
+    for (auto& [name, c] : done) h_.returned(obs, name, c->raw);
   }
 
   // The task's call result once it is done; nullptr if it is still in flight.
@@ -654,41 +569,42 @@ class Run {
     gather_returns(obs);
 
     const bool is_call = s.kind == Step::Kind::kCall || s.kind == Step::Kind::kPendingCall;
+    const bool in_task = eo::call_info(s.call).in_task;
     long bound = o_.watchdog_ms;
-    // A call's own timeout is not the kernel's fault: it comes on top (as the int the
-    // kernel gets, and no longer than a sleep may be).
-    const int timeout = static_cast<int>(s.args.n2);
-    if (is_call && (s.call == Call::kEpollWait || s.call == Call::kPoll) && timeout > 0) {
-      bound += std::min<long>(timeout, o_.max_sleep_ms);
+    // A call's own timeout is not the kernel's fault: it comes on top (no longer than a
+    // sleep may be).
+    if (const std::optional<int64_t> timeout = eo::finite_timeout_ms(s.call); is_call && timeout && *timeout > 0) {
+      bound += static_cast<long>(std::min<int64_t>(*timeout, o_.max_sleep_ms));
     }
     bool ok = true;
-    if (is_call && s.call == Call::kSleep) {
+    if (is_call && !in_task) {
       ok = sleep(i, obs);
     } else if (is_call) {
       ok = call(i, bound, obs);
     }
     // Every task idle or blocked; for a pending call this is where it is seen blocked.
     if (ok && !settle(Clock::now() + ms(bound))) {
-      if (s.kind == Step::Kind::kPendingCall && s.call != Call::kSleep) {
+      if (s.kind == Step::Kind::kPendingCall && in_task) {
         std::lock_guard lk(sh_->mu);
         if (task(s.task)->in_flight()) obs.outcome.kind = Outcome::Kind::kStuck;
       }
       ok = stop(where(i) + ": the tasks were neither blocked nor idle within " + std::to_string(bound) + " ms");
     }
     gather_returns(obs);
-    list_blocked(obs);
+    h_.end_step(obs);
     // A pending call that returned at once: its outcome is that return (and it is listed
     // in returned, where the checker sees the missing block).
     if (s.kind == Step::Kind::kPendingCall && obs.outcome.kind == Outcome::Kind::kBlocked) {
       for (const eo::TaskReturn& r : obs.returned) {
-        if (r.task == s.task) obs.outcome = r.outcome;
+        if (r.step == static_cast<int>(i)) obs.outcome = r.outcome;
       }
     }
     return ok;
   }
 
+  // sleep's real function: the coordinator sleeps, whoever has a call pending.
   bool sleep(size_t i, eo::StepObservation& obs) {
-    const long v = p_.steps[i].args.n;
+    const long v = std::get<eo::Sleep>(p_.steps[i].call).ms;
     if (v > o_.max_sleep_ms) {
       return stop(where(i) + ": sleep(" + std::to_string(v) + ") exceeds the executor's limit of " +
                   std::to_string(o_.max_sleep_ms) + " ms");
@@ -749,14 +665,14 @@ class Run {
   // "running" unless the task is off the CPU with a consistent snapshot,
   // task_current_syscall) and /proc/TID/stat says S (TASK_INTERRUPTIBLE: waiting on a wait
   // queue, not a transient D on a mutex, not R/woken). *sched gets the schedstat text.
-  bool blocked_in(const Task& t, long nr, std::string* sched) {
+  bool blocked_in(const Task& t, const std::array<int, 2>& nrs, std::string* sched) {
     char buf[1024];
     std::string text;
     if (!read_proc(t.schedstat_fd, buf, sizeof buf, sched)) sched->clear();
     if (!read_proc(t.syscall_fd, buf, sizeof buf, &text)) return false;
     char* end = nullptr;
     const long got = std::strtol(text.c_str(), &end, 10);
-    if (end == text.c_str() || got != nr) return false;
+    if (end == text.c_str() || got < 0 || (got != nrs[0] && got != nrs[1])) return false;
     if (!read_proc(t.stat_fd, buf, sizeof buf, &text)) return false;
     const size_t paren = text.rfind(')');  // comm may contain spaces and parentheses
     return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'S';
@@ -764,7 +680,7 @@ class Run {
 
   Snapshot snapshot() {
     Snapshot snap;
-    std::vector<std::pair<const Task*, long>> flying;
+    std::vector<std::pair<const Task*, std::array<int, 2>>> flying;
     {
       std::lock_guard lk(sh_->mu);
       snap.completions = sh_->completions;
@@ -773,9 +689,9 @@ class Run {
         if (t->state == Task::State::kRunning) flying.emplace_back(t.get(), t->expect_nr);
       }
     }
-    for (auto [t, nr] : flying) {
+    for (const auto& [t, nrs] : flying) {
       std::string sched;
-      if (!blocked_in(*t, nr, &sched)) return snap;
+      if (!blocked_in(*t, nrs, &sched)) return snap;
       snap.sched.emplace_back(t, std::move(sched));
     }
     {
@@ -811,8 +727,7 @@ class Run {
   const eo::Program& p_;
   std::shared_ptr<Shared> sh_;
   std::vector<std::shared_ptr<Task>> tasks_;
-  eo::NameTable names_;
-  std::set<int> open_fds_;  // descriptors the trace created and has not closed
+  eo::StepHarness h_;
   eo::RunResult res_;
   struct sigaction old_interrupt_ {};
   struct sigaction old_pipe_ {};
@@ -847,16 +762,15 @@ std::string KernelExecutor::limit(const eo::Program& p) const {
   for (const Step& s : p.steps) {
     if (s.kind != Step::Kind::kCall && s.kind != Step::Kind::kPendingCall) continue;
     const std::string at = " at line " + std::to_string(s.pos.line);
-    if (s.call == Call::kSleep && s.args.n > max) {
-      return "sleep(" + std::to_string(s.args.n) + ")" + at + " exceeds the kernel executor's maximum sleep of " +
+    if (const auto* sleep = std::get_if<eo::Sleep>(&s.call); sleep && sleep->ms > max) {
+      return "sleep(" + std::to_string(sleep->ms) + ")" + at + " exceeds the kernel executor's maximum sleep of " +
              std::to_string(max) + " ms (--max-sleep)";
     }
     // A pending call is only seen blocked; a call step is waited for, up to max.
-    const int timeout = static_cast<int>(s.args.n2);  // the int the kernel gets; < 0: for ever
-    if (s.kind == Step::Kind::kCall && (s.call == Call::kEpollWait || s.call == Call::kPoll) && timeout > max &&
-        !returns_before_timeout(s)) {
-      return std::string(s.call == Call::kPoll ? "poll" : "epoll_wait") + " timeout of " + std::to_string(timeout) +
-             " ms" + at + " exceeds the kernel executor's maximum wait of " + std::to_string(max) + " ms (--max-sleep)";
+    const std::optional<int64_t> timeout = eo::finite_timeout_ms(s.call);
+    if (s.kind == Step::Kind::kCall && timeout && *timeout > max && !returns_before_timeout(s)) {
+      return std::string(eo::call_info(s.call).name) + " timeout of " + std::to_string(*timeout) + " ms" + at +
+             " exceeds the kernel executor's maximum wait of " + std::to_string(max) + " ms (--max-sleep)";
     }
   }
   return "";

@@ -28,7 +28,7 @@ std::string returns(const eo::Program& p, const eo::RunResult& r) {
   for (size_t i = 0; i < r.steps.size(); ++i) {
     std::set<std::string> step;
     for (const eo::TaskReturn& t : r.steps[i].returned) {
-      eo::Call c = eo::Call::kSleep;
+      eo::CallArgs c = eo::Sleep{};
       for (const eo::Step& st : p.steps) {
         if (st.kind == eo::Step::Kind::kPendingCall && st.task == t.task) c = st.call;
       }

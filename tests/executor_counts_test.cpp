@@ -19,24 +19,20 @@
 
 namespace {
 
-using eo::Call;
 using eo::Outcome;
 using eo::ResultAlt;
 using eo::Step;
 
 struct Builder {
   eo::Program p;
-  Step& add(Call c, std::vector<std::string> fds = {}, int64_t n = 0) {
+  void add(eo::CallArgs c) {
     Step s;
     s.kind = Step::Kind::kCall;
     s.task = "main";
-    s.call = c;
+    s.call = std::move(c);
     s.pos.line = static_cast<int>(p.steps.size()) + 1;
     s.pos.col = 1;
-    s.args.fds = std::move(fds);
-    s.args.n = n;
     p.steps.push_back(std::move(s));
-    return p.steps.back();
   }
   void binds(std::vector<std::string> names) {
     ResultAlt a;
@@ -44,8 +40,9 @@ struct Builder {
     a.names = std::move(names);
     p.steps.back().expect.alts = {a};
   }
-  Builder& io(Call c, const std::string& fd, int64_t n) {
-    add(c, {fd}, n);
+  template <class C>  // Read, Write, Fill or Drain
+  Builder& io(const std::string& fd, int64_t n) {
+    add(C{eo::FdRef{fd, {}}, n});
     return *this;
   }
 };
@@ -59,34 +56,31 @@ Want error(int e) { return {Outcome::Kind::kError, e}; }
 
 TEST(ExecutorCounts, CountsThatCannotBeBuffersGiveEfaultOnBothExecutors) {
   Builder b;
-  b.add(Call::kPipe2, {}, model::O_NONBLOCK_);
+  b.add(eo::Pipe2{{model::O_NONBLOCK_, {}}});
   b.binds({"r", "w"});
-  Step& sp = b.add(Call::kSocketpair);
-  sp.args.op = model::AF_UNIX_;
-  sp.args.n2 = model::SOCK_STREAM_ | model::SOCK_NONBLOCK_;
+  b.add(eo::Socketpair{model::AF_UNIX_, {model::SOCK_STREAM_ | model::SOCK_NONBLOCK_, {}}});
   b.binds({"a", "c"});
-  Step& ef = b.add(Call::kEventfd2);
-  ef.args.n2 = model::EFD_NONBLOCK;
+  b.add(eo::Eventfd2{0, {model::EFD_NONBLOCK, {}}});
   b.binds({"e"});
-  b.add(Call::kEpollCreate1);
+  b.add(eo::EpollCreate1{});
   b.binds({"ep"});
-  b.io(Call::kRead, "r", -1)
-      .io(Call::kWrite, "w", -1)
-      .io(Call::kWrite, "w", 10)
-      .io(Call::kRead, "r", -1)
-      .io(Call::kFill, "w", -1)
-      .io(Call::kDrain, "r", -1)
-      .io(Call::kFill, "a", -5)
-      .io(Call::kWrite, "a", 3)
-      .io(Call::kRead, "c", -1)
-      .io(Call::kDrain, "c", INT64_MIN)
-      .io(Call::kWrite, "e", -1)
-      .io(Call::kRead, "e", -1)
-      .io(Call::kRead, "ep", -1)
-      .io(Call::kWrite, "w", 20000000)  // 16 MiB, a page multiple: no merge, 15 free slots
-      .io(Call::kFill, "w", 0)          // CHUNK 0: 65536 per call; the pipe is full
-      .io(Call::kDrain, "r", 0)
-      .io(Call::kDrain, "c", 0);
+  b.io<eo::Read>("r", -1)
+      .io<eo::Write>("w", -1)
+      .io<eo::Write>("w", 10)
+      .io<eo::Read>("r", -1)
+      .io<eo::Fill>("w", -1)
+      .io<eo::Drain>("r", -1)
+      .io<eo::Fill>("a", -5)
+      .io<eo::Write>("a", 3)
+      .io<eo::Read>("c", -1)
+      .io<eo::Drain>("c", INT64_MIN)
+      .io<eo::Write>("e", -1)
+      .io<eo::Read>("e", -1)
+      .io<eo::Read>("ep", -1)
+      .io<eo::Write>("w", 20000000)  // 16 MiB, a page multiple: no merge, 15 free slots
+      .io<eo::Fill>("w", 0)          // CHUNK 0: 65536 per call; the pipe is full
+      .io<eo::Drain>("r", 0)
+      .io<eo::Drain>("c", 0);
   const std::vector<Want> want = {
       value(0), value(0), value(3), value(3),  // creating calls (eventfd 3: fds 0-2 in the model)
       error(EFAULT), error(EFAULT), value(10), error(EFAULT), error(EFAULT), error(EFAULT), error(EFAULT),

@@ -24,7 +24,6 @@
 
 namespace {
 
-using eo::Call;
 using eo::Outcome;
 using eo::ResultAlt;
 using eo::Step;
@@ -44,107 +43,90 @@ class Builder {
   }
 
   Builder& pipe2(int flags, const std::string& r, const std::string& w) {
-    add(Call::kPipe2).args.n = flags;
+    add(eo::Pipe2{{flags, {}}});
     binds({r, w});
     return *this;
   }
   Builder& socketpair(int type, const std::string& a, const std::string& b) {
-    Step& s = add(Call::kSocketpair);
-    s.args.op = AF_UNIX;
-    s.args.n2 = type;
+    add(eo::Socketpair{AF_UNIX, {type, {}}});
     binds({a, b});
     return *this;
   }
   Builder& eventfd2(int initval, int flags, const std::string& name) {
-    Step& s = add(Call::kEventfd2);
-    s.args.n = initval;
-    s.args.n2 = flags;
+    add(eo::Eventfd2{initval, {flags, {}}});
     binds({name});
     return *this;
   }
   Builder& epoll_create1(int flags, const std::string& name) {
-    add(Call::kEpollCreate1).args.n = flags;
+    add(eo::EpollCreate1{{flags, {}}});
     binds({name});
     return *this;
   }
   Builder& dup(const std::string& fd, const std::string& name) {
-    add(Call::kDup).args.fds = {fd};
+    add(eo::Dup{ref(fd)});
     binds({name});
     return *this;
   }
-  Builder& close(const std::string& fd) { return fd_n(Call::kClose, fd, 0); }
-  Builder& read(const std::string& fd, int64_t n) { return fd_n(Call::kRead, fd, n); }
-  Builder& write(const std::string& fd, int64_t n) { return fd_n(Call::kWrite, fd, n); }
-  Builder& fill(const std::string& fd, int64_t chunk = 0) { return fd_n(Call::kFill, fd, chunk); }
-  Builder& drain(const std::string& fd, int64_t chunk = 0) { return fd_n(Call::kDrain, fd, chunk); }
-  Builder& eventfd_write(const std::string& fd, int64_t v) { return fd_n(Call::kEventfdWrite, fd, v); }
-  Builder& eventfd_read(const std::string& fd) { return fd_n(Call::kEventfdRead, fd, 0); }
-  Builder& shutdown(const std::string& fd, int how) {
-    Step& s = add(Call::kShutdown);
-    s.args.fds = {fd};
-    s.args.op = how;
-    return *this;
-  }
+  Builder& close(const std::string& fd) { return add(eo::Close{ref(fd)}); }
+  Builder& read(const std::string& fd, int64_t n) { return add(eo::Read{ref(fd), n}); }
+  Builder& write(const std::string& fd, int64_t n) { return add(eo::Write{ref(fd), n}); }
+  Builder& fill(const std::string& fd, int64_t chunk = 0) { return add(eo::Fill{ref(fd), chunk}); }
+  Builder& drain(const std::string& fd, int64_t chunk = 0) { return add(eo::Drain{ref(fd), chunk}); }
+  Builder& eventfd_write(const std::string& fd, int64_t v) { return add(eo::EventfdWrite{ref(fd), v}); }
+  Builder& eventfd_read(const std::string& fd) { return add(eo::EventfdRead{ref(fd)}); }
+  Builder& shutdown(const std::string& fd, int how) { return add(eo::Shutdown{ref(fd), how}); }
   Builder& epoll_ctl(const std::string& ep, int op, const std::string& fd, uint32_t events) {
-    Step& s = add(Call::kEpollCtl);
-    s.args.fds = {ep, fd};
-    s.args.op = op;
-    s.args.has_events = op != EPOLL_CTL_DEL;
-    s.args.events = events;
-    return *this;
+    eo::EpollCtl c{ref(ep), op, ref(fd), std::nullopt, {}};
+    if (op != EPOLL_CTL_DEL) c.events = eo::FlagArg{events, {}};
+    return add(std::move(c));
   }
   Builder& epoll_wait(const std::string& ep, int64_t maxevents, int64_t timeout) {
-    Step& s = add(Call::kEpollWait);
-    s.args.fds = {ep};
-    s.args.n = maxevents;
-    s.args.n2 = timeout;
-    return *this;
+    return add(eo::EpollWait{ref(ep), maxevents, timeout});
   }
+  // poll([FD: EVENTS, ...], TIMEOUT): each entry's name and events.
   Builder& poll(std::vector<eo::EventSpec> fds, int64_t timeout) {
-    Step& s = add(Call::kPoll);
-    s.args.poll = std::move(fds);
-    s.args.n2 = timeout;
-    return *this;
+    eo::Poll c;
+    for (const eo::EventSpec& e : fds) c.fds.push_back({ref(e.name), {e.mask, {}}});
+    c.timeout_ms = timeout;
+    return add(std::move(c));
   }
-  Builder& sleep(int64_t ms) {
-    add(Call::kSleep).args.n = ms;
-    return *this;
-  }
+  Builder& sleep(int64_t ms) { return add(eo::Sleep{ms}); }
   Builder& resume(const std::string& task) {
-    Step& s = add(Call::kSleep);
+    add(eo::Sleep{});
+    Step& s = p_.steps.back();
     s.kind = Step::Kind::kResume;
     s.task = task;
     s.expect.alts = {ResultAlt{}};  // `= *`
     return *this;
   }
   Builder& still_blocked(const std::string& task) {
-    Step& s = add(Call::kSleep);
+    add(eo::Sleep{});
+    Step& s = p_.steps.back();
     s.kind = Step::Kind::kResumeBlocked;
     s.task = task;
     return *this;
   }
 
   size_t size() const { return p_.steps.size(); }
-  const eo::Program& program() const { return p_; }
+  // The program, its resume lines linked to their pending calls as the parser links them.
+  const eo::Program& program() {
+    eo::link_resumes(p_);
+    return p_;
+  }
 
  private:
-  Step& add(Call c) {
+  static eo::FdRef ref(const std::string& name) { return eo::FdRef{name, {}}; }
+  Builder& add(eo::CallArgs c) {
     Step s;
     s.kind = pending_ ? Step::Kind::kPendingCall : Step::Kind::kCall;
     s.task = task_;
     s.task_written = task_ != "main";
-    s.call = c;
+    s.call = std::move(c);
     s.pos.line = static_cast<int>(p_.steps.size()) + 1;
     s.pos.col = 1;
     p_.steps.push_back(std::move(s));
     task_ = "main";
     pending_ = false;
-    return p_.steps.back();
-  }
-  Builder& fd_n(Call c, const std::string& fd, int64_t n) {
-    Step& s = add(c);
-    s.args.fds = {fd};
-    s.args.n = n;
     return *this;
   }
   // A creating call's names live in its written result (`= [r, w]`), as the parser makes it.

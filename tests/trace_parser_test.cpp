@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "oracle/trace/calls.h"
+#include "common/calls.h"
 #include "oracle/trace/flags.h"
 #include "oracle/trace/parser.h"
 #include "oracle/trace/printer.h"
@@ -127,6 +127,14 @@ ParseError parse_err(const std::string& text) {
   return r.error();
 }
 
+// A step's call as the struct it must be.
+template <class C>
+const C& as(const Step& s) {
+  EXPECT_TRUE(std::holds_alternative<C>(s.call)) << format_step(s);
+  static const C none{};
+  return std::holds_alternative<C>(s.call) ? std::get<C>(s.call) : none;
+}
+
 // What printing must give back: the text, with a newline at the end.
 std::string with_final_newline(std::string text) {
   if (!text.empty() && text.back() != '\n') text += '\n';
@@ -145,7 +153,7 @@ std::string with_final_newline(std::string text) {
     return ::testing::AssertionFailure() << a.steps.size() << " steps vs " << b.steps.size();
   }
   for (size_t i = 0; i < a.steps.size(); ++i) {
-    if (!same_step(a.steps[i], b.steps[i])) {
+    if (!same_step(a.steps[i], b.steps[i]) || a.steps[i].resumes != b.steps[i].resumes) {
       return ::testing::AssertionFailure()
              << "step " << i << ": '" << format_step(a.steps[i]) << "' #" << a.steps[i].comment << " vs '"
              << format_step(b.steps[i]) << "' #" << b.steps[i].comment;
@@ -189,8 +197,7 @@ TEST(TraceParser, ParsesTheExampleOfTheFormat) {
   EXPECT_EQ(pipe.kind, Step::Kind::kCall);
   EXPECT_EQ(pipe.task, "main");
   EXPECT_FALSE(pipe.task_written);
-  EXPECT_EQ(pipe.call, Call::kPipe2);
-  EXPECT_EQ(pipe.args.n, 04000);
+  EXPECT_EQ(as<eo::Pipe2>(pipe).flags.value, 04000);
   EXPECT_EQ(pipe.pos, (Pos{5, 1}));
   ASSERT_EQ(pipe.expect.alts.size(), 1u);
   EXPECT_EQ(pipe.expect.alts[0].kind, ResultAlt::Kind::kBind);
@@ -198,13 +205,13 @@ TEST(TraceParser, ParsesTheExampleOfTheFormat) {
   EXPECT_EQ(pipe.expect.pos, (Pos{5, 21}));
 
   const Step& ctl = p.steps[2];
-  EXPECT_EQ(ctl.call, Call::kEpollCtl);
-  EXPECT_EQ(ctl.args.fds, (std::vector<std::string>{"ep", "r"}));
-  EXPECT_EQ(ctl.args.fd_pos, (std::vector<Pos>{{7, 11}, {7, 30}}));
-  EXPECT_EQ(ctl.args.op, 1);
-  EXPECT_TRUE(ctl.args.has_events);
-  EXPECT_EQ(ctl.args.events, 0x80000001u);
-  EXPECT_EQ(ctl.args.label, "");
+  const auto& ctl_args = as<eo::EpollCtl>(ctl);
+  EXPECT_EQ(ctl_args.ep, (eo::FdRef{"ep", {7, 11}}));
+  EXPECT_EQ(ctl_args.fd, (eo::FdRef{"r", {7, 30}}));
+  EXPECT_EQ(ctl_args.op, 1);
+  ASSERT_TRUE(ctl_args.events);
+  EXPECT_EQ(ctl_args.events->value, 0x80000001u);
+  EXPECT_EQ(ctl_args.label, "");
   EXPECT_EQ(ctl.expect.alts[0].kind, ResultAlt::Kind::kValue);
   EXPECT_EQ(ctl.expect.alts[0].value, 0);
 
@@ -223,13 +230,14 @@ TEST(TraceParser, ParsesTheTasksExampleOfTheFormat) {
   EXPECT_EQ(t1.kind, Step::Kind::kPendingCall);
   EXPECT_EQ(t1.task, "t1");
   EXPECT_TRUE(t1.task_written);
-  EXPECT_EQ(t1.args.n, 1);
-  EXPECT_EQ(t1.args.n2, -1);
+  EXPECT_EQ(as<eo::EpollWait>(t1).maxevents, 1);
+  EXPECT_EQ(as<eo::EpollWait>(t1).timeout_ms, -1);
   EXPECT_FALSE(t1.expect.checked());
   const Step& resume = p.steps[6];
   EXPECT_EQ(resume.kind, Step::Kind::kResume);
   EXPECT_EQ(resume.task, "t2");
-  EXPECT_EQ(resume.call, Call::kEpollWait);  // the pending call's
+  EXPECT_EQ(as<eo::EpollWait>(resume), eo::EpollWait{});  // the pending call's, blank
+  EXPECT_EQ(resume.resumes, 4);                            // t2's pending step
   EXPECT_EQ(resume.expect.alts[0].events, (std::vector<EventSpec>{{"r", 1}}));
   EXPECT_EQ(resume.expect.pos, (Pos{7, 11}));
   EXPECT_EQ(resume.comment, " edge-triggered: only the waiter that blocked last (LIFO)");
@@ -252,65 +260,66 @@ TEST(TraceParser, ParsesEveryConstruct) {
   for (const Step& s : p.steps) by_text.emplace(format_call(s), &s);
   auto step = [&](size_t i) -> const Step& { return p.steps.at(i); };
 
-  EXPECT_EQ(step(0).args.n, 04000 | 02000000);
-  EXPECT_EQ(step(1).args.op, 1);
-  EXPECT_EQ(step(1).args.n2, 1 | 04000);
-  EXPECT_EQ(step(2).args.n2, 2);
+  EXPECT_EQ(as<eo::Pipe2>(step(0)).flags.value, 04000 | 02000000);
+  EXPECT_EQ(as<eo::Socketpair>(step(1)).domain, 1);
+  EXPECT_EQ(as<eo::Socketpair>(step(1)).type.value, 1 | 04000);
+  EXPECT_EQ(as<eo::Socketpair>(step(2)).type.value, 2);
   ASSERT_EQ(step(2).expect.alts.size(), 2u);
   EXPECT_EQ(step(2).expect.alts[1].kind, ResultAlt::Kind::kError);
   EXPECT_EQ(step(2).expect.alts[1].value, 24);  // EMFILE
-  EXPECT_EQ(step(3).args.n, 3);
-  EXPECT_EQ(step(3).args.n2, 04000 | 1);
+  EXPECT_EQ(as<eo::Eventfd2>(step(3)).initval, 3);
+  EXPECT_EQ(as<eo::Eventfd2>(step(3)).flags.value, 04000 | 1);
   EXPECT_EQ(step(3).expect.alts[0].names, std::vector<std::string>{"efd"});
-  EXPECT_EQ(step(4).args.n, 02000000);
-  EXPECT_EQ(step(5).args.fds, std::vector<std::string>{"r"});
+  EXPECT_EQ(as<eo::EpollCreate1>(step(4)).flags.value, 02000000);
+  EXPECT_EQ(as<eo::Dup>(step(5)).fd.name, "r");
   const Step& add = step(6);
   EXPECT_EQ(add.pos, (Pos{13, 2}));
-  EXPECT_EQ(add.args.label, "lr");
-  EXPECT_EQ(add.args.events, 0x80000001u);
+  EXPECT_EQ(as<eo::EpollCtl>(add).label, "lr");
+  EXPECT_EQ(as<eo::EpollCtl>(add).events, (eo::FlagArg{0x80000001u, ""}));
   EXPECT_EQ(add.comment, "");
-  EXPECT_EQ(step(7).args.op, 3);
-  EXPECT_EQ(step(7).args.events, 0x805u);
-  EXPECT_EQ(step(8).args.op, 2);
-  EXPECT_FALSE(step(8).args.has_events);
+  EXPECT_EQ(as<eo::EpollCtl>(step(7)).op, 3);
+  EXPECT_EQ(as<eo::EpollCtl>(step(7)).events->value, 0x805u);
+  EXPECT_EQ(as<eo::EpollCtl>(step(8)).op, 2);
+  EXPECT_FALSE(as<eo::EpollCtl>(step(8)).events);
   EXPECT_EQ(step(8).expect.alts[0].value, 2);  // ENOENT
-  EXPECT_EQ(step(9).args.op, 7);
-  EXPECT_TRUE(step(9).args.has_events);
-  EXPECT_EQ(step(10).args.n, 16);
+  EXPECT_EQ(as<eo::EpollCtl>(step(9)).op, 7);
+  EXPECT_TRUE(as<eo::EpollCtl>(step(9)).events);
+  EXPECT_EQ(as<eo::Write>(step(10)).count, 16);
   EXPECT_EQ(step(11).expect.alts[0].kind, ResultAlt::Kind::kAny);
   EXPECT_FALSE(step(12).expect.checked());
-  EXPECT_EQ(step(13).call, Call::kFill);
-  EXPECT_EQ(step(13).args.n, 0);
-  EXPECT_EQ(step(14).args.n, 4096);
+  EXPECT_EQ(as<eo::Fill>(step(13)).chunk, 0);
+  EXPECT_EQ(as<eo::Fill>(step(14)).chunk, 4096);
   EXPECT_EQ(step(14).expect.alts[0].value, 11);  // EAGAIN
   EXPECT_EQ(step(14).expect.alts[1].kind, ResultAlt::Kind::kValue);
-  EXPECT_EQ(step(15).call, Call::kDrain);
+  EXPECT_TRUE(std::holds_alternative<eo::Drain>(step(15).call));
   EXPECT_EQ(step(16).expect.alts[0].value, 104);  // ECONNRESET
-  EXPECT_EQ(static_cast<uint64_t>(step(17).args.n), 0xfffffffffffffffeull);
+  EXPECT_EQ(static_cast<uint64_t>(as<eo::EventfdWrite>(step(17)).value), 0xfffffffffffffffeull);
   EXPECT_EQ(static_cast<uint64_t>(step(18).expect.alts[0].value), 0xfffffffffffffffeull);
-  EXPECT_EQ(step(19).args.op, 1);  // SHUT_WR
+  EXPECT_EQ(as<eo::Shutdown>(step(19)).how, 1);  // SHUT_WR
   ASSERT_EQ(step(20).expect.alts.size(), 3u);
   EXPECT_EQ(step(20).expect.alts[0].events, (std::vector<EventSpec>{{"lr", 5}}));
   const Step& poll = step(21);
-  EXPECT_EQ(poll.args.poll, (std::vector<EventSpec>{{"r", 1}, {"w", 0x104}, {"a", 0}}));
-  EXPECT_EQ(poll.args.fds, (std::vector<std::string>{"r", "w", "a"}));
-  EXPECT_EQ(poll.args.fd_pos, (std::vector<Pos>{{28, 7}, {28, 18}, {28, 41}}));
+  EXPECT_EQ(as<eo::Poll>(poll).fds, (std::vector<eo::PollEntry>{{{"r", {28, 7}}, {1, ""}},
+                                                                 {{"w", {28, 18}}, {0x104, ""}},
+                                                                 {{"a", {28, 41}}, {0, ""}}}));
   EXPECT_EQ(poll.expect.alts[0].events, (std::vector<EventSpec>{{"r", 1}, {"w", 4}}));
-  EXPECT_TRUE(step(22).args.poll.empty());
-  EXPECT_EQ(step(22).args.n2, 10);
+  EXPECT_TRUE(as<eo::Poll>(step(22)).fds.empty());
+  EXPECT_EQ(as<eo::Poll>(step(22)).timeout_ms, 10);
   EXPECT_EQ(step(23).kind, Step::Kind::kPendingCall);
   EXPECT_EQ(step(23).task, "main");
   EXPECT_TRUE(step(23).task_written);
-  EXPECT_EQ(step(24).call, Call::kSleep);
-  EXPECT_EQ(step(24).args.n, 100);
+  EXPECT_EQ(as<eo::Sleep>(step(24)).ms, 100);
   EXPECT_EQ(step(26).kind, Step::Kind::kResumeBlocked);
-  EXPECT_EQ(step(26).call, Call::kRead);
+  EXPECT_TRUE(std::holds_alternative<eo::Read>(step(26).call));
+  EXPECT_EQ(step(26).resumes, 25);
+  EXPECT_EQ(step(28).resumes, 25);
   EXPECT_EQ(step(28).kind, Step::Kind::kResume);
   EXPECT_EQ(step(27).task, "t4");
   EXPECT_EQ(step(28).expect.alts[0].value, 1);
-  EXPECT_EQ(step(29).call, Call::kEpollWait);
+  EXPECT_TRUE(std::holds_alternative<eo::EpollWait>(step(29).call));
+  EXPECT_EQ(step(29).resumes, 23);
   EXPECT_EQ(step(31).expect.alts[0].names, (std::vector<std::string>{"x", "y"}));
-  EXPECT_EQ(step(32).args.fds, std::vector<std::string>{"x"});
+  EXPECT_EQ(as<eo::Close>(step(32)).fd.name, "x");
   EXPECT_EQ(p.steps.size(), 33u);
   EXPECT_EQ(p.lines.back().kind, Line::Kind::kComment);
   expect_round_trips(kEverything);
@@ -680,13 +689,14 @@ TEST(TraceFlags, StepsKeepForeignNamesThroughEveryPrinter) {
       "poll([r: EPOLLIN|POLLOUT, e: POLLIN], 0) = [e: POLLIN]\n";
   const Program p = parse_ok(text);
   ASSERT_EQ(p.steps.size(), 7u);
-  EXPECT_EQ(p.steps[0].args.n, 0x800);
-  EXPECT_EQ(p.steps[1].args.n, 02000000);
-  EXPECT_EQ(p.steps[2].args.n, 04000);
-  EXPECT_EQ(p.steps[3].args.n2, 1);
-  EXPECT_EQ(p.steps[4].args.n2, 04001);
-  EXPECT_EQ(p.steps[5].args.events, 0x80000001u);
-  EXPECT_EQ(p.steps[6].args.poll[0].mask, 0x5u);
+  EXPECT_EQ(as<eo::EpollCreate1>(p.steps[0]).flags, (eo::FlagArg{0x800, "O_NONBLOCK"}));
+  EXPECT_EQ(as<eo::EpollCreate1>(p.steps[1]).flags, (eo::FlagArg{02000000, "O_CLOEXEC"}));
+  EXPECT_EQ(as<eo::Pipe2>(p.steps[2]).flags, (eo::FlagArg{04000, "EFD_NONBLOCK"}));
+  EXPECT_EQ(as<eo::Eventfd2>(p.steps[3]).flags, (eo::FlagArg{1, "EPOLLIN"}));
+  EXPECT_EQ(as<eo::Socketpair>(p.steps[4]).type, (eo::FlagArg{04001, "SOCK_STREAM|O_NONBLOCK"}));
+  EXPECT_EQ(as<eo::EpollCtl>(p.steps[5]).events, (eo::FlagArg{0x80000001u, "POLLIN|EPOLLET"}));
+  EXPECT_EQ(as<eo::Poll>(p.steps[6]).fds[0].events, (eo::FlagArg{0x5u, "EPOLLIN|POLLOUT"}));
+  EXPECT_EQ(as<eo::Poll>(p.steps[6]).fds[1].events, (eo::FlagArg{0x1u, ""}));
   EXPECT_EQ(format_call(p.steps[0]), "epoll_create1(O_NONBLOCK)");
   EXPECT_EQ(format_call(p.steps[3]), "eventfd2(0, EPOLLIN)");  // not EFD_SEMAPHORE
   EXPECT_EQ(format_call(p.steps[6]), "poll([r: EPOLLIN|POLLOUT, e: POLLIN], 0)");
@@ -736,16 +746,52 @@ TEST(TraceFlags, ErrnoNames) {
 }
 
 TEST(TraceCalls, NamesAndSuggestions) {
-  for (int c = 0; c <= static_cast<int>(Call::kSleep); ++c) {
-    const Call call = static_cast<Call>(c);
-    EXPECT_EQ(call_by_name(call_name(call)), call);
+  for (size_t i = 0; i < eo::kCallCount; ++i) {
+    const auto call = call_by_name(eo::kCallInfos[i]->name);
+    ASSERT_TRUE(call) << eo::kCallInfos[i]->name;
+    EXPECT_EQ(call->index(), i);
   }
   EXPECT_EQ(closest_call_name("epol_wait"), "epoll_wait");
   EXPECT_EQ(closest_call_name("socketpairs"), "socketpair");
   EXPECT_EQ(closest_call_name("xyzzy"), std::nullopt);
-  EXPECT_EQ(call_binds(Call::kPipe2), 2);
-  EXPECT_EQ(call_binds(Call::kDup), 1);
-  EXPECT_EQ(call_binds(Call::kClose), 0);
+  EXPECT_EQ(eo::names_bound(eo::Pipe2::info.result), 2);
+  EXPECT_EQ(eo::names_bound(eo::Dup::info.result), 1);
+  EXPECT_EQ(eo::names_bound(eo::Close::info.result), 0);
+}
+
+// The signatures the messages quote, generated from the fields.
+TEST(TraceCalls, SignaturesFromTheSchema) {
+  EXPECT_EQ(eo::call_signature(eo::Pipe2{}), "pipe2(FLAGS)");
+  EXPECT_EQ(eo::call_signature(eo::Fill{}), "fill(FD[, CHUNK])");
+  EXPECT_EQ(eo::call_signature(eo::EpollCtl{}), "epoll_ctl(EP, OP, FD, EVENTS[, data=LABEL])");
+  EXPECT_EQ(eo::call_signature(eo::EpollWait{}), "epoll_wait(EP, MAXEVENTS, TIMEOUT_MS)");
+  EXPECT_EQ(eo::call_signature(eo::Poll{}), "poll([FD: EVENTS, ...], TIMEOUT_MS)");
+  EXPECT_EQ(eo::call_signature(eo::Sleep{}), "sleep(MS)");
+  EXPECT_EQ(eo::call_signature(eo::EpollPwait2{}), "epoll_pwait2(EP, MAXEVENTS, TIMEOUT_NS)");
+}
+
+// epoll_pwait2's TIMEOUT_NS: -1 is a null timespec; any other value is the timespec it
+// denotes with the seconds rounded down (negative seconds: the kernel's EINVAL); the
+// executor's wait for a finite one is rounded up to milliseconds.
+TEST(TraceCalls, EpollPwait2Timespec) {
+  const auto ts = [](int64_t ns) { return EpollPwait2{FdRef{}, 1, ns}.timespec(); };
+  EXPECT_FALSE(ts(-1));
+  EXPECT_EQ(ts(0)->sec, 0);
+  EXPECT_EQ(ts(0)->nsec, 0);
+  EXPECT_EQ(ts(1500000000)->sec, 1);
+  EXPECT_EQ(ts(1500000000)->nsec, 500000000);
+  EXPECT_EQ(ts(-2)->sec, -1);
+  EXPECT_EQ(ts(-2)->nsec, 999999998);
+  EXPECT_EQ(ts(std::numeric_limits<int64_t>::min())->sec, -9223372037);
+  EXPECT_EQ(ts(std::numeric_limits<int64_t>::min())->nsec, 145224192);
+  EXPECT_EQ(finite_timeout_ms(EpollPwait2{FdRef{}, 1, 1}), 1);
+  EXPECT_EQ(finite_timeout_ms(EpollPwait2{FdRef{}, 1, 2000000}), 2);
+  EXPECT_EQ(finite_timeout_ms(EpollPwait2{FdRef{}, 1, -1}), std::nullopt);
+  EXPECT_EQ(finite_timeout_ms(EpollPwait2{FdRef{}, 1, -2}), std::nullopt);
+  const Program p = parse_ok("epoll_create1(0) = ep\nepoll_pwait2(ep, 8, -9223372036854775808) = -1 EINVAL\n");
+  EXPECT_EQ(as<EpollPwait2>(p.steps[1]).timeout_ns, std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(parse_err("epoll_create1(0) = ep\nepoll_pwait2(ep, 8, 9223372036854775808)\n").message,
+            "TIMEOUT_NS out of range: expected a number from -9223372036854775808 to 9223372036854775807");
 }
 
 // ---- @kernel ranges -----------------------------------------------------------------
@@ -826,8 +872,7 @@ TEST(TracePrinter, ReprintsOnlyChangedStepsKeepingTheCommentColumn) {
   again.value = 11;
   p.steps[3].expect.alts = {again};
   Step extra;  // a step without a source line goes after the step before it
-  extra.call = Call::kClose;
-  extra.args.fds = {"r"};
+  extra.call = Close{FdRef{"r", {}}};
   extra.expect.alts = {ResultAlt{}};
   extra.expect.alts[0].kind = ResultAlt::Kind::kValue;
   p.steps.push_back(extra);
@@ -853,32 +898,32 @@ TEST(TracePrinter, FormatsStepsResultsAndOutcomes) {
   EXPECT_EQ(format_step(p.steps[3]), "t1: epoll_wait(ep, 1, -1) ...");
   EXPECT_EQ(format_step(p.steps[6]), "t2: ... = [r: EPOLLIN]");
   EXPECT_EQ(format_call(p.steps[5]), "write(w, 1)");
-  EXPECT_EQ(format_expect(Call::kPipe2, p.steps[0].expect), "[r, w]");
-  EXPECT_EQ(format_expect(Call::kRead, Expect{}), "");
+  EXPECT_EQ(format_expect(Pipe2{}, p.steps[0].expect), "[r, w]");
+  EXPECT_EQ(format_expect(Read{}, Expect{}), "");
 
   Outcome o;
-  EXPECT_EQ(format_outcome(Call::kRead, o), "not run");
+  EXPECT_EQ(format_outcome(Read{}, o), "not run");
   o.kind = Outcome::Kind::kBlocked;
-  EXPECT_EQ(format_outcome(Call::kRead, o), "blocked");
+  EXPECT_EQ(format_outcome(Read{}, o), "blocked");
   o.kind = Outcome::Kind::kStuck;
-  EXPECT_EQ(format_outcome(Call::kRead, o), "stuck");
+  EXPECT_EQ(format_outcome(Read{}, o), "stuck");
   o.kind = Outcome::Kind::kError;
   o.ret = 9;
-  EXPECT_EQ(format_outcome(Call::kRead, o), "-1 EBADF");
+  EXPECT_EQ(format_outcome(Read{}, o), "-1 EBADF");
   o.kind = Outcome::Kind::kValue;
   o.ret = 20;
-  EXPECT_EQ(format_outcome(Call::kRead, o), "20");
+  EXPECT_EQ(format_outcome(Read{}, o), "20");
   o.ret = 0;
   o.fds = {3, 4};
-  EXPECT_EQ(format_outcome(Call::kPipe2, o), "[fd 3, fd 4]");
+  EXPECT_EQ(format_outcome(Pipe2{}, o), "[fd 3, fd 4]");
   o.fds = {5};
-  EXPECT_EQ(format_outcome(Call::kDup, o), "fd 5");
+  EXPECT_EQ(format_outcome(Dup{}, o), "fd 5");
   o.fds.clear();
   o.events = {{"r", 0x2001}, {"w", 4}};
-  EXPECT_EQ(format_outcome(Call::kEpollWait, o), "[r: EPOLLIN|EPOLLRDHUP, w: EPOLLOUT]");
-  EXPECT_EQ(format_outcome(Call::kPoll, o), "[r: POLLIN|POLLRDHUP, w: POLLOUT]");
+  EXPECT_EQ(format_outcome(EpollWait{}, o), "[r: EPOLLIN|EPOLLRDHUP, w: EPOLLOUT]");
+  EXPECT_EQ(format_outcome(Poll{}, o), "[r: POLLIN|POLLRDHUP, w: POLLOUT]");
   o.ret = -2;
-  EXPECT_EQ(format_outcome(Call::kEventfdRead, o), "18446744073709551614");
+  EXPECT_EQ(format_outcome(EventfdRead{}, o), "18446744073709551614");
 }
 
 // ---- the corpus ---------------------------------------------------------------------
@@ -1144,6 +1189,7 @@ class ProgramGen {
     }
     const int steps = *rc::gen::inRange(0, 25);
     for (int i = 0; i < steps; ++i) p.steps.push_back(step());
+    link_resumes(p);
     return p;
   }
 
@@ -1152,8 +1198,7 @@ class ProgramGen {
     Step s;
     if (names_.empty() || *rc::gen::inRange(0, 6) == 0) return creating_call(task());
     if (*rc::gen::inRange(0, 10) == 0) {
-      s.call = Call::kSleep;
-      s.args.n = *rc::gen::inRange<int64_t>(0, std::numeric_limits<int64_t>::max());
+      s.call = Sleep{*rc::gen::inRange<int64_t>(0, std::numeric_limits<int64_t>::max())};
       finish_call(s);
       return s;
     }
@@ -1161,118 +1206,102 @@ class ProgramGen {
     s.task_written = s.task != "main" || *rc::gen::arbitrary<bool>();
     if (const auto it = pending_.find(s.task); it != pending_.end()) {
       s.task_written = true;  // a resume line always names its task
-      s.call = it->second.call;
+      s.call = blank_call(it->second.call);
       s.comment = comment();
       if (*rc::gen::inRange(0, 3) == 0) {
         s.kind = Step::Kind::kResumeBlocked;
         return s;
       }
       s.kind = Step::Kind::kResume;
-      s.expect = results(it->second.call, it->second.args, true);
+      s.expect = results(it->second.call, true);
       pending_.erase(it);
       return s;
     }
-    s.call = *rc::gen::elementOf(std::vector<Call>{Call::kClose, Call::kRead, Call::kWrite, Call::kFill, Call::kDrain,
-                                                   Call::kEventfdWrite, Call::kEventfdRead, Call::kShutdown,
-                                                   Call::kEpollCtl, Call::kEpollWait, Call::kPoll, Call::kDup});
-    Args& a = s.args;
-    switch (s.call) {
-      case Call::kRead:
-      case Call::kWrite:
-        a.fds = {name()};
-        a.n = *rc::gen::arbitrary<int64_t>();
+    const auto fd = [&] { return FdRef{name(), {}}; };
+    switch (*rc::gen::inRange(0, 13)) {
+      case 0: s.call = Read{fd(), *rc::gen::arbitrary<int64_t>()}; break;
+      case 1: s.call = Write{fd(), *rc::gen::arbitrary<int64_t>()}; break;
+      case 2: s.call = Fill{fd(), chunk()}; break;
+      case 3: s.call = Drain{fd(), chunk()}; break;
+      case 4: s.call = EventfdWrite{fd(), *rc::gen::arbitrary<int64_t>()}; break;
+      case 5:
+        s.call = Shutdown{fd(), *rc::gen::arbitrary<bool>() ? *rc::gen::inRange(0, 3) : *rc::gen::arbitrary<int32_t>()};
         break;
-      case Call::kFill:
-      case Call::kDrain:
-        a.fds = {name()};
-        a.n = *rc::gen::arbitrary<bool>() ? 0 : *rc::gen::inRange<int64_t>(1, std::numeric_limits<int64_t>::max());
-        break;
-      case Call::kEventfdWrite:
-        a.fds = {name()};
-        a.n = *rc::gen::arbitrary<int64_t>();
-        break;
-      case Call::kShutdown:
-        a.fds = {name()};
-        a.op = *rc::gen::arbitrary<bool>() ? *rc::gen::inRange(0, 3) : *rc::gen::arbitrary<int32_t>();
-        break;
-      case Call::kEpollCtl:
-        a.fds = {name(), name()};
-        a.op = *rc::gen::arbitrary<bool>() ? *rc::gen::inRange(1, 4) : *rc::gen::arbitrary<int32_t>();
-        if (a.op != 2) {
-          a.has_events = true;
-          a.events = gen_mask(FlagContext::kEpollEvents);
+      case 6: {
+        EpollCtl c{fd(), *rc::gen::arbitrary<bool>() ? *rc::gen::inRange(1, 4) : *rc::gen::arbitrary<int32_t>(), fd(),
+                   std::nullopt, {}};
+        if (c.op != EpollCtl::kDel) {
+          c.events = FlagArg{gen_mask(FlagContext::kEpollEvents), ""};
           if (*rc::gen::inRange(0, 4) == 0) {
-            std::tie(a.events, a.flags_written) = gen_foreign_flags(FlagContext::kEpollEvents);
+            std::tie(c.events->value, c.events->written) = gen_foreign_flags(FlagContext::kEpollEvents);
           }
-          if (*rc::gen::arbitrary<bool>()) a.label = label();
+          if (*rc::gen::arbitrary<bool>()) c.label = label();
         }
+        s.call = std::move(c);
         break;
-      case Call::kEpollWait:
-        a.fds = {name()};
-        a.n = *rc::gen::arbitrary<int32_t>();
-        a.n2 = *rc::gen::arbitrary<int32_t>();
-        break;
-      case Call::kPoll: {
+      }
+      case 7: s.call = EpollWait{fd(), *rc::gen::arbitrary<int32_t>(), *rc::gen::arbitrary<int32_t>()}; break;
+      case 8: {
+        Poll c;
         std::vector<std::string> polled = names_;
         const size_t n = *rc::gen::inRange<size_t>(0, std::min<size_t>(4, polled.size()) + 1);
         for (size_t i = 0; i < n; ++i) {
-          a.fds.push_back(polled[i]);
-          a.poll.push_back(EventSpec{polled[i], gen_mask(FlagContext::kPollEvents)});
+          c.fds.push_back({FdRef{polled[i], {}}, {gen_mask(FlagContext::kPollEvents), ""}});
           if (*rc::gen::inRange(0, 4) == 0) {
-            std::tie(a.poll.back().mask, a.poll.back().written) = gen_foreign_flags(FlagContext::kPollEvents);
+            std::tie(c.fds.back().events.value, c.fds.back().events.written) = gen_foreign_flags(FlagContext::kPollEvents);
           }
         }
-        a.n2 = *rc::gen::arbitrary<int32_t>();
+        c.timeout_ms = *rc::gen::arbitrary<int32_t>();
+        s.call = std::move(c);
         break;
       }
-      default:  // close, eventfd_read, dup
-        a.fds = {name()};
-        break;
+      case 9: s.call = Close{fd()}; break;
+      case 11: s.call = EpollPwait2{fd(), *rc::gen::arbitrary<int32_t>(), *rc::gen::arbitrary<int64_t>()}; break;
+      case 10: s.call = EventfdRead{fd()}; break;
+      default: s.call = Dup{fd()}; break;
     }
     finish_call(s);
     return s;
+  }
+
+  int64_t chunk() {
+    return *rc::gen::arbitrary<bool>() ? 0 : *rc::gen::inRange<int64_t>(1, std::numeric_limits<int64_t>::max());
+  }
+
+  // A flag set, now and then spelled with names of other families.
+  FlagArg flag_arg(FlagContext ctx) {
+    FlagArg f{gen_int_flags(ctx), ""};
+    if (*rc::gen::inRange(0, 4) == 0) std::tie(f.value, f.written) = gen_foreign_flags(ctx);
+    return f;
   }
 
   Step creating_call(const std::string& task) {
     Step s;
     s.task = task;
     s.task_written = s.task != "main" || *rc::gen::arbitrary<bool>();
-    s.call =
-        *rc::gen::elementOf(std::vector<Call>{Call::kPipe2, Call::kSocketpair, Call::kEventfd2, Call::kEpollCreate1});
+    const int which = *rc::gen::inRange(0, 4);
     if (pending_.contains(s.task)) {  // the task is busy: let main create it
       s.task = "main";
       if (pending_.contains("main")) {
-        s.call = Call::kSleep;
+        s.call = Sleep{1};
         s.task_written = false;
-        s.args.n = 1;
         s.comment = comment();
         return s;
       }
     }
-    Args& a = s.args;
-    switch (s.call) {
-      case Call::kPipe2:
-        a.n = gen_int_flags(FlagContext::kPipe2);
+    switch (which) {
+      case 0: s.call = Pipe2{flag_arg(FlagContext::kPipe2)}; break;
+      case 1: {
+        const int64_t domain = *rc::gen::arbitrary<bool>() ? 1 : *rc::gen::arbitrary<int32_t>();
+        s.call = Socketpair{domain, flag_arg(FlagContext::kSocketType)};
         break;
-      case Call::kSocketpair:
-        a.op = *rc::gen::arbitrary<bool>() ? 1 : *rc::gen::arbitrary<int32_t>();
-        a.n2 = gen_int_flags(FlagContext::kSocketType);
+      }
+      case 2: {
+        const int64_t initval = *rc::gen::arbitrary<uint32_t>();
+        s.call = Eventfd2{initval, flag_arg(FlagContext::kEventfd2)};
         break;
-      case Call::kEventfd2:
-        a.n = *rc::gen::arbitrary<uint32_t>();
-        a.n2 = gen_int_flags(FlagContext::kEventfd2);
-        break;
-      default:
-        a.n = gen_int_flags(FlagContext::kEpollCreate1);
-        break;
-    }
-    if (*rc::gen::inRange(0, 4) == 0) {  // the flag set spelled with names of other families
-      const FlagContext ctx = s.call == Call::kPipe2        ? FlagContext::kPipe2
-                              : s.call == Call::kSocketpair ? FlagContext::kSocketType
-                              : s.call == Call::kEventfd2   ? FlagContext::kEventfd2
-                                                            : FlagContext::kEpollCreate1;
-      std::tie(s.call == Call::kSocketpair || s.call == Call::kEventfd2 ? a.n2 : a.n, a.flags_written) =
-          gen_foreign_flags(ctx);
+      }
+      default: s.call = EpollCreate1{flag_arg(FlagContext::kEpollCreate1)}; break;
     }
     finish_call(s);
     return s;
@@ -1282,19 +1311,20 @@ class ProgramGen {
   void finish_call(Step& s) {
     s.comment = comment();
     const int how = *rc::gen::inRange(0, 6);
-    if (how == 0 && s.call != Call::kSleep) {
+    if (how == 0 && call_info(s.call).in_task) {
       s.kind = Step::Kind::kPendingCall;
       pending_[s.task] = s;
     } else if (how != 1) {
-      s.expect = results(s.call, s.args, true);
+      s.expect = results(s.call, true);
     }
   }
 
-  Expect results(Call call, const Args& args, bool bind) {
+  Expect results(const CallArgs& call, bool bind) {
+    const ResultShape shape = call_info(call).result;
     Expect e;
     const int alts = *rc::gen::inRange(1, 3);
     std::vector<std::string> fresh;
-    for (int i = 0; i < call_binds(call); ++i) fresh.push_back("n" + std::to_string(next_name_++));
+    for (int i = 0; i < names_bound(shape); ++i) fresh.push_back("n" + std::to_string(next_name_++));
     bool bound = false;
     for (int i = 0; i < alts; ++i) {
       ResultAlt r;
@@ -1306,25 +1336,25 @@ class ProgramGen {
         do {
           r.value = *rc::gen::inRange(1, 134);
         } while (errno_name(r.value).empty());
-      } else if (call_binds(call) > 0) {
+      } else if (names_bound(shape) > 0) {
         r.kind = ResultAlt::Kind::kBind;
         r.names = fresh;
         bound = true;
-      } else if (call == Call::kEpollWait) {
+      } else if (shape == ResultShape::kEpollEvents) {
         r.kind = ResultAlt::Kind::kEvents;
         const int n = *rc::gen::inRange(0, 4);
         for (int j = 0; j < n; ++j) r.events.push_back(EventSpec{label(), gen_mask(FlagContext::kEpollEvents)});
-      } else if (call == Call::kPoll) {
+      } else if (shape == ResultShape::kPollEvents) {
         r.kind = ResultAlt::Kind::kEvents;
-        for (const EventSpec& polled : args.poll) {
+        for (const PollEntry& polled : *poll_list_of(call)) {
           if (*rc::gen::arbitrary<bool>())
-            r.events.push_back(EventSpec{polled.name, gen_mask(FlagContext::kPollEvents)});
+            r.events.push_back(EventSpec{polled.fd.name, gen_mask(FlagContext::kPollEvents)});
         }
       } else {
         r.kind = ResultAlt::Kind::kValue;
-        if (call == Call::kEventfdRead) {
+        if (shape == ResultShape::kCounter) {
           r.value = *rc::gen::arbitrary<int64_t>();
-        } else if (call == Call::kRead || call == Call::kWrite || call == Call::kFill || call == Call::kDrain) {
+        } else if (shape == ResultShape::kCount) {
           r.value = *rc::gen::inRange<int64_t>(0, std::numeric_limits<int64_t>::max());
         }
       }

@@ -9,8 +9,6 @@
 namespace eo {
 namespace {
 
-constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
-constexpr int64_t kUint32Max = std::numeric_limits<uint32_t>::max();
 
 constexpr FlagName kEpollNames[] = {
     {"EPOLLIN", 0x1},

@@ -9,23 +9,10 @@
 #include <string>
 #include <string_view>
 
+#include "common/calls.h"  // FlagContext
 #include "oracle/trace/lexer.h"
 
 namespace eo {
-
-// Where a flag set or named value is written; each context has its own names, the ones
-// it prints.
-enum class FlagContext {
-  kEpollEvents,   // epoll_ctl EVENTS, epoll_wait result masks: EPOLL*
-  kPollEvents,    // poll EVENTS and REVENTS: POLL*
-  kPipe2,         // pipe2 FLAGS: O_NONBLOCK, O_CLOEXEC, O_DIRECT
-  kEventfd2,      // eventfd2 FLAGS: EFD_*
-  kEpollCreate1,  // epoll_create1 FLAGS: EPOLL_CLOEXEC
-  kSocketDomain,  // socketpair DOMAIN: AF_UNIX (one value)
-  kSocketType,    // socketpair TYPE: SOCK_STREAM|SOCK_DGRAM|SOCK_SEQPACKET, SOCK_NONBLOCK...
-  kEpollCtlOp,    // epoll_ctl OP: EPOLL_CTL_ADD/DEL/MOD or ADD/DEL/MOD (one value)
-  kShutdownHow,   // shutdown HOW: SHUT_RD/WR/RDWR (one value)
-};
 
 struct FlagName {
   std::string_view name;

@@ -140,6 +140,7 @@ ParseResult parse_trace(std::string_view text, std::string file_name) {
   } catch (const SyntaxError& e) {
     return ParseError{std::move(file_name), e.line, e.col, abbreviate_quotes(e.message)};
   }
+  link_resumes(p);
   return p;
 }
 

@@ -37,8 +37,8 @@ class ParseResult {
 };
 
 // Parses a trace. Lines are separated by '\n'; every line is kept in Program::lines so
-// that print_trace reproduces the text. In a resume step (`t: ... = R`), Step::call is the
-// call of the task's pending step; in poll steps Args::fds lists the polled names too.
+// that print_trace reproduces the text. A resume step (`t: ... = R`) is linked to the
+// task's pending step (Step::resumes) and holds that call with its arguments zero.
 // All checks are static: syntax, result shapes per call, names bound once and only used
 // after the step that binds them, one pending call per task, resume lines only for
 // pending calls, directives once each and before the first step.

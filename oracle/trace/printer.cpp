@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "oracle/trace/calls.h"
+#include "common/calls.h"
 #include "oracle/trace/directive_syntax.h"
 #include "oracle/trace/flags.h"
 #include "oracle/trace/lexer.h"
@@ -11,16 +11,16 @@
 namespace eo {
 namespace {
 
-FlagContext events_context(Call call) {
-  return call == Call::kPoll ? FlagContext::kPollEvents : FlagContext::kEpollEvents;
+FlagContext events_context(const CallArgs& call) {
+  return call_info(call).result == ResultShape::kPollEvents ? FlagContext::kPollEvents : FlagContext::kEpollEvents;
 }
 
-// A result's events, or poll's argument list (whose masks may keep their spelling).
-std::string format_events(Call call, const std::vector<EventSpec>& events) {
+// A result's events.
+std::string format_events(const CallArgs& call, const std::vector<EventSpec>& events) {
   std::string out = "[";
   for (size_t i = 0; i < events.size(); ++i) {
     if (i > 0) out += ", ";
-    out += events[i].name + ": " + format_flag_argument(events_context(call), events[i].mask, events[i].written);
+    out += events[i].name + ": " + format_flags(events_context(call), events[i].mask);
   }
   return out + "]";
 }
@@ -30,49 +30,46 @@ std::string format_errno(int64_t number) {
   return name.empty() ? fmt::format("-1 {}", number) : fmt::format("-1 {}", name);
 }
 
-std::string fd_arg(const Args& a, size_t i) { return i < a.fds.size() ? a.fds[i] : "?"; }
-
-std::string format_args(Call call, const Args& a) {
-  const auto u64 = [](int64_t v) { return std::to_string(static_cast<uint64_t>(v)); };
-  switch (call) {
-    case Call::kPipe2:
-      return format_flag_argument(FlagContext::kPipe2, a.n, a.flags_written);
-    case Call::kSocketpair:
-      return format_flags(FlagContext::kSocketDomain, a.op) + ", " +
-             format_flag_argument(FlagContext::kSocketType, a.n2, a.flags_written);
-    case Call::kEventfd2:
-      return fmt::format("{}, {}", a.n, format_flag_argument(FlagContext::kEventfd2, a.n2, a.flags_written));
-    case Call::kEpollCreate1:
-      return format_flag_argument(FlagContext::kEpollCreate1, a.n, a.flags_written);
-    case Call::kDup:
-    case Call::kClose:
-    case Call::kEventfdRead:
-      return fd_arg(a, 0);
-    case Call::kRead:
-    case Call::kWrite:
-      return fmt::format("{}, {}", fd_arg(a, 0), a.n);
-    case Call::kFill:
-    case Call::kDrain:
-      return a.n == 0 ? fd_arg(a, 0) : fmt::format("{}, {}", fd_arg(a, 0), a.n);
-    case Call::kEventfdWrite:
-      return fmt::format("{}, {}", fd_arg(a, 0), u64(a.n));
-    case Call::kShutdown:
-      return fmt::format("{}, {}", fd_arg(a, 0), format_flags(FlagContext::kShutdownHow, a.op));
-    case Call::kEpollCtl: {
-      std::string out =
-          fmt::format("{}, {}, {}", fd_arg(a, 0), format_flags(FlagContext::kEpollCtlOp, a.op), fd_arg(a, 1));
-      if (a.has_events) out += ", " + format_flag_argument(FlagContext::kEpollEvents, a.events, a.flags_written);
-      if (!a.label.empty()) out += ", data=" + a.label;
-      return out;
+// One argument, as its field says; "" for one left out.
+template <class S, class T>
+std::string format_field(const S& a, const Field<S, T>& f) {
+  const T& v = a.*f.member;
+  if constexpr (std::is_same_v<T, FdRef>) {
+    return v.name.empty() ? "?" : v.name;
+  } else if constexpr (std::is_same_v<T, FlagArg>) {
+    return format_flag_argument(f.family, v.value, v.written);
+  } else if constexpr (std::is_same_v<T, std::optional<FlagArg>>) {
+    return v ? format_flag_argument(f.family, v->value, v->written) : "";
+  } else if constexpr (std::is_same_v<T, std::vector<PollEntry>>) {
+    std::string out = "[";
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i > 0) out += ", ";
+      out += v[i].fd.name + ": " + format_flag_argument(FlagContext::kPollEvents, v[i].events.value, v[i].events.written);
     }
-    case Call::kEpollWait:
-      return fmt::format("{}, {}, {}", fd_arg(a, 0), a.n, a.n2);
-    case Call::kPoll:
-      return fmt::format("{}, {}", format_events(Call::kPoll, a.poll), a.n2);
-    case Call::kSleep:
-      return std::to_string(a.n);
+    return out + "]";
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return v.empty() ? "" : fmt::format("{}={}", f.keyword, v);
+  } else {
+    static_assert(std::is_same_v<T, int64_t>);
+    if (f.kind == ArgKind::kValue) return format_flags(f.family, v);
+    if (f.kind == ArgKind::kU64) return std::to_string(static_cast<uint64_t>(v));
+    if (f.optional && v == 0) return "";
+    return std::to_string(v);
   }
-  return {};
+}
+
+std::string format_args(const CallArgs& call) {
+  return std::visit(
+      [](const auto& a) {
+        std::string out;
+        for_each_field<std::decay_t<decltype(a)>>([&](const auto& f, int i) {
+          const std::string text = format_field(a, f);
+          if (text.empty() && (f.optional || f.absent_if_field >= 0)) return;
+          out += (i > 0 ? ", " : "") + text;
+        });
+        return out;
+      },
+      call);
 }
 
 // A step as one canonical line, with its comment.
@@ -100,7 +97,7 @@ Step with_pending_call(const Step& s, const Scope& scope) {
   Step copy = s;
   if (s.kind == Step::Kind::kResume || s.kind == Step::Kind::kResumeBlocked) {
     const auto it = scope.pending.find(s.task);
-    if (it != scope.pending.end()) copy.call = it->second.call;
+    if (it != scope.pending.end()) copy.call = blank_call(it->second.call);
   }
   return copy;
 }
@@ -236,14 +233,15 @@ class SourcePrinter {
 
 }  // namespace
 
-std::string format_call(const Step& s) { return fmt::format("{}({})", call_name(s.call), format_args(s.call, s.args)); }
+std::string format_call(const Step& s) { return fmt::format("{}({})", call_info(s.call).name, format_args(s.call)); }
 
-std::string format_result(Call call, const ResultAlt& r) {
+std::string format_result(const CallArgs& call, const ResultAlt& r) {
   switch (r.kind) {
     case ResultAlt::Kind::kAny:
       return "*";
     case ResultAlt::Kind::kValue:
-      return call == Call::kEventfdRead ? std::to_string(static_cast<uint64_t>(r.value)) : std::to_string(r.value);
+      return call_info(call).result == ResultShape::kCounter ? std::to_string(static_cast<uint64_t>(r.value))
+                                                              : std::to_string(r.value);
     case ResultAlt::Kind::kError:
       return format_errno(r.value);
     case ResultAlt::Kind::kBind:
@@ -254,7 +252,7 @@ std::string format_result(Call call, const ResultAlt& r) {
   return {};
 }
 
-std::string format_expect(Call call, const Expect& e) {
+std::string format_expect(const CallArgs& call, const Expect& e) {
   std::string out;
   for (size_t i = 0; i < e.alts.size(); ++i) {
     if (i > 0) out += " or ";
@@ -268,7 +266,7 @@ std::string format_step(const Step& s) {
     case Step::Kind::kCall:
     case Step::Kind::kPendingCall: {
       std::string out;
-      if (s.call != Call::kSleep && (s.task_written || s.task != "main")) out = s.task + ": ";
+      if (call_info(s.call).in_task && (s.task_written || s.task != "main")) out = s.task + ": ";
       out += format_call(s);
       if (s.kind == Step::Kind::kPendingCall) return out + " ...";
       if (s.expect.checked()) out += " = " + format_expect(s.call, s.expect);
@@ -282,7 +280,8 @@ std::string format_step(const Step& s) {
   return {};
 }
 
-std::string format_outcome(Call call, const Outcome& o) {
+std::string format_outcome(const CallArgs& call, const Outcome& o) {
+  const ResultShape shape = call_info(call).result;
   switch (o.kind) {
     case Outcome::Kind::kNone:
       return "not run";
@@ -293,13 +292,13 @@ std::string format_outcome(Call call, const Outcome& o) {
     case Outcome::Kind::kError:
       return format_errno(o.ret);
     case Outcome::Kind::kValue:
-      if (call == Call::kEpollWait || call == Call::kPoll) return format_events(call, o.events);
-      if (call_binds(call) > 0 && !o.fds.empty()) {
+      if (has_events(shape)) return format_events(call, o.events);
+      if (names_bound(shape) > 0 && !o.fds.empty()) {
         std::vector<std::string> fds;
         for (const int fd : o.fds) fds.push_back(fmt::format("fd {}", fd));
         return fds.size() == 1 ? fds[0] : fmt::format("[{}]", fmt::join(fds, ", "));
       }
-      return call == Call::kEventfdRead ? std::to_string(static_cast<uint64_t>(o.ret)) : std::to_string(o.ret);
+      return shape == ResultShape::kCounter ? std::to_string(static_cast<uint64_t>(o.ret)) : std::to_string(o.ret);
   }
   return {};
 }

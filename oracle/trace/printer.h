@@ -25,12 +25,12 @@ std::string format_step(const Step& s);
 // The call and its arguments: `epoll_ctl(ep, EPOLL_CTL_ADD, r, EPOLLIN|EPOLLET)`.
 std::string format_call(const Step& s);
 // One result of a call: `[r, w]`, `-1 EBADF`, `[r: EPOLLIN|EPOLLOUT]`, `*`, `20`.
-std::string format_result(Call call, const ResultAlt& r);
+std::string format_result(const CallArgs& call, const ResultAlt& r);
 // All results: `A or B`; "" when not checked.
-std::string format_expect(Call call, const Expect& e);
+std::string format_expect(const CallArgs& call, const Expect& e);
 // What an executor observed, in trace syntax where it has one: `20`, `-1 EAGAIN`,
 // `[r: EPOLLIN]`, `[fd 3, fd 4]` (descriptors a creating call returned), `blocked`,
 // `stuck`, `not run`.
-std::string format_outcome(Call call, const Outcome& o);
+std::string format_outcome(const CallArgs& call, const Outcome& o);
 
 }  // namespace eo

@@ -2,18 +2,21 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <cctype>
 #include <limits>
 
-#include "oracle/trace/calls.h"
+#include "common/calls.h"
 #include "oracle/trace/flags.h"
 
 namespace eo {
 namespace {
 
-constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
-constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
-constexpr int64_t kUint32Max = std::numeric_limits<uint32_t>::max();
-constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
 
 // Reads one step line; holds what it needs to check names and tasks.
 class StepReader {
@@ -54,10 +57,10 @@ class StepReader {
       cur_.fail_at(s.pos.col, fmt::format("resume line for task '{}' which has no pending call", s.task));
     }
     const Step& pending = it->second;
-    s.call = pending.call;
+    s.call = blank_call(pending.call);
     if (cur_.accept(Tok::kEquals)) {
       s.kind = Step::Kind::kResume;
-      read_results(pending.args);
+      read_results(pending.call);
       return "'or' or the end of the line after the result";
     }
     if (cur_.at(Tok::kName) && cur_.peek().text == "blocked") {
@@ -77,11 +80,12 @@ class StepReader {
       cur_.fail_at(name.col, guess ? fmt::format("unknown call '{}' (did you mean '{}'?)", name.text, *guess)
                                    : fmt::format("unknown call '{}'", name.text));
     }
-    s.call = *call;
-    if (s.call == Call::kSleep && s.task_written) {
-      cur_.fail_at(s.pos.col, "sleep takes no task prefix (it advances the time of every task)");
+    s.call = std::move(*call);
+    const CallInfo& info = call_info(s.call);
+    if (!info.in_task && s.task_written) {
+      cur_.fail_at(s.pos.col, fmt::format("{} takes no task prefix (it advances the time of every task)", info.name));
     }
-    if (scope_.check && s.call != Call::kSleep) {
+    if (scope_.check && info.in_task) {
       const auto it = scope_.pending.find(s.task);
       if (it != scope_.pending.end()) {
         cur_.fail_at(s.pos.col, fmt::format("task '{}' already has a pending call (at {}:{})", s.task,
@@ -89,14 +93,14 @@ class StepReader {
       }
     }
     cur_.expect(Tok::kLParen, fmt::format("'(' after '{}'", name.text));
-    read_args();
+    std::visit([&](auto& args) { read_fields(args); }, s.call);
     if (cur_.accept(Tok::kEquals)) {
-      read_results(s.args);
+      read_results(s.call);
       return "'or' or the end of the line after the result";
     }
     if (cur_.at(Tok::kEllipsis)) {
-      if (s.call == Call::kSleep) {
-        cur_.fail_at(cur_.peek().col, "sleep is never pending: expected '= 0' or the end of the line");
+      if (!info.in_task) {
+        cur_.fail_at(cur_.peek().col, fmt::format("{} is never pending: expected '= 0' or the end of the line", info.name));
       }
       cur_.next();
       s.kind = Step::Kind::kPendingCall;
@@ -107,67 +111,100 @@ class StepReader {
 
   // ---- arguments -------------------------------------------------------------------
 
-  void read_args() {
-    Step& s = out_.step;
-    Args& a = s.args;
-    switch (s.call) {
-      case Call::kPipe2:
-        a.n = arg_flag_set(FlagContext::kPipe2, "FLAGS", true);
-        break;
-      case Call::kSocketpair:
-        a.op = arg_value(FlagContext::kSocketDomain, "DOMAIN", true);
-        a.n2 = arg_flag_set(FlagContext::kSocketType, "TYPE", false);
-        break;
-      case Call::kEventfd2:
-        a.n = arg_number("INITVAL", true, 0, kUint32Max);
-        a.n2 = arg_flag_set(FlagContext::kEventfd2, "FLAGS", false);
-        break;
-      case Call::kEpollCreate1:
-        a.n = arg_flag_set(FlagContext::kEpollCreate1, "FLAGS", true);
-        break;
-      case Call::kDup:
-      case Call::kClose:
-      case Call::kEventfdRead:
-        arg_fd("FD", true);
-        break;
-      case Call::kRead:
-      case Call::kWrite:
-        arg_fd("FD", true);
-        a.n = arg_number("N", false, std::numeric_limits<int64_t>::min(), kInt64Max);
-        break;
-      case Call::kFill:
-      case Call::kDrain:
-        arg_fd("FD", true);
-        if (cur_.at(Tok::kComma)) a.n = arg_number("CHUNK", false, 1, kInt64Max);
-        break;
-      case Call::kEventfdWrite:
-        arg_fd("FD", true);
-        a.n = arg_u64("VALUE");
-        break;
-      case Call::kShutdown:
-        arg_fd("FD", true);
-        a.op = arg_value(FlagContext::kShutdownHow, "HOW", false);
-        break;
-      case Call::kEpollCtl:
-        read_epoll_ctl_args();
-        return;  // checks its own end
-      case Call::kEpollWait:
-        arg_fd("EP", true);
-        a.n = arg_number("MAXEVENTS", false, kInt32Min, kInt32Max);
-        a.n2 = arg_number("TIMEOUT_MS", false, kInt32Min, kInt32Max);
-        break;
-      case Call::kPoll:
-        read_poll_list();
-        a.n2 = arg_number("TIMEOUT_MS", false, kInt32Min, kInt32Max);
-        break;
-      case Call::kSleep:
-        a.n = arg_number("MS", true, 0, kInt64Max);
-        break;
-    }
+  // The arguments of call struct S, field by field as its schema row says.
+  template <class S>
+  void read_fields(S& a) {
+    std::array<std::string, std::tuple_size_v<decltype(S::fields())>> spelled;  // single values as written
+    for_each_field<S>([&](const auto& f, int i) { read_field(a, f, i, spelled); });
     close_args();
   }
 
-  std::string signature() const { return std::string(call_signature(out_.step.call)); }
+  template <class S, class T, size_t N>
+  void read_field(S& a, const Field<S, T>& f, int i, std::array<std::string, N>& spelled) {
+    const bool first = i == 0;
+    T& v = a.*f.member;
+    if (f.absent_if_field >= 0) {
+      const std::string& decider = spelled[static_cast<size_t>(f.absent_if_field)];
+      if (int_field(a, f.absent_if_field) == f.absent_if_value) {  // must not be written
+        if (cur_.accept(Tok::kComma)) {
+          const std::string what = keyword_ahead<S>(0).value_or(std::string(f.name));
+          cur_.fail_at(cur_.peek().col, fmt::format("{} takes no {}", decider, what));
+        }
+        return;
+      }
+      if (!f.optional && (cur_.at(Tok::kRParen) || (cur_.at(Tok::kComma) && keyword_ahead<S>(1)))) {
+        cur_.fail_at(cur_.peek().col, fmt::format("{} required for {}", f.name, decider));
+      }
+    }
+    if constexpr (std::is_same_v<T, FdRef>) {
+      v = arg_fd(f.name, first);
+    } else if constexpr (std::is_same_v<T, FlagArg> || std::is_same_v<T, std::optional<FlagArg>>) {
+      v = arg_flag_set(f.family, f.name, first);
+    } else if constexpr (std::is_same_v<T, std::vector<PollEntry>>) {
+      before_arg(f.name, first);
+      read_poll_list(v);
+    } else if constexpr (std::is_same_v<T, std::string>) {  // KEYWORD=LABEL, optional
+      if (cur_.accept(Tok::kComma)) {
+        if (!is_keyword(0, f.keyword)) {
+          cur_.fail_expected(fmt::format("'{}={}' or ')' after {}", f.keyword, f.name, previous_field_name<S>(i)));
+        }
+        cur_.next();
+        cur_.next();
+        v = std::string(cur_.expect(Tok::kName, fmt::format("a {} after '{}='", lower(f.name), f.keyword)).text);
+      }
+    } else {
+      static_assert(std::is_same_v<T, int64_t>);
+      if (f.kind == ArgKind::kValue) {
+        const Token& written = cur_.peek(first ? 0 : 1);
+        v = arg_value(f.family, f.name, first);
+        std::string name = written.kind == Tok::kName ? std::string(written.text) : format_flags(f.family, v);
+        if (!flag_value(f.family, name)) name = fmt::format("{} {}", lower(f.name), v);
+        spelled[static_cast<size_t>(i)] = std::move(name);
+      } else if (f.kind == ArgKind::kU64) {
+        v = arg_u64(f.name, first);
+      } else if (!f.optional || cur_.at(Tok::kComma)) {
+        v = arg_number(f.name, first, f.min, f.max);
+      }
+    }
+  }
+
+  // The int64_t field at `index` of a call (the one an absent_if depends on).
+  template <class S>
+  static int64_t int_field(const S& a, int index) {
+    int64_t out = 0;
+    for_each_field<S>([&](const auto& f, int i) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(a.*f.member)>, int64_t>) {
+        if (i == index) out = a.*f.member;
+      }
+    });
+    return out;
+  }
+
+  template <class S>
+  static std::string previous_field_name(int index) {
+    std::string out;
+    for_each_field<S>([&](const auto& f, int i) {
+      if (i == index - 1) out = std::string(f.name);
+    });
+    return out;
+  }
+
+  // A keyword field of S written `ahead` tokens on (`data=`): how it is shown, "data=LABEL".
+  template <class S>
+  std::optional<std::string> keyword_ahead(size_t ahead) const {
+    std::optional<std::string> out;
+    for_each_field<S>([&](const auto& f, int) {
+      if (!f.keyword.empty() && is_keyword(ahead, f.keyword)) out = fmt::format("{}={}", f.keyword, f.name);
+    });
+    return out;
+  }
+
+  bool is_keyword(size_t ahead, std::string_view keyword) const {
+    return cur_.peek(ahead).kind == Tok::kName && cur_.peek(ahead).text == keyword &&
+           cur_.peek(ahead + 1).kind == Tok::kEquals;
+  }
+
+  const std::string& signature() const { return call_signature(out_.step.call); }
 
   // The ',' before an argument (none before the first).
   void before_arg(std::string_view what, bool first) {
@@ -182,27 +219,25 @@ class StepReader {
     cur_.expect(Tok::kRParen, fmt::format("')' after the arguments ({})", signature()));
   }
 
-  void arg_fd(std::string_view what, bool first) {
+  FdRef arg_fd(std::string_view what, bool first) {
     before_arg(what, first);
     if (!cur_.at(Tok::kName)) cur_.fail_expected(fmt::format("a descriptor name for {} ({})", what, signature()));
-    use_fd(cur_.next());
+    return use_fd(cur_.next());
   }
 
-  void use_fd(const Token& t) {
-    const std::string name(t.text);
+  FdRef use_fd(const Token& t) {
+    std::string name(t.text);
     if (scope_.check && !scope_.names.contains(name)) {
       cur_.fail_at(t.col, fmt::format("name '{}' is not bound", name));
     }
-    out_.step.args.fds.push_back(name);
-    out_.step.args.fd_pos.push_back(pos(t));
+    return FdRef{std::move(name), pos(t)};
   }
 
-  // The call's flag-set argument: names of any family; a foreign spelling is kept.
-  int64_t arg_flag_set(FlagContext ctx, std::string_view what, bool first) {
+  // A flag-set argument: names of any family; a foreign spelling is kept.
+  FlagArg arg_flag_set(FlagContext ctx, std::string_view what, bool first) {
     before_arg(what, first);
     FlagSet set = read_flags(ctx, FlagUse::kArgument, cur_);
-    out_.step.args.flags_written = std::move(set.written);
-    return set.value;
+    return FlagArg{set.value, std::move(set.written)};
   }
 
   // A single value with its own names: OP, HOW, DOMAIN.
@@ -234,77 +269,41 @@ class StepReader {
 
   // A 64-bit unsigned value (eventfd_write VALUE), kept bit for bit in an int64_t; a
   // negative number is taken modulo 2^64 as C does.
-  int64_t arg_u64(std::string_view what) {
-    before_arg(what, false);
+  int64_t arg_u64(std::string_view what, bool first) {
+    before_arg(what, first);
     const bool negative = cur_.accept(Tok::kMinus);
     const Token& n = cur_.expect(Tok::kNumber, negative ? "a number after '-'" : fmt::format("a number for {}", what));
     return static_cast<int64_t>(negative ? -n.number : n.number);
   }
 
-  void read_epoll_ctl_args() {
-    Args& a = out_.step.args;
-    arg_fd("EP", true);
-    const Token& op_token = cur_.peek(1);
-    a.op = arg_value(FlagContext::kEpollCtlOp, "OP", false);
-    arg_fd("FD", false);
-    std::string op_name =
-        op_token.kind == Tok::kName ? std::string(op_token.text) : format_flags(FlagContext::kEpollCtlOp, a.op);
-    if (!flag_value(FlagContext::kEpollCtlOp, op_name)) op_name = fmt::format("op {}", a.op);
-    if (a.op == 2) {  // EPOLL_CTL_DEL
-      if (cur_.accept(Tok::kComma)) {
-        cur_.fail_at(cur_.peek().col, fmt::format("{} takes no {}", op_name, is_data(0) ? "data=LABEL" : "EVENTS"));
-      }
-      close_args();
-      return;
-    }
-    if (cur_.at(Tok::kRParen) || (cur_.at(Tok::kComma) && is_data(1))) {
-      cur_.fail_at(cur_.peek().col, fmt::format("EVENTS required for {}", op_name));
-    }
-    a.events = static_cast<uint32_t>(arg_flag_set(FlagContext::kEpollEvents, "EVENTS", false));
-    a.has_events = true;
-    if (cur_.accept(Tok::kComma)) {
-      if (!is_data(0)) cur_.fail_expected("'data=LABEL' or ')' after EVENTS");
-      cur_.next();
-      cur_.next();
-      a.label = std::string(cur_.expect(Tok::kName, "a label after 'data='").text);
-    }
-    close_args();
-  }
-
-  bool is_data(size_t ahead) const {
-    return cur_.peek(ahead).kind == Tok::kName && cur_.peek(ahead).text == "data" &&
-           cur_.peek(ahead + 1).kind == Tok::kEquals;
-  }
-
-  void read_poll_list() {
-    Args& a = out_.step.args;
+  void read_poll_list(std::vector<PollEntry>& list) {
     cur_.expect(Tok::kLBracket, "'[' and the descriptors to poll ([FD: EVENTS, ...])");
     if (cur_.accept(Tok::kRBracket)) return;
     do {
       if (!cur_.at(Tok::kName)) cur_.fail_expected("a descriptor name in the poll list");
       const Token& fd = cur_.next();
-      for (size_t i = 0; i < a.poll.size(); ++i) {
-        if (a.poll[i].name == fd.text) {
+      for (const PollEntry& e : list) {
+        if (e.fd.name == fd.text) {
           cur_.fail_at(fd.col, fmt::format("descriptor '{}' appears twice in the poll list (at {}:{})", fd.text,
-                                           a.fd_pos[i].line, a.fd_pos[i].col));
+                                           e.fd.pos.line, e.fd.pos.col));
         }
       }
-      use_fd(fd);
+      FdRef ref = use_fd(fd);
       cur_.expect(Tok::kColon, fmt::format("':' and the events after '{}'", fd.text));
       FlagSet events = read_flags(FlagContext::kPollEvents, FlagUse::kArgument, cur_);
-      a.poll.push_back(EventSpec{std::string(fd.text), static_cast<uint32_t>(events.value), std::move(events.written)});
+      list.push_back(PollEntry{std::move(ref), FlagArg{events.value, std::move(events.written)}});
     } while (cur_.accept(Tok::kComma));
     cur_.expect(Tok::kRBracket, "',' or ']' after the events");
   }
 
   // ---- results -----------------------------------------------------------------------
 
-  // RESULT ('or' RESULT)*; call_args are the arguments of the call the result is for.
-  void read_results(const Args& call_args) {
+  // RESULT ('or' RESULT)*; call is the call the result is for (with its arguments).
+  void read_results(const CallArgs& call) {
     Expect& e = out_.step.expect;
     e.pos = pos(cur_.peek());
     do {
-      e.alts.push_back(read_result(call_args));
+      e.alts.push_back(read_result(call));
     } while (accept_or());
     check_binds();
   }
@@ -317,8 +316,8 @@ class StepReader {
     return false;
   }
 
-  ResultAlt read_result(const Args& call_args) {
-    const Call call = out_.step.call;
+  ResultAlt read_result(const CallArgs& call) {
+    const CallInfo& info = call_info(call);
     ResultAlt r;
     if (cur_.accept(Tok::kStar)) {
       r.kind = ResultAlt::Kind::kAny;
@@ -336,43 +335,33 @@ class StepReader {
       r.value = *number;
       return r;
     }
-    switch (call) {
-      case Call::kPipe2:
-      case Call::kSocketpair:
-        return read_bind_pair(call == Call::kPipe2 ? "'[READ_END, WRITE_END]'" : "'[A, B]'");
-      case Call::kEventfd2:
-      case Call::kEpollCreate1:
-      case Call::kDup:
+    switch (info.result) {
+      case ResultShape::kNamePair:
+        return read_bind_pair(fmt::format("'{}'", info.result_form));
+      case ResultShape::kName:
         if (!cur_.at(Tok::kName)) cur_.fail_expected("a name for the new descriptor, '*' or '-1 ERRNO'");
         r.kind = ResultAlt::Kind::kBind;
         r.names.push_back(bind_name());
         return r;
-      case Call::kEpollWait:
-      case Call::kPoll:
-        return read_events(call_args);
-      case Call::kClose:
-      case Call::kShutdown:
-      case Call::kEpollCtl:
-      case Call::kEventfdWrite:
-      case Call::kSleep: {
+      case ResultShape::kEpollEvents:
+      case ResultShape::kPollEvents:
+        return read_events(call);
+      case ResultShape::kZero: {
         const Token& t = cur_.peek();
         if (t.kind != Tok::kNumber || t.number != 0) {
-          cur_.fail_expected(fmt::format("0, '*' or '-1 ERRNO' ({} returns 0)", call_name(call)));
+          cur_.fail_expected(fmt::format("0, '*' or '-1 ERRNO' ({} returns 0)", info.name));
         }
         cur_.next();
         r.kind = ResultAlt::Kind::kValue;
         return r;
       }
-      case Call::kEventfdRead: {  // the counter: 64 bits, kept bit for bit
+      case ResultShape::kCounter: {  // 64 bits, kept bit for bit
         const Token& t = cur_.expect(Tok::kNumber, "the counter value, '*' or '-1 ERRNO'");
         r.kind = ResultAlt::Kind::kValue;
         r.value = static_cast<int64_t>(t.number);
         return r;
       }
-      case Call::kRead:
-      case Call::kWrite:
-      case Call::kFill:
-      case Call::kDrain: {
+      case ResultShape::kCount: {
         const Token& t = cur_.expect(Tok::kNumber, "the number of bytes, '*' or '-1 ERRNO'");
         if (t.number > static_cast<uint64_t>(kInt64Max)) cur_.fail_at(t.col, "number of bytes out of range");
         r.kind = ResultAlt::Kind::kValue;
@@ -405,8 +394,8 @@ class StepReader {
     return std::string(t.text);
   }
 
-  ResultAlt read_events(const Args& call_args) {
-    const bool is_poll = out_.step.call == Call::kPoll;
+  ResultAlt read_events(const CallArgs& call) {
+    const bool is_poll = call_info(call).result == ResultShape::kPollEvents;
     const std::string_view shape = is_poll ? "'[FD: REVENTS, ...]'" : "'[LABEL: MASK, ...]'";
     ResultAlt r;
     r.kind = ResultAlt::Kind::kEvents;
@@ -419,7 +408,7 @@ class StepReader {
     do {
       if (!cur_.at(Tok::kName)) cur_.fail_expected(is_poll ? "a descriptor name" : "a label");
       const Token& name = cur_.next();
-      if (is_poll) next_poll = check_poll_result(call_args, name, next_poll);
+      if (is_poll) next_poll = check_poll_result(*poll_list_of(call), name, next_poll);
       cur_.expect(Tok::kColon, fmt::format("':' and the mask after '{}'", name.text));
       // Results keep to their own family: they are compared and printed by bit value.
       const auto mask = read_flags(is_poll ? FlagContext::kPollEvents : FlagContext::kEpollEvents, FlagUse::kResult, cur_);
@@ -430,9 +419,9 @@ class StepReader {
   }
 
   // A poll result names a descriptor of the poll list, after the one before it.
-  size_t check_poll_result(const Args& call_args, const Token& name, size_t next) {
-    for (size_t i = 0; i < call_args.poll.size(); ++i) {
-      if (call_args.poll[i].name != name.text) continue;
+  size_t check_poll_result(const std::vector<PollEntry>& list, const Token& name, size_t next) {
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (list[i].fd.name != name.text) continue;
       if (i < next) {
         cur_.fail_at(
             name.col,
@@ -485,7 +474,8 @@ Step without_positions(Step s) {
   s.task_written = false;  // `main: ` or not: the same task
   s.pos = {};
   s.expect.pos = {};
-  s.args.fd_pos.clear();
+  s.resumes = -1;  // the parser links resume lines once it has every step
+  clear_positions(s.call);
   return s;
 }
 

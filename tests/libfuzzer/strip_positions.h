@@ -13,7 +13,7 @@ inline std::vector<Step> steps_without_positions(const Program& p) {
     s.pos = {};
     s.comment.clear();
     s.expect.pos = {};
-    s.args.fd_pos.clear();
+    clear_positions(s.call);
   }
   return out;
 }

@@ -1,0 +1,556 @@
+// The call schema: every call of the trace language as data (docs/LANGUAGE.md, "Calls").
+// One struct per call holds its typed arguments and its row: the name, the arguments in
+// order with their kinds (fields()), the result shape, whether it may block, and the system
+// calls a task sleeping in it is seen in. CallArgs, a variant of the structs in table order,
+// is what a step calls. The parser, the printer, both executors, the generator and the
+// language document read these rows: adding a call is a struct here, a model function, a
+// real function and a generator rule.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "common/pos.h"
+
+namespace eo {
+
+// ---- argument values -----------------------------------------------------------------
+
+// A descriptor argument: the name written (raw numbers never appear in a trace).
+struct FdRef {
+  std::string name;
+  Pos pos;  // where it was written
+  friend bool operator==(const FdRef&, const FdRef&) = default;
+};
+
+// A flag-set argument: its value, and its spelling when that names another family's flags
+// (`O_NONBLOCK` in epoll_create1), which the printers keep; "" prints canonically.
+struct FlagArg {
+  int64_t value = 0;
+  std::string written;
+  friend bool operator==(const FlagArg&, const FlagArg&) = default;
+};
+
+// One descriptor of poll's list with the events asked for (16 bits).
+struct PollEntry {
+  FdRef fd;
+  FlagArg events;
+  friend bool operator==(const PollEntry&, const PollEntry&) = default;
+};
+
+// The family of names a flag argument prints with (and, for single values and results,
+// the only names it takes). x86-64 Linux values.
+enum class FlagContext {
+  kEpollEvents,   // epoll_ctl EVENTS, epoll_wait result masks: EPOLL*
+  kPollEvents,    // poll EVENTS and REVENTS: POLL*
+  kPipe2,         // pipe2 FLAGS: O_NONBLOCK, O_CLOEXEC, O_DIRECT
+  kEventfd2,      // eventfd2 FLAGS: EFD_*
+  kEpollCreate1,  // epoll_create1 FLAGS: EPOLL_CLOEXEC
+  kSocketDomain,  // socketpair DOMAIN: AF_UNIX (one value)
+  kSocketType,    // socketpair TYPE: SOCK_STREAM|SOCK_DGRAM|SOCK_SEQPACKET, SOCK_NONBLOCK...
+  kEpollCtlOp,    // epoll_ctl OP: EPOLL_CTL_ADD/DEL/MOD or ADD/DEL/MOD (one value)
+  kShutdownHow,   // shutdown HOW: SHUT_RD/WR/RDWR (one value)
+};
+
+// ---- the kinds of arguments and results ------------------------------------------------
+
+enum class ArgKind {
+  kFd,          // FdRef: a descriptor name, bound before
+  kFlags,       // FlagArg: a flag set; names of every family (v1.1), printed in its own
+  kValue,       // int64_t: one value, its family's names or a number (OP, HOW, DOMAIN)
+  kCount,       // int64_t: a byte count; a negative one is passed as the size_t it converts to
+  kNumber,      // int64_t: a plain number
+  kU64,         // int64_t holding 64 bits: a negative number is taken modulo 2^64
+  kTimeoutMs,   // int64_t: an int of milliseconds, negative: no timeout
+  kTimeoutNs,   // int64_t: nanoseconds as a timespec, -1: none (a null pointer)
+  kDurationMs,  // int64_t: milliseconds that pass (sleep)
+  kPollList,    // std::vector<PollEntry>: `[FD: EVENTS, ...]`
+  kLabel,       // std::string: an epoll label, "" when not written
+};
+
+// One argument of a call: its name in signatures and messages, its kind, the member of the
+// call's struct that holds it, and how it may be written.
+template <class S, class T>
+struct Field {
+  std::string_view name;
+  ArgKind kind;
+  T S::*member;
+  FlagContext family = FlagContext::kEpollEvents;  // kFlags, kValue
+  int64_t min = 0, max = 0;                        // the numeric kinds
+  bool optional = false;      // may be left out at the end: then 0 (or "") and not printed
+  std::string_view keyword;   // written as KEYWORD=VALUE (`data=LABEL`)
+  // Left out exactly when the field with this index holds absent_if_value (epoll_ctl's
+  // EVENTS and data=LABEL for EPOLL_CTL_DEL), required otherwise unless optional.
+  int absent_if_field = -1;
+  int64_t absent_if_value = 0;
+};
+
+inline constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
+inline constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+inline constexpr int64_t kUint32Max = std::numeric_limits<uint32_t>::max();
+inline constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
+inline constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+
+namespace field {
+template <class S, class T>
+constexpr Field<S, T> make(std::string_view name, ArgKind kind, T S::*m, FlagContext family = FlagContext::kEpollEvents) {
+  Field<S, T> f{};
+  f.name = name;
+  f.kind = kind;
+  f.member = m;
+  f.family = family;
+  return f;
+}
+template <class S>
+constexpr Field<S, FdRef> fd(std::string_view name, FdRef S::*m) {
+  return make(name, ArgKind::kFd, m);
+}
+template <class S, class T>  // T: FlagArg, or std::optional<FlagArg> for a field that may be absent
+constexpr Field<S, T> flags(std::string_view name, T S::*m, FlagContext family) {
+  return make(name, ArgKind::kFlags, m, family);
+}
+template <class S>
+constexpr Field<S, int64_t> value(std::string_view name, int64_t S::*m, FlagContext family) {
+  return make(name, ArgKind::kValue, m, family);
+}
+template <class S>
+constexpr Field<S, int64_t> number(std::string_view name, int64_t S::*m, ArgKind kind, int64_t min, int64_t max) {
+  Field<S, int64_t> f = make(name, kind, m);
+  f.min = min;
+  f.max = max;
+  return f;
+}
+template <class S>
+constexpr Field<S, int64_t> u64(std::string_view name, int64_t S::*m) {
+  return make(name, ArgKind::kU64, m);
+}
+template <class S>
+constexpr Field<S, std::vector<PollEntry>> poll_list(std::string_view name, std::vector<PollEntry> S::*m) {
+  return make(name, ArgKind::kPollList, m);
+}
+template <class S>
+constexpr Field<S, std::string> label(std::string_view name, std::string S::*m, std::string_view keyword) {
+  Field<S, std::string> f = make(name, ArgKind::kLabel, m);
+  f.optional = true;
+  f.keyword = keyword;
+  return f;
+}
+// f, left out at the end when not written.
+template <class F>
+constexpr F optional(F f) {
+  f.optional = true;
+  return f;
+}
+// f, left out exactly when field `index` holds `value`.
+template <class F>
+constexpr F absent_if(F f, int index, int64_t value) {
+  f.absent_if_field = index;
+  f.absent_if_value = value;
+  return f;
+}
+}  // namespace field
+
+enum class ResultShape {
+  kZero,         // 0 on success (and 0 whenever the call returned a count: eventfd_write)
+  kCount,        // a number of bytes
+  kCounter,      // the 64-bit value read (eventfd_read), printed unsigned
+  kName,         // binds one name: the new descriptor
+  kNamePair,     // binds two names: the pair made (the call itself returns 0)
+  kEpollEvents,  // [LABEL: MASK, ...] with EPOLL* masks, in the order returned
+  kPollEvents,   // [FD: REVENTS, ...] with POLL* masks: the entries with revents, in argument order
+};
+
+// How many names a successful call of this shape binds.
+constexpr int names_bound(ResultShape r) {
+  return r == ResultShape::kNamePair ? 2 : r == ResultShape::kName ? 1 : 0;
+}
+constexpr bool has_events(ResultShape r) { return r == ResultShape::kEpollEvents || r == ResultShape::kPollEvents; }
+
+// x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl), as
+// /proc/TID/syscall shows them; the real executor checks them against <sys/syscall.h>.
+namespace nr {
+inline constexpr int kRead = 0, kWrite = 1, kClose = 3, kPoll = 7, kDup = 32, kNanosleep = 35, kShutdown = 48,
+                     kSocketpair = 53, kEpollWait = 232, kEpollCtl = 233, kEventfd2 = 290, kEpollCreate1 = 291,
+                     kPipe2 = 293, kEpollPwait2 = 441;
+}  // namespace nr
+
+// A call's row, beside its arguments.
+struct CallInfo {
+  std::string_view name;
+  ResultShape result;
+  std::string_view result_form;  // the result as a trace writes it: "[READ_END, WRITE_END]", "BYTES"
+  std::string_view result_doc;   // the result in the calls table (Markdown): "`[READ_END, WRITE_END]`", "bytes read"
+  std::string_view doc;          // what the call does, in one line (`epoll-oracle calls`)
+  bool may_block = false;        // may sleep (and be written pending, `...`, to be seen asleep)
+  bool in_task = true;           // false: belongs to no task (sleep): no task prefix, never pending
+  bool releases_fd = false;      // a success closes its descriptor (close)
+  // The system call a task is seen sleeping in while it is blocked in this call (a call
+  // that never sleeps: its own number); -1 = none.
+  std::array<int, 2> syscalls = {-1, -1};
+};
+
+// ---- the calls --------------------------------------------------------------------------
+// One struct per call: its arguments in order, its row (info) and its fields. The order of
+// CallArgs below is the order of the calls table.
+
+struct Pipe2 {
+  FlagArg flags;
+  static constexpr CallInfo info{.name = "pipe2",
+                                 .result = ResultShape::kNamePair,
+                                 .result_form = "[READ_END, WRITE_END]",
+                                 .result_doc = "`[READ_END, WRITE_END]`",
+                                 .doc = "a pipe",
+                                 .syscalls = {nr::kPipe2, -1}};
+  static constexpr auto fields() { return std::tuple{field::flags("FLAGS", &Pipe2::flags, FlagContext::kPipe2)}; }
+  friend bool operator==(const Pipe2&, const Pipe2&) = default;
+};
+
+struct Socketpair {
+  int64_t domain = 0;
+  FlagArg type;
+  static constexpr CallInfo info{.name = "socketpair",
+                                 .result = ResultShape::kNamePair,
+                                 .result_form = "[A, B]",
+                                 .result_doc = "`[A, B]`",
+                                 .doc = "a connected pair of sockets (protocol 0)",
+                                 .syscalls = {nr::kSocketpair, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::value("DOMAIN", &Socketpair::domain, FlagContext::kSocketDomain),
+                      field::flags("TYPE", &Socketpair::type, FlagContext::kSocketType)};
+  }
+  friend bool operator==(const Socketpair&, const Socketpair&) = default;
+};
+
+struct Eventfd2 {
+  int64_t initval = 0;
+  FlagArg flags;
+  static constexpr CallInfo info{.name = "eventfd2",
+                                 .result = ResultShape::kName,
+                                 .result_form = "NAME",
+                                 .result_doc = "a name",
+                                 .doc = "an eventfd holding INITVAL",
+                                 .syscalls = {nr::kEventfd2, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::number("INITVAL", &Eventfd2::initval, ArgKind::kNumber, 0, kUint32Max),
+                      field::flags("FLAGS", &Eventfd2::flags, FlagContext::kEventfd2)};
+  }
+  friend bool operator==(const Eventfd2&, const Eventfd2&) = default;
+};
+
+struct EpollCreate1 {
+  FlagArg flags;
+  static constexpr CallInfo info{.name = "epoll_create1",
+                                 .result = ResultShape::kName,
+                                 .result_form = "NAME",
+                                 .result_doc = "a name",
+                                 .doc = "an epoll instance",
+                                 .syscalls = {nr::kEpollCreate1, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::flags("FLAGS", &EpollCreate1::flags, FlagContext::kEpollCreate1)};
+  }
+  friend bool operator==(const EpollCreate1&, const EpollCreate1&) = default;
+};
+
+struct Dup {
+  FdRef fd;
+  static constexpr CallInfo info{.name = "dup",
+                                 .result = ResultShape::kName,
+                                 .result_form = "NAME",
+                                 .result_doc = "a name",
+                                 .doc = "a new descriptor of FD's open file",
+                                 .syscalls = {nr::kDup, -1}};
+  static constexpr auto fields() { return std::tuple{field::fd("FD", &Dup::fd)}; }
+  friend bool operator==(const Dup&, const Dup&) = default;
+};
+
+struct Close {
+  FdRef fd;
+  static constexpr CallInfo info{.name = "close",
+                                 .result = ResultShape::kZero,
+                                 .result_form = "0",
+                                 .result_doc = "`0`",
+                                 .doc = "closes FD (the name keeps denoting its number)",
+                                 .releases_fd = true,
+                                 .syscalls = {nr::kClose, -1}};
+  static constexpr auto fields() { return std::tuple{field::fd("FD", &Close::fd)}; }
+  friend bool operator==(const Close&, const Close&) = default;
+};
+
+struct Read {
+  FdRef fd;
+  int64_t count = 0;
+  static constexpr CallInfo info{.name = "read",
+                                 .result = ResultShape::kCount,
+                                 .result_form = "BYTES",
+                                 .result_doc = "bytes read",
+                                 .doc = "reads at most N bytes",
+                                 .may_block = true,
+                                 .syscalls = {nr::kRead, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("FD", &Read::fd),
+                      field::number("N", &Read::count, ArgKind::kCount, kInt64Min, kInt64Max)};
+  }
+  friend bool operator==(const Read&, const Read&) = default;
+};
+
+struct Write {
+  FdRef fd;
+  int64_t count = 0;
+  static constexpr CallInfo info{.name = "write",
+                                 .result = ResultShape::kCount,
+                                 .result_form = "BYTES",
+                                 .result_doc = "bytes written",
+                                 .doc = "writes N filler bytes",
+                                 .may_block = true,
+                                 .syscalls = {nr::kWrite, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("FD", &Write::fd),
+                      field::number("N", &Write::count, ArgKind::kCount, kInt64Min, kInt64Max)};
+  }
+  friend bool operator==(const Write&, const Write&) = default;
+};
+
+struct Fill {
+  FdRef fd;
+  int64_t chunk = 0;  // 0: not written (65536)
+  static constexpr CallInfo info{.name = "fill",
+                                 .result = ResultShape::kCount,
+                                 .result_form = "TOTAL",
+                                 .result_doc = "total bytes written",
+                                 .doc = "writes of CHUNK bytes (default 65536) until EAGAIN",
+                                 .may_block = true,
+                                 .syscalls = {nr::kWrite, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("FD", &Fill::fd),
+                      field::optional(field::number("CHUNK", &Fill::chunk, ArgKind::kCount, 1, kInt64Max))};
+  }
+  friend bool operator==(const Fill&, const Fill&) = default;
+};
+
+struct Drain {
+  FdRef fd;
+  int64_t chunk = 0;  // 0: not written (65536)
+  static constexpr CallInfo info{.name = "drain",
+                                 .result = ResultShape::kCount,
+                                 .result_form = "TOTAL",
+                                 .result_doc = "total bytes read",
+                                 .doc = "reads of CHUNK bytes (default 65536) until EAGAIN or end of file",
+                                 .may_block = true,
+                                 .syscalls = {nr::kRead, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("FD", &Drain::fd),
+                      field::optional(field::number("CHUNK", &Drain::chunk, ArgKind::kCount, 1, kInt64Max))};
+  }
+  friend bool operator==(const Drain&, const Drain&) = default;
+};
+
+struct EventfdWrite {
+  FdRef fd;
+  int64_t value = 0;  // 64 bits
+  static constexpr CallInfo info{.name = "eventfd_write",
+                                 .result = ResultShape::kZero,
+                                 .result_form = "0",
+                                 .result_doc = "`0`",
+                                 .doc = "writes the 8 bytes of VALUE",
+                                 .may_block = true,
+                                 .syscalls = {nr::kWrite, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("FD", &EventfdWrite::fd), field::u64("VALUE", &EventfdWrite::value)};
+  }
+  friend bool operator==(const EventfdWrite&, const EventfdWrite&) = default;
+};
+
+struct EventfdRead {
+  FdRef fd;
+  static constexpr CallInfo info{.name = "eventfd_read",
+                                 .result = ResultShape::kCounter,
+                                 .result_form = "VALUE",
+                                 .result_doc = "the 64-bit value read",
+                                 .doc = "reads 8 bytes: the counter's value",
+                                 .may_block = true,
+                                 .syscalls = {nr::kRead, -1}};
+  static constexpr auto fields() { return std::tuple{field::fd("FD", &EventfdRead::fd)}; }
+  friend bool operator==(const EventfdRead&, const EventfdRead&) = default;
+};
+
+struct Shutdown {
+  FdRef fd;
+  int64_t how = 0;
+  static constexpr CallInfo info{.name = "shutdown",
+                                 .result = ResultShape::kZero,
+                                 .result_form = "0",
+                                 .result_doc = "`0`",
+                                 .doc = "shuts a socket down (SHUT_RD, SHUT_WR, SHUT_RDWR)",
+                                 .syscalls = {nr::kShutdown, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("FD", &Shutdown::fd), field::value("HOW", &Shutdown::how, FlagContext::kShutdownHow)};
+  }
+  friend bool operator==(const Shutdown&, const Shutdown&) = default;
+};
+
+struct EpollCtl {
+  static constexpr int64_t kDel = 2;  // EPOLL_CTL_DEL: no EVENTS, no label
+  FdRef ep;
+  int64_t op = 0;
+  FdRef fd;
+  std::optional<FlagArg> events;  // absent for EPOLL_CTL_DEL
+  std::string label;              // data=LABEL; "" = the name of FD
+  static constexpr CallInfo info{.name = "epoll_ctl",
+                                 .result = ResultShape::kZero,
+                                 .result_form = "0",
+                                 .result_doc = "`0`",
+                                 .doc = "adds, modifies or deletes FD's registration; ADD and MOD set its label",
+                                 .syscalls = {nr::kEpollCtl, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("EP", &EpollCtl::ep), field::value("OP", &EpollCtl::op, FlagContext::kEpollCtlOp),
+                      field::fd("FD", &EpollCtl::fd),
+                      field::absent_if(field::flags("EVENTS", &EpollCtl::events, FlagContext::kEpollEvents), 1, kDel),
+                      field::absent_if(field::label("LABEL", &EpollCtl::label, "data"), 1, kDel)};
+  }
+  // The label the registration reports: data=LABEL, else the descriptor's name.
+  const std::string& label_or_name() const { return label.empty() ? fd.name : label; }
+  friend bool operator==(const EpollCtl&, const EpollCtl&) = default;
+};
+
+struct EpollWait {
+  FdRef ep;
+  int64_t maxevents = 0;
+  int64_t timeout_ms = 0;
+  static constexpr CallInfo info{.name = "epoll_wait",
+                                 .result = ResultShape::kEpollEvents,
+                                 .result_form = "[LABEL: MASK, ...]",
+                                 .result_doc = "`[LABEL: MASK, ...]`",
+                                 .doc = "the ready events, at most MAXEVENTS",
+                                 .may_block = true,
+                                 .syscalls = {nr::kEpollWait, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("EP", &EpollWait::ep),
+                      field::number("MAXEVENTS", &EpollWait::maxevents, ArgKind::kNumber, kInt32Min, kInt32Max),
+                      field::number("TIMEOUT_MS", &EpollWait::timeout_ms, ArgKind::kTimeoutMs, kInt32Min, kInt32Max)};
+  }
+  friend bool operator==(const EpollWait&, const EpollWait&) = default;
+};
+
+// epoll_wait with a nanosecond timeout (v1.1 "More epoll"), without a signal mask.
+struct EpollPwait2 {
+  FdRef ep;
+  int64_t maxevents = 0;
+  int64_t timeout_ns = 0;  // -1: no timeout (a null timespec)
+  static constexpr CallInfo info{.name = "epoll_pwait2",
+                                 .result = ResultShape::kEpollEvents,
+                                 .result_form = "[LABEL: MASK, ...]",
+                                 .result_doc = "`[LABEL: MASK, ...]`",
+                                 .doc = "as epoll_wait; TIMEOUT_NS in nanoseconds, -1 for none",
+                                 .may_block = true,
+                                 .syscalls = {nr::kEpollPwait2, -1}};
+  static constexpr auto fields() {
+    return std::tuple{
+        field::fd("EP", &EpollPwait2::ep),
+        field::number("MAXEVENTS", &EpollPwait2::maxevents, ArgKind::kNumber, kInt32Min, kInt32Max),
+        field::number("TIMEOUT_NS", &EpollPwait2::timeout_ns, ArgKind::kTimeoutNs, kInt64Min, kInt64Max)};
+  }
+  // The timespec passed: none for -1; any other value as the time it denotes, seconds
+  // rounded down (-2 is {-1, 999999998}, which the kernel refuses: EINVAL).
+  struct Timespec {
+    int64_t sec = 0;
+    int64_t nsec = 0;
+  };
+  std::optional<Timespec> timespec() const {
+    if (timeout_ns == -1) return std::nullopt;
+    constexpr int64_t kNsPerSec = 1'000'000'000;
+    Timespec ts{timeout_ns / kNsPerSec, timeout_ns % kNsPerSec};
+    if (ts.nsec < 0) ts.sec -= 1, ts.nsec += kNsPerSec;
+    return ts;
+  }
+  friend bool operator==(const EpollPwait2&, const EpollPwait2&) = default;
+};
+
+struct Poll {
+  std::vector<PollEntry> fds;
+  int64_t timeout_ms = 0;
+  static constexpr CallInfo info{.name = "poll",
+                                 .result = ResultShape::kPollEvents,
+                                 .result_form = "[FD: REVENTS, ...]",
+                                 .result_doc = "`[FD: REVENTS, ...]`",
+                                 .doc = "the descriptors with non-zero revents, in argument order",
+                                 .may_block = true,
+                                 .syscalls = {nr::kPoll, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::poll_list("[FD: EVENTS, ...]", &Poll::fds),
+                      field::number("TIMEOUT_MS", &Poll::timeout_ms, ArgKind::kTimeoutMs, kInt32Min, kInt32Max)};
+  }
+  friend bool operator==(const Poll&, const Poll&) = default;
+};
+
+struct Sleep {
+  int64_t ms = 0;
+  static constexpr CallInfo info{.name = "sleep",
+                                 .result = ResultShape::kZero,
+                                 .result_form = "0",
+                                 .result_doc = "`0`",
+                                 .doc = "lets MS milliseconds pass (virtual in the model, real on a kernel)",
+                                 .in_task = false,
+                                 .syscalls = {nr::kNanosleep, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::number("MS", &Sleep::ms, ArgKind::kDurationMs, 0, kInt64Max)};
+  }
+  friend bool operator==(const Sleep&, const Sleep&) = default;
+};
+
+// Every call, in the order of the calls table.
+using CallArgs = std::variant<Pipe2, Socketpair, Eventfd2, EpollCreate1, Dup, Close, Read, Write, Fill, Drain,
+                              EventfdWrite, EventfdRead, Shutdown, EpollCtl, EpollWait, EpollPwait2, Poll, Sleep>;
+inline constexpr size_t kCallCount = std::variant_size_v<CallArgs>;
+
+// ---- reading the table ------------------------------------------------------------------
+
+namespace detail {
+template <size_t... I>
+constexpr std::array<const CallInfo*, sizeof...(I)> call_infos(std::index_sequence<I...>) {
+  return {&std::variant_alternative_t<I, CallArgs>::info...};
+}
+}  // namespace detail
+// The rows by variant index.
+inline constexpr std::array<const CallInfo*, kCallCount> kCallInfos =
+    detail::call_infos(std::make_index_sequence<kCallCount>{});
+
+inline const CallInfo& call_info(const CallArgs& c) { return *kCallInfos[c.index()]; }
+
+// Calls f(field, index) for every field of call struct S, in argument order.
+template <class S, class F>
+constexpr void for_each_field(F&& f) {
+  std::apply([&](const auto&... fld) {
+    int i = 0;
+    (f(fld, i++), ...);
+  }, S::fields());
+}
+
+// The call of that name with its arguments zero (nullopt if the language has none).
+std::optional<CallArgs> call_by_name(std::string_view name);
+// The same call with its arguments zero: what a resume line holds of its pending call.
+CallArgs blank_call(const CallArgs& c);
+// "epoll_wait(EP, MAXEVENTS, TIMEOUT_MS)", from the fields.
+const std::string& call_signature(const CallArgs& c);
+// The known call closest to a misspelled name ("epol_wait" -> "epoll_wait"), if any is
+// close enough to suggest.
+std::optional<std::string_view> closest_call_name(std::string_view name);
+// The call's own timeout in milliseconds if it has a finite one (a nanosecond timeout
+// rounded up); nullopt for none, an infinite one or one the kernel refuses.
+std::optional<int64_t> finite_timeout_ms(const CallArgs& c);
+// The poll list of a call that has one, else nullptr.
+const std::vector<PollEntry>* poll_list_of(const CallArgs& c);
+// Every descriptor name the call uses, in argument order.
+std::vector<const FdRef*> fd_args(const CallArgs& c);
+// The same call without the positions of its descriptor names.
+void clear_positions(CallArgs& c);
+// The calls table of the language document (Markdown): call, signature, result, may block.
+std::string calls_markdown();
+
+}  // namespace eo

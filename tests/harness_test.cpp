@@ -1,0 +1,154 @@
+// The step harness both executors share (common/harness.h) and the resume links the
+// parser computes (common/program.h link_resumes): the trace's conventions around a raw
+// call, checked without an executor.
+#include <gtest/gtest.h>
+
+#include "common/harness.h"
+#include "oracle/trace/parser.h"
+
+namespace {
+
+using eo::Outcome;
+using eo::RawResult;
+
+eo::Program parse(const std::string& text) {
+  eo::ParseResult r = eo::parse_trace(text, "t.trace");
+  EXPECT_TRUE(r.ok()) << r.error().str();
+  return r.ok() ? std::move(r).program() : eo::Program{};
+}
+
+RawResult ret(long r) {
+  RawResult raw;
+  raw.ret = r;
+  return raw;
+}
+
+TEST(StepHarness, ResultConventionsOfEachShape) {
+  const eo::Program p = parse(
+      "pipe2(0) = [r, w]\n"
+      "eventfd2(0, 0) = e\n"
+      "eventfd_write(e, 5) = 0\n"
+      "eventfd_read(e) = 5\n"
+      "epoll_create1(0) = ep\n"
+      "epoll_ctl(ep, ADD, r, EPOLLIN, data=lr) = 0\n"
+      "epoll_wait(ep, 4, 0)\n"
+      "poll([r: POLLIN, w: POLLOUT, e: POLLIN], 0)\n"
+      "close(w) = 0\n");
+  eo::StepHarness h(p);
+  RawResult pipe = ret(0);
+  pipe.fds[0] = 3, pipe.fds[1] = 4;
+  Outcome o = h.finish(0, pipe);
+  EXPECT_EQ(o.kind, Outcome::Kind::kValue);
+  EXPECT_EQ(o.ret, 0);
+  EXPECT_EQ(o.fds, (std::vector<int>{3, 4}));
+  EXPECT_EQ(h.fd(eo::FdRef{"w", {}}), 4);
+  EXPECT_EQ(h.finish(1, ret(5)).fds, std::vector<int>{5});
+  EXPECT_EQ(h.finish(2, ret(8)).ret, 0);  // eventfd_write: 0 whenever a count came back
+  RawResult counter = ret(8);
+  counter.value = 5;
+  EXPECT_EQ(h.finish(3, counter).ret, 5);  // eventfd_read: the value read
+  h.finish(4, ret(6));
+  EXPECT_EQ(h.data_of(std::get<eo::EpollCtl>(p.steps[5].call)), 0u);  // the first label
+  RawResult ready = ret(1);
+  ready.events = {{0x1, 0}};
+  EXPECT_EQ(h.finish(6, ready).events, (std::vector<eo::EventSpec>{{"lr", 0x1}}));
+  RawResult polled = ret(2);
+  polled.events = {{0x1, 0}, {0x4, 1}, {0, 2}};  // revents 0: not in the result
+  EXPECT_EQ(h.finish(7, polled).events, (std::vector<eo::EventSpec>{{"r", 0x1}, {"w", 0x4}}));
+  EXPECT_EQ(h.open_fds(), (std::vector<int>{3, 4, 5, 6}));
+  h.finish(8, ret(0));
+  EXPECT_EQ(h.open_fds(), (std::vector<int>{3, 5, 6}));  // a successful close lets its number go
+  const Outcome err = h.finish(8, ret(-9));
+  EXPECT_EQ(err.kind, Outcome::Kind::kError);
+  EXPECT_EQ(err.ret, 9);
+}
+
+// A creating call that fails binds its names to -1: later uses get EBADF.
+TEST(StepHarness, FailedCreationBindsMinusOne) {
+  const eo::Program p = parse("pipe2(0x10) = [r, w] or -1 EINVAL\n");
+  eo::StepHarness h(p);
+  const Outcome o = h.finish(0, ret(-22));
+  EXPECT_TRUE(o.fds.empty());
+  EXPECT_EQ(h.fd(eo::FdRef{"r", {}}), -1);
+  EXPECT_EQ(h.fd(eo::FdRef{"w", {}}), -1);
+  EXPECT_TRUE(h.open_fds().empty());
+}
+
+// Returns are reported in task order with the pending step they belong to; the tasks
+// still in their calls are listed.
+TEST(StepHarness, PendingCallsAndTheOrderOfReturns) {
+  const eo::Program p = parse(
+      "pipe2(0) = [r, w]\n"
+      "t2: read(r, 1) ...\n"
+      "t1: read(r, 1) ...\n"
+      "t3: read(r, 1) ...\n"
+      "write(w, 2) = 2\n"
+      "t1: ... = 1\n"
+      "t2: ... = 1\n");
+  eo::StepHarness h(p);
+  h.finish(0, ret(0));
+  for (size_t i = 1; i <= 3; ++i) h.sleeping(i);
+  eo::StepObservation obs;
+  h.returned(obs, "t2", ret(1));
+  h.returned(obs, "t1", ret(1));
+  h.end_step(obs);
+  ASSERT_EQ(obs.returned.size(), 2u);
+  EXPECT_EQ(obs.returned[0].task, "t1");
+  EXPECT_EQ(obs.returned[0].step, 2);
+  EXPECT_EQ(obs.returned[1].task, "t2");
+  EXPECT_EQ(obs.returned[1].step, 1);
+  EXPECT_EQ(obs.still_blocked, std::vector<std::string>{"t3"});
+  EXPECT_EQ(p.steps[5].resumes, 2);  // the parser's links: t1's line is about step 2
+  EXPECT_EQ(p.steps[6].resumes, 1);
+}
+
+TEST(StepHarness, IoCounts) {
+  EXPECT_EQ(eo::io_count(10), 10u);
+  EXPECT_EQ(eo::io_count(int64_t{1} << 40), eo::kMaxIoBytes);
+  EXPECT_EQ(eo::io_count(-1), static_cast<size_t>(-1));  // access_ok refuses it
+  EXPECT_EQ(eo::chunk_count(0), eo::kDefaultChunk);
+  EXPECT_EQ(eo::io_buffer_size(0), 1u);
+  EXPECT_EQ(eo::io_buffer_size(static_cast<size_t>(-1)), 1u);
+  EXPECT_EQ(eo::io_buffer_size(eo::kMaxIoBytes), eo::kMaxIoBytes);
+}
+
+// fill/drain: until EAGAIN or 0; an error is the result only if nothing moved; the loop
+// may be ended by its caller.
+TEST(StepHarness, FillDrainLoop) {
+  const auto run = [](std::vector<long> results, long stop_after = -1) {
+    size_t k = 0;
+    return eo::fill_drain_loop([&] { return results.at(k++); },
+                               [&](long calls, long total) -> std::optional<long> {
+                                 if (calls == stop_after) return -total - 1;
+                                 return std::nullopt;
+                               });
+  };
+  EXPECT_EQ(run({10, 20, -EAGAIN}), 30);
+  EXPECT_EQ(run({10, 0}), 10);
+  EXPECT_EQ(run({-EPIPE}), -EPIPE);
+  EXPECT_EQ(run({5, -EPIPE}), 5);
+  EXPECT_EQ(run({5, 5, 5}, 2), -11);
+}
+
+// Links from resume lines to their pending steps, also for programs built by hand.
+TEST(LinkResumes, EachResumeLineToItsTasksLastPendingCall) {
+  const eo::Program p = parse(
+      "pipe2(0) = [r, w]\n"
+      "t1: read(r, 1) ...\n"
+      "t1: ... blocked\n"
+      "write(w, 1) = 1\n"
+      "t1: ... = 1\n"
+      "t1: eventfd_read(r) ...\n"
+      "write(w, 8) = 8\n"
+      "t1: ... = 0\n");
+  EXPECT_EQ(p.steps[2].resumes, 1);
+  EXPECT_EQ(p.steps[4].resumes, 1);
+  EXPECT_EQ(p.steps[7].resumes, 5);
+  EXPECT_TRUE(std::holds_alternative<eo::EventfdRead>(p.steps[7].call));
+  eo::Program copy = p;
+  for (eo::Step& s : copy.steps) s.resumes = -1, s.call = s.kind == eo::Step::Kind::kResume ? eo::Sleep{} : s.call;
+  eo::link_resumes(copy);
+  EXPECT_EQ(copy.steps, p.steps);
+}
+
+}  // namespace
