@@ -158,6 +158,46 @@ long Kernel::shutdown(Task& t, int fd, int how) {
   return enter(t, do_shutdown(g_, fdt_, fd, how));
 }
 
+long Kernel::socket(Task& t, int domain, int type, int protocol) {
+  check_idle(t);
+  return enter(t, do_socket(g_, fdt_, domain, type, protocol));
+}
+
+long Kernel::bind(Task& t, int fd, const std::vector<uint8_t>& addr) {
+  check_idle(t);
+  return enter(t, do_bind(g_, fdt_, fd, addr));
+}
+
+long Kernel::listen(Task& t, int fd, int backlog) {
+  check_idle(t);
+  return enter(t, do_listen(g_, fdt_, fd, backlog));
+}
+
+long Kernel::connect(Task& t, int fd, const std::vector<uint8_t>& addr) {
+  check_idle(t);
+  return enter(t, do_connect(g_, fdt_, fd, addr));
+}
+
+long Kernel::accept4(Task& t, int fd, int flags) {
+  check_idle(t);
+  return enter(t, do_accept4(g_, fdt_, fd, flags));
+}
+
+long Kernel::setsockopt(Task& t, int fd, int level, int optname, const void* optval, int optlen) {
+  check_idle(t);
+  return enter(t, do_setsockopt(g_, fdt_, fd, level, optname, optval, optlen));
+}
+
+long Kernel::getsockopt(Task& t, int fd, int level, int optname) {
+  check_idle(t);
+  int v = 0;
+  const long r = do_getsockopt(g_, fdt_, fd, level, optname, &v);
+  t.value = static_cast<uint64_t>(static_cast<uint32_t>(v));
+  return enter(t, r);
+}
+
+long Kernel::getsockname(int fd, std::vector<uint8_t>* addr) { return do_getsockname(g_, fdt_, fd, addr); }
+
 int Kernel::settle() { return sched_.run_until_idle(); }
 
 void Kernel::advance_ms(int64_t ms) {

@@ -51,6 +51,16 @@ class Kernel {
   long close(Task& t, int fd);
   long dup(Task& t, int fd);
   long shutdown(Task& t, int fd, int how);
+  // Sockets with addresses (net/socket.c); an address is the bytes the user passes.
+  long socket(Task& t, int domain, int type, int protocol);
+  long bind(Task& t, int fd, const std::vector<uint8_t>& addr);
+  long listen(Task& t, int fd, int backlog);
+  long connect(Task& t, int fd, const std::vector<uint8_t>& addr);
+  long accept4(Task& t, int fd, int flags);
+  long setsockopt(Task& t, int fd, int level, int optname, const void* optval, int optlen);
+  long getsockopt(Task& t, int fd, int level, int optname);  // the int read in t.value
+  // getsockname for the executor's address bookkeeping: not a step, nothing settles.
+  long getsockname(int fd, std::vector<uint8_t>* addr);
 
   // Runs woken tasks until every task sleeps or is idle; returns how many ran.
   int settle();

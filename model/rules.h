@@ -69,6 +69,12 @@ namespace model {
   X(kSocketpairInetEsocktnosupport, "inet_create", "no protocol of that type: ESOCKTNOSUPPORT")             \
   X(kUnixCreateEprotonosupport, "unix_create", "protocol neither 0 nor PF_UNIX: EPROTONOSUPPORT")           \
   X(kUnixCreateEsocktnosupport, "unix_create", "type not STREAM/DGRAM/RAW/SEQPACKET: ESOCKTNOSUPPORT")      \
+  X(kSocketEinval, "__sys_socket", "invalid type flags: EINVAL")                                             \
+  X(kSocketUnsupported, "__sys_socket", "a socket the model has no rules for (AF_INET before net/ipv4 lands)") \
+  X(kSockfdEbadf, "sockfd_lookup", "fd not open: EBADF")                                                      \
+  X(kSockfdEnotsock, "sockfd_lookup", "not a socket: ENOTSOCK")                                               \
+  X(kAccept4Einval, "__sys_accept4_file", "flags other than SOCK_CLOEXEC|SOCK_NONBLOCK: EINVAL")             \
+  X(kSocketOpUnsupported, "__sys_bind", "a socket operation the model has no rules for yet")                 \
   X(kShutdownEbadf, "__sys_shutdown", "fd not open: EBADF")                                                   \
   X(kShutdownEnotsock, "__sys_shutdown", "not a socket: ENOTSOCK")                                            \
   X(kShutdownEinval, "unix_shutdown", "how out of range: EINVAL")                                             \
