@@ -4,6 +4,7 @@
 #include "af_unix.h"
 
 #include "af_unix_dgram.h"
+#include "af_unix_seqpacket.h"
 
 #include <algorithm>
 #include <cstring>
@@ -61,7 +62,7 @@ UnixSock::UnixSock(Globals& g_, int type_)
 }
 
 // unix_writable: not listening and sk_wmem_alloc * 4 <= sk_sndbuf.
-bool UnixSock::writable() const { return !listening && (wmem_alloc << 2) <= sndbuf; }
+bool UnixSock::writable() const { return state != TCP_LISTEN_ && (wmem_alloc << 2) <= sndbuf; }
 
 // unix_write_space: wake writers only if the socket is writable now.
 void UnixSock::write_space() {
@@ -145,7 +146,8 @@ poll_t UnixSocketFile::poll(PollTable* pt) {
   if (shutdown == SHUTDOWN_MASK) mask |= EPOLLHUP;
   if (shutdown & RCV_SHUTDOWN) mask |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
   if (!sk->receive_queue.empty()) mask |= EPOLLIN | EPOLLRDNORM;
-  if (!sk->peer) mask |= EPOLLHUP;  // TCP_CLOSE: never connected
+  if (!sk->receive_queue.empty() && sk->state == TCP_LISTEN_) g->rule(Rule::kUnixListenPollIn);
+  if (sk->state == TCP_CLOSE_) mask |= EPOLLHUP;  // connection-based: not connected (yet)
   if (sk->writable()) mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
   return mask;
 }
@@ -176,6 +178,7 @@ MaySleep unix_stream_data_wait(Task& t, UnixSock& sk, long timeo) {
 MaySleep UnixSocketFile::read(Task& t, void* buf, size_t n) {
   if (n == 0) co_return 0;  // sock_read_iter: "match SYS5 semantics"
   UnixSock& sk = *this->sk;
+  if (sk.state != TCP_ESTABLISHED_) co_return g->fail(Rule::kUnixStreamReadEinval, -EINVAL);
   char* const to = static_cast<char*>(buf);  // the reader's buffer
   size_t size = n;
   long timeo = nonblock() ? 0 : MAX_SCHEDULE_TIMEOUT;  // sock_rcvtimeo
@@ -229,6 +232,7 @@ MaySleep UnixSocketFile::write(Task& t, const void* buf, size_t len) {
   Globals& g = *sk.g;
   const char* const from = static_cast<const char*>(buf);  // the writer's bytes
   size_t sent = 0;
+  if (!sk.peer) co_return g.fail(Rule::kUnixStreamNotconn, -ENOTCONN);
   if (sk.shutdown & SEND_SHUTDOWN) co_return g.fail(Rule::kUnixSendEpipe, -EPIPE);  // pipe_err
   while (sent < len) {
     // Keep two messages in the pipe, and at most an order-0 head plus UNIX_SKB_FRAGS_SZ.
@@ -248,7 +252,7 @@ MaySleep UnixSocketFile::write(Task& t, const void* buf, size_t len) {
     }
     UnixSock& other = *sk.peer;
     Skb skb{size, 0, unix_skb_truesize(g.profile.unix_cal, g.profile.page_size, size), this->sk,
-            std::string(from + sent, static_cast<size_t>(size))};
+            std::string(from + sent, static_cast<size_t>(size)), nullptr};
     sk.wmem_alloc += skb.truesize;  // skb_set_owner_w
     if (other.dead || (other.shutdown & RCV_SHUTDOWN)) {
       sock_wfree(skb);  // pipe_err_free: kfree_skb
@@ -263,47 +267,57 @@ MaySleep UnixSocketFile::write(Task& t, const void* buf, size_t len) {
   co_return static_cast<long>(sent);
 }
 
-// unix_release_sock
-void UnixSocketFile::release() {
-  sk->shutdown = SHUTDOWN_MASK;
-  sk->orphaned = true;  // sock_orphan: sk_wq = NULL
-  sk->dead = true;
-  std::shared_ptr<UnixSock> skpair = std::move(sk->peer);
+// unix_release_sock: a listener also releases every embryo still queued (embrion = 1).
+void unix_release_sock(UnixSock& sk, bool embrion) {
+  Globals* g = sk.g;
+  unix_remove_socket(sk);  // its name is free from now on
+  const int state = std::exchange(sk.state, TCP_CLOSE_);
+  sk.shutdown = SHUTDOWN_MASK;
+  sk.orphaned = true;  // sock_orphan: sk_wq = NULL
+  sk.dead = true;
+  std::shared_ptr<UnixSock> skpair = std::move(sk.peer);
   // Datagram senders waiting for room in this socket, and peer_wake relays, go on.
-  wake_up_interruptible_all(sk->peer_wait, Rule::kUnixReleasePeerWait);
+  wake_up_interruptible_all(sk.peer_wait, Rule::kUnixReleasePeerWait);
   if (skpair) {
-    if (sk->type == SOCK_STREAM_) {
+    if (sk.type == SOCK_STREAM_ || sk.type == SOCK_SEQPACKET_) {
       g->rule(Rule::kUnixReleasePeer);
       skpair->shutdown = SHUTDOWN_MASK;
-      if (!sk->receive_queue.empty()) {
-        g->rule(Rule::kUnixReleaseReset);
+      if (!sk.receive_queue.empty() || embrion) {
+        g->rule(embrion ? Rule::kUnixReleaseEmbryoReset : Rule::kUnixReleaseReset);
         skpair->err = ECONNRESET;
       }
       skpair->state_change();
       g->sched->wake_point("unix_release_sock after sk_state_change");
     }
-    unix_dgram_peer_wake_disconnect(*sk, *skpair);
+    unix_dgram_peer_wake_disconnect(sk, *skpair);
   }
-  if (!sk->receive_queue.empty()) g->rule(Rule::kUnixReleasePurge);
-  while (!sk->receive_queue.empty()) {
-    Skb skb = std::move(sk->receive_queue.front());
-    sk->receive_queue.pop_front();
-    sock_wfree(skb);  // kfree_skb: the peer's sent data is uncharged
+  if (!sk.receive_queue.empty()) g->rule(state == TCP_LISTEN_ ? Rule::kUnixReleaseListener : Rule::kUnixReleasePurge);
+  while (!sk.receive_queue.empty()) {
+    Skb skb = std::move(sk.receive_queue.front());
+    sk.receive_queue.pop_front();
+    if (state == TCP_LISTEN_ && skb.embryo) unix_release_sock(*skb.embryo, true);
+    skb.embryo.reset();
+    sock_wfree(skb);  // kfree_skb: the sender is uncharged
     g->sched->wake_point("unix_release_sock after kfree_skb (sock_wfree -> unix_write_space)");
   }
+}
+
+// unix_release
+void UnixSocketFile::release() {
+  unix_release_sock(*sk, false);
   sk.reset();
 }
 
 // unix_shutdown: SHUT_RD/WR/RDWR map to RCV/SEND/both; a stream peer gets the mirror image.
 long UnixSocketFile::shutdown(int how) {
   if (how < SHUT_RD_ || how > SHUT_RDWR_) return g->fail(Rule::kShutdownEinval, -EINVAL);
-  g->rule(sk->type == SOCK_STREAM_ ? Rule::kUnixShutdown : Rule::kUnixShutdownDgram);
+  g->rule(sk->type != SOCK_DGRAM_ ? Rule::kUnixShutdown : Rule::kUnixShutdownDgram);
   const int mode = how + 1;
   sk->shutdown |= mode;
   std::shared_ptr<UnixSock> other = sk->peer;
   sk->state_change();
   g->sched->wake_point("unix_shutdown after sk_state_change");
-  if (other && sk->type == SOCK_STREAM_) {  // a datagram peer is left alone
+  if (other && (sk->type == SOCK_STREAM_ || sk->type == SOCK_SEQPACKET_)) {  // a datagram peer is left alone
     int peer_mode = 0;
     if (mode & RCV_SHUTDOWN) peer_mode |= SEND_SHUTDOWN;
     if (mode & SEND_SHUTDOWN) peer_mode |= RCV_SHUTDOWN;
@@ -313,15 +327,13 @@ long UnixSocketFile::shutdown(int how) {
   return 0;
 }
 
-namespace {
-
 // sock_alloc_file with the proto_ops unix_create chose for the type.
+
 UnixSocketFile* unix_sock_file(Globals& g, std::shared_ptr<UnixSock> sk, int flags) {
   if (sk->type == SOCK_DGRAM_) return new UnixDgramSocketFile(g, std::move(sk), flags);
+  if (sk->type == SOCK_SEQPACKET_) return new UnixSeqpacketSocketFile(g, std::move(sk), flags);
   return new UnixSocketFile(g, std::move(sk), flags);
 }
-
-}  // namespace
 
 // unix_create (the protocol, then the type dispatch) and unix_socketpair, for a pair whose
 // descriptors __sys_socketpair has reserved.
@@ -337,8 +349,8 @@ long unix_create_pair(Globals& g, FdTable& fdt, int type, int protocol, int flag
       break;
     case SOCK_DGRAM_:
       break;
-    case 5:  // SOCK_SEQPACKET
-      return g.fail(Rule::kSocketpairUnsupported, -ESOCKTNOSUPPORT);
+    case SOCK_SEQPACKET_:
+      break;
     default:
       return g.fail(Rule::kUnixCreateEsocktnosupport, -ESOCKTNOSUPPORT);
   }
@@ -346,6 +358,7 @@ long unix_create_pair(Globals& g, FdTable& fdt, int type, int protocol, int flag
   auto b = std::make_shared<UnixSock>(g, type);
   a->peer = b;  // unix_socketpair: unix_peer(ska) = skb and back
   b->peer = a;
+  a->state = b->state = TCP_ESTABLISHED_;
   sv[0] = fdt.install(unix_sock_file(g, a, flags));
   sv[1] = fdt.install(unix_sock_file(g, b, flags));
   return 0;

@@ -5,6 +5,7 @@
 // sockets of af_unix_dgram.h, which bring their own poll, sendmsg and recvmsg.
 #pragma once
 #include <deque>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,10 @@ namespace model {
 inline constexpr int RCV_SHUTDOWN = 1;
 inline constexpr int SEND_SHUTDOWN = 2;
 inline constexpr int SHUTDOWN_MASK = 3;
+// sk_state values AF_UNIX uses (include/net/tcp_states.h).
+inline constexpr int TCP_ESTABLISHED_ = 1;
+inline constexpr int TCP_CLOSE_ = 7;
+inline constexpr int TCP_LISTEN_ = 10;
 
 struct UnixSock;
 
@@ -26,6 +31,8 @@ struct Skb {
   int truesize = 0;
   std::shared_ptr<UnixSock> owner;  // skb->sk: the sender, charged in sk_wmem_alloc
   std::string data;  // the payload bytes
+  // unix_stream_connect's skb on a listener's queue: the embryo socket it brings (skb->sk).
+  std::shared_ptr<UnixSock> embryo;
 };
 
 // struct sock + struct unix_sock. The socket's wait queue (sk->sk_wq->wait) lives here;
@@ -33,7 +40,7 @@ struct Skb {
 struct UnixSock {
   UnixSock(Globals& g, int type);
   Globals* g;
-  int type;  // sk_type: SOCK_STREAM_ or SOCK_DGRAM_
+  int type;  // sk_type: SOCK_STREAM_, SOCK_DGRAM_ or SOCK_SEQPACKET_
   WaitQueueHead wq;
   // unix_sock.peer_wait: datagram senders wait here for room in this socket's queue, and
   // other sockets' peer_wake entries hang here (unix_dgram_peer_wake_connect).
@@ -51,7 +58,9 @@ struct UnixSock {
   int shutdown = 0;
   int err = 0;
   bool dead = false;    // SOCK_DEAD
-  bool listening = false;
+  int state = TCP_CLOSE_;  // sk_state
+  // unix_sock.addr: the bound sockaddr_un as given (family and abstract name), none if unbound.
+  std::optional<std::string> addr;
 
   bool writable() const;  // unix_writable
   void write_space();     // unix_write_space
@@ -72,6 +81,15 @@ struct UnixSocketFile : File {
   const void* private_data() const override { return sk.get(); }
   long shutdown(int how);                                   // unix_shutdown
 };
+
+// unix_release_sock: the socket dies (its name freed, its peer told, its queue purged; a
+// listener's embryos released with embrion set: their connectors get ECONNRESET).
+void unix_release_sock(UnixSock& sk, bool embrion);
+// Takes a bound socket's name out of the abstract namespace (unix_remove_socket).
+void unix_remove_socket(UnixSock& sk);
+// sock_alloc_file with the proto_ops unix_create chose for the type (stream, dgram,
+// seqpacket); flags: O_NONBLOCK and O_CLOEXEC.
+UnixSocketFile* unix_sock_file(Globals& g, std::shared_ptr<UnixSock> sk, int flags);
 
 // The truesize of an skb from alloc_skb_with_frags(header_len, data_len): the kmalloc'ed
 // linear head with skb_shared_info, the sk_buff, and whole pages for data_len.

@@ -82,6 +82,24 @@ int receiver_wake_function(WaitQueueEntry* e, unsigned mode, int sync, poll_t ke
   return autoremove_wake_function(e, mode, sync, key);
 }
 
+// The skb of a datagram being sent, charged to the sender (skb_set_owner_w) from
+// sock_alloc_send_pskb until it is queued on the receiver. An error path frees it
+// (consume_skb -> sock_wfree, with its write-space callback); a call abandoned while
+// holding it gives the charge back without wakeups (teardown).
+struct ChargedSkb {
+  Skb skb;
+  bool held = false;
+  void consume() {
+    if (held) sock_wfree(skb);
+    held = false;
+  }
+  ~ChargedSkb() {
+    if (held) skb.owner->wmem_alloc -= skb.truesize;
+  }
+};
+
+}  // namespace
+
 // unix_wait_for_peer: an exclusive entry on the peer's peer_wait; sleeps only if the peer
 // is still alive, not shut for receiving, and full.
 MaySleep unix_wait_for_peer(Task& t, UnixSock& other, long timeo) {
@@ -124,24 +142,6 @@ MaySleep __skb_wait_for_more_packets(Task& t, UnixSock& sk, long* err, long* tim
   co_return error;
 }
 
-// The skb of a datagram being sent, charged to the sender (skb_set_owner_w) from
-// sock_alloc_send_pskb until it is queued on the receiver. An error path frees it
-// (consume_skb -> sock_wfree, with its write-space callback); a call abandoned while
-// holding it gives the charge back without wakeups (teardown).
-struct ChargedSkb {
-  Skb skb;
-  bool held = false;
-  void consume() {
-    if (held) sock_wfree(skb);
-    held = false;
-  }
-  ~ChargedSkb() {
-    if (held) skb.owner->wmem_alloc -= skb.truesize;
-  }
-};
-
-}  // namespace
-
 bool unix_recvq_full(const UnixSock& sk) { return sk.receive_queue.size() > sk.max_ack_backlog; }
 
 
@@ -169,6 +169,10 @@ poll_t UnixDgramSocketFile::poll(PollTable* pt) {
   if (sk->shutdown & RCV_SHUTDOWN) mask |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
   if (sk->shutdown == SHUTDOWN_MASK) mask |= EPOLLHUP;
   if (!sk->receive_queue.empty()) mask |= EPOLLIN | EPOLLRDNORM;
+  if (sk->type == SOCK_SEQPACKET_ && sk->state == TCP_CLOSE_) {  // connection-based: not connected
+    g->rule(Rule::kUnixSeqpacketPollHup);
+    mask |= EPOLLHUP;
+  }
   // poll_requested_events: without a write event asked for, the EPOLLOUT tests are skipped.
   const poll_t requested = pt ? pt->key : ~poll_t{0};
   if (!(requested & kWriteSpace)) return mask;
@@ -204,6 +208,11 @@ MaySleep UnixDgramSocketFile::read(Task& t, void* buf, size_t size) {
     if (co_await __skb_wait_for_more_packets(t, sk, &err, &timeo)) break;
   }
   if (!got) {
+    // EOF on a disconnected non-blocking SOCK_SEQPACKET socket.
+    if (sk.type == SOCK_SEQPACKET_ && err == -EAGAIN && (sk.shutdown & RCV_SHUTDOWN)) {
+      g.rule(Rule::kUnixSeqpacketRecvEof);
+      co_return 0;
+    }
     switch (err) {
       case -EAGAIN: co_return g.fail(Rule::kUnixDgramRecvEagain, err);
       case 0: g.rule(Rule::kUnixDgramRecvShutdown); co_return 0;
@@ -244,7 +253,7 @@ MaySleep UnixDgramSocketFile::write(Task& t, const void* buf, size_t len) {
   const int data_len = dgram_data_len(cal, g.profile.page_size, size);
   ChargedSkb out;
   out.skb = Skb{size, 0, alloc_skb_truesize(cal, g.profile.page_size, size - data_len, data_len), this->sk,
-                std::string(static_cast<const char*>(buf), len)};
+                std::string(static_cast<const char*>(buf), len), nullptr};
   sk.wmem_alloc += out.skb.truesize;  // skb_set_owner_w
   out.held = true;
   auto drop = [&](Rule r, long err) {  // out_unlock / out_sock_put / out_free
@@ -257,6 +266,8 @@ MaySleep UnixDgramSocketFile::write(Task& t, const void* buf, size_t len) {
   for (;;) {  // restart:
     if (other->peer && other->peer.get() != &sk) co_return drop(Rule::kUnixDgramEperm, -EPERM);  // unix_may_send
     if (other->dead) {
+      // SOCK_SEQPACKET never disconnects here: it only races with the peer's release.
+      if (sk.type == SOCK_SEQPACKET_) co_return drop(Rule::kUnixSeqpacketPeerDead, -EPIPE);
       if (sk.peer != other) co_return drop(Rule::kUnixDgramPeerChanged, -ECONNRESET);
       sk.peer.reset();
       unix_dgram_peer_wake_disconnect_wakeup(sk, *other);

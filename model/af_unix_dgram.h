@@ -10,7 +10,7 @@
 
 namespace model {
 
-struct UnixDgramSocketFile final : UnixSocketFile {
+struct UnixDgramSocketFile : UnixSocketFile {
   using UnixSocketFile::UnixSocketFile;
   poll_t poll(PollTable* pt) override;                      // unix_dgram_poll
   MaySleep read(Task& t, void* buf, size_t n) override;         // unix_dgram_recvmsg
@@ -20,6 +20,13 @@ struct UnixDgramSocketFile final : UnixSocketFile {
 
 // unix_recvq_full_lockless: more datagrams queued than sk_max_ack_backlog.
 bool unix_recvq_full(const UnixSock& sk);
+// unix_wait_for_peer: an exclusive entry on other's peer_wait; sleeps only while other is
+// alive, not shut for receiving, and full. The timeout left.
+MaySleep unix_wait_for_peer(Task& t, UnixSock& other, long timeo);
+// __skb_wait_for_more_packets (net/core/datagram.c) with the queue empty: an exclusive
+// entry with receiver_wake_function at the tail of sk's wq; 0: try again, else stop with
+// *err set (0 for RCV_SHUTDOWN).
+MaySleep __skb_wait_for_more_packets(Task& t, UnixSock& sk, long* err, long* timeo_p);
 // unix_dgram_peer_wake_relay: the func of every socket's peer_wake entry (unix_create1).
 int unix_dgram_peer_wake_relay(WaitQueueEntry* q, unsigned mode, int flags, poll_t key);
 // unix_dgram_peer_wake_disconnect: takes sk's peer_wake off other's peer_wait.

@@ -3,6 +3,8 @@
 // or queue, so one process has one Globals.
 #pragma once
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include "observer.h"
 #include "profile.h"
@@ -10,6 +12,7 @@
 namespace model {
 
 class Scheduler;
+struct UnixSock;
 
 struct Globals {
   explicit Globals(KernelProfile p) : profile(std::move(p)) {}
@@ -34,6 +37,11 @@ struct Globals {
   long live_files = 0;
   long live_epitems = 0;
   long live_pwqs = 0;
+
+  // The AF_UNIX abstract namespace (net->unx.table): bound sockets by type and address
+  // (unix_abstract_hash mixes the type in, so one name may be bound once per type).
+  std::map<std::string, UnixSock*> unix_names;
+  unsigned unix_autobind_next = 0;  // unix_autobind's ordernum (random on a kernel)
 
   int depth = 0;  // nesting of wake_up calls, for indented explain output
 

@@ -173,14 +173,15 @@ long Kernel::listen(Task& t, int fd, int backlog) {
   return enter(t, do_listen(g_, fdt_, fd, backlog));
 }
 
+// The socket's file is pinned (fdget) while the call sleeps.
 long Kernel::connect(Task& t, int fd, const std::vector<uint8_t>& addr) {
   check_idle(t);
-  return enter(t, do_connect(g_, fdt_, fd, addr));
+  return enter(t, do_connect(g_, fdt_, t, fd, addr), fdt_.fget(fd));
 }
 
 long Kernel::accept4(Task& t, int fd, int flags) {
   check_idle(t);
-  return enter(t, do_accept4(g_, fdt_, fd, flags));
+  return enter(t, do_accept4(g_, fdt_, t, fd, flags), fdt_.fget(fd));
 }
 
 long Kernel::setsockopt(Task& t, int fd, int level, int optname, const void* optval, int optlen) {

@@ -74,7 +74,7 @@ namespace model {
   X(kSockfdEbadf, "sockfd_lookup", "fd not open: EBADF")                                                      \
   X(kSockfdEnotsock, "sockfd_lookup", "not a socket: ENOTSOCK")                                               \
   X(kAccept4Einval, "__sys_accept4_file", "flags other than SOCK_CLOEXEC|SOCK_NONBLOCK: EINVAL")             \
-  X(kSocketOpUnsupported, "__sys_bind", "a socket operation the model has no rules for yet")                 \
+  X(kSocketOpUnsupported, "net/socket.c", "a socket operation the model has no rules for yet")                 \
   X(kShutdownEbadf, "__sys_shutdown", "fd not open: EBADF")                                                   \
   X(kShutdownEnotsock, "__sys_shutdown", "not a socket: ENOTSOCK")                                            \
   X(kShutdownEinval, "unix_shutdown", "how out of range: EINVAL")                                             \
@@ -101,6 +101,45 @@ namespace model {
   X(kUnixReleaseReset, "unix_release_sock", "closed with unread data: the peer gets ECONNRESET")             \
   X(kUnixReleasePurge, "unix_release_sock", "unread skbs freed: their sender is uncharged")                  \
   X(kUnixReleasePeerWait, "unix_release_sock", "wake everyone on peer_wait (datagram senders, peer_wake relays)") \
+  X(kUnixReleaseEmbryoReset, "unix_release_sock", "an embryo released with its listener: the connector gets ECONNRESET") \
+  X(kUnixReleaseListener, "unix_release_sock", "a listener closed: every unaccepted embryo is released")       \
+  X(kUnixStreamNotconn, "unix_stream_sendmsg", "no peer (never connected, or a listener): ENOTCONN")           \
+  X(kUnixStreamReadEinval, "unix_stream_read_generic", "not TCP_ESTABLISHED: EINVAL")                          \
+  /* net/unix/af_unix.c: addresses, listen, connect, accept */                                                  \
+  X(kUnixAutobind, "unix_autobind", "an abstract name of five hex digits (ENOSPC when none is free)")          \
+  X(kUnixBindEinval, "unix_validate_addr", "address too short or long, or not AF_UNIX: EINVAL")              \
+  X(kUnixBindBound, "unix_bind_abstract", "already bound: EINVAL")                                           \
+  X(kUnixBindEaddrinuse, "unix_bind_abstract", "name bound by a socket of the same type: EADDRINUSE")        \
+  X(kUnixBind, "unix_bind_abstract", "bound to the abstract name")                                            \
+  X(kUnixListenEopnotsupp, "unix_listen", "not SOCK_STREAM/SOCK_SEQPACKET: EOPNOTSUPP")                      \
+  X(kUnixListenUnbound, "unix_listen", "no address: EINVAL")                                                  \
+  X(kUnixListenEinval, "unix_listen", "connected: EINVAL")                                                    \
+  X(kUnixListenWakeConnectors, "unix_listen", "larger backlog: wake every connector sleeping on peer_wait") \
+  X(kUnixListen, "unix_listen", "TCP_LISTEN with sk_max_ack_backlog = backlog")                              \
+  X(kUnixListenPollIn, "unix_poll", "a listener with embryos queued: EPOLLIN")                                \
+  X(kUnixConnectEinval, "unix_validate_addr", "address too short or long, or not AF_UNIX: EINVAL")           \
+  X(kUnixConnectNoListener, "unix_find_abstract", "no socket of that type bound to the name: ECONNREFUSED") \
+  X(kUnixConnectNotListening, "unix_stream_connect", "not listening, or shut for reading: ECONNREFUSED")    \
+  X(kUnixConnectEagain, "unix_stream_connect", "backlog full, non-blocking: EAGAIN")                          \
+  X(kUnixConnectSleeps, "unix_wait_for_peer", "backlog full: sleeps exclusive on the listener's peer_wait")  \
+  X(kUnixConnectState, "unix_stream_connect", "not TCP_CLOSE: EISCONN (connected) or EINVAL (listening)")    \
+  X(kUnixConnected, "unix_stream_connect", "connected to a new embryo queued on the listener, sk_data_ready") \
+  X(kUnixAcceptEopnotsupp, "unix_accept", "not SOCK_STREAM/SOCK_SEQPACKET: EOPNOTSUPP")                      \
+  X(kUnixAcceptEinval, "unix_accept", "not listening: EINVAL")                                                \
+  X(kUnixAcceptSleeps, "skb_recv_datagram", "no embryo: sleeps exclusive at the tail of the listener's wq")  \
+  X(kUnixAcceptShutdown, "unix_accept", "blocking and shut for reading: EINVAL")                              \
+  X(kUnixAcceptEagain, "skb_recv_datagram", "no embryo, non-blocking listener: EAGAIN")                       \
+  X(kUnixAcceptWakeConnector, "unix_accept", "wake_up_interruptible(&u->peer_wait): one sleeping connector") \
+  X(kUnixAccepted, "unix_accept", "the embryo becomes the accepted socket")                                   \
+  /* net/unix/af_unix.c: SOCK_SEQPACKET (unix_seqpacket_ops) */                                                 \
+  X(kUnixSeqpacketNotconn, "unix_seqpacket_sendmsg", "not TCP_ESTABLISHED: ENOTCONN (sendmsg and recvmsg)")   \
+  X(kUnixSeqpacketPollHup, "unix_dgram_poll", "SOCK_SEQPACKET in TCP_CLOSE: EPOLLHUP")                         \
+  X(kUnixSeqpacketPeerDead, "unix_dgram_sendmsg", "SOCK_SEQPACKET peer dead: EPIPE, no disconnect")           \
+  X(kUnixSeqpacketRecvEof, "__unix_dgram_recvmsg", "SOCK_SEQPACKET, empty, shut for reading, non-blocking: 0") \
+  /* net/core/sock.c: options */                                                                                \
+  X(kSockoptLevel, "unix_setsockopt", "level other than SOL_SOCKET: EOPNOTSUPP")                              \
+  X(kSockoptSet, "sock_setsockopt", "an option AF_UNIX ignores (SO_LINGER, SO_REUSEADDR, SO_REUSEPORT, SO_RCVBUF)") \
+  X(kSockoptSoError, "sock_getsockopt", "SO_ERROR: the pending error, cleared")                              \
   /* net/unix/af_unix.c: SOCK_DGRAM (unix_dgram_ops), net/core/datagram.c */                                   \
   X(kUnixDgramEmsgsize, "unix_dgram_sendmsg", "len > sk_sndbuf - 32: EMSGSIZE")                               \
   X(kUnixDgramSendShutdown, "sock_alloc_send_pskb", "sending side shut down: EPIPE")                         \

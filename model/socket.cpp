@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "af_unix.h"
+#include "af_unix_listen.h"
 
 namespace model {
 
@@ -70,94 +71,124 @@ long do_socketpair(Globals& g, FdTable& fdt, int domain, int type, int protocol,
   return probed_family(g, domain, type, protocol);
 }
 
-// __sys_socket -> __sock_create. The family's create for a single socket is not modelled
-// yet: the model says so (a rule and an error) rather than invent a socket.
-long do_socket(Globals& g, FdTable&, int domain, int type, int protocol) {
+// __sys_socket -> __sock_create -> the family's create, then sock_map_fd (a descriptor
+// only once the socket exists: EMFILE comes after the family's errors). AF_INET is not
+// modelled yet: the model says so (a rule and an error) rather than invent a socket.
+long do_socket(Globals& g, FdTable& fdt, int domain, int type, int protocol) {
   const int flags = type & ~SOCK_TYPE_MASK_;
   if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) return g.fail(Rule::kSocketEinval, -EINVAL);
   type &= SOCK_TYPE_MASK_;
   if (domain < 0 || domain >= g.profile.nproto) return g.fail(Rule::kSockCreateEafnosupport, -EAFNOSUPPORT);
   if (type < 0 || type >= SOCK_MAX_) return g.fail(Rule::kSockCreateEinvalType, -EINVAL);
-  (void)protocol;
-  return g.fail(Rule::kSocketUnsupported, -EAFNOSUPPORT);
+  if (domain != AF_UNIX_) return g.fail(Rule::kSocketUnsupported, -EAFNOSUPPORT);
+  // unix_create
+  if (protocol != 0 && protocol != AF_UNIX_) return g.fail(Rule::kUnixCreateEprotonosupport, -EPROTONOSUPPORT);
+  if (type == SOCK_RAW_) type = SOCK_DGRAM_;
+  if (type != SOCK_STREAM_ && type != SOCK_DGRAM_ && type != SOCK_SEQPACKET_)
+    return g.fail(Rule::kUnixCreateEsocktnosupport, -ESOCKTNOSUPPORT);
+  if (!fdt.has_free(1)) return g.fail(Rule::kFdEmfile, -EMFILE);
+  return fdt.install(unix_sock_file(g, std::make_shared<UnixSock>(g, type), flags & (O_NONBLOCK_ | O_CLOEXEC_)));
 }
 
 // sockfd_lookup_light: the file, then sock_from_file.
-File* sockfd_lookup(Globals& g, FdTable& fdt, int fd, long* err) {
+UnixSocketFile* sockfd_lookup(Globals& g, FdTable& fdt, int fd, long* err) {
   File* f = fdt.fget(fd);
   if (!f) {
     *err = g.fail(Rule::kSockfdEbadf, -EBADF);
     return nullptr;
   }
-  if (!dynamic_cast<UnixSocketFile*>(f)) {
-    *err = g.fail(Rule::kSockfdEnotsock, -ENOTSOCK);
-    return nullptr;
-  }
-  return f;
+  auto* sock = dynamic_cast<UnixSocketFile*>(f);
+  if (!sock) *err = g.fail(Rule::kSockfdEnotsock, -ENOTSOCK);
+  return sock;
 }
 
 namespace {
 // sizeof(struct sockaddr_storage): move_addr_to_kernel refuses longer addresses.
 constexpr size_t kSockaddrStorage = 128;
+// net.core.somaxconn's default (4096 since 5.4): __sys_listen's cap on the backlog.
+constexpr unsigned kSomaxconn = 4096;
+constexpr int SO_REUSEADDR_ = 2, SO_ERROR_ = 4, SO_RCVBUF_ = 8, SO_LINGER_ = 13, SO_REUSEPORT_ = 15;
 }  // namespace
 
-// __sys_bind: sockfd_lookup, move_addr_to_kernel, then the family's bind.
+// __sys_bind: sockfd_lookup, move_addr_to_kernel, then unix_bind.
 long do_bind(Globals& g, FdTable& fdt, int fd, const std::vector<uint8_t>& addr) {
   long err = 0;
-  if (!sockfd_lookup(g, fdt, fd, &err)) return err;
+  UnixSocketFile* sock = sockfd_lookup(g, fdt, fd, &err);
+  if (!sock) return err;
   if (addr.size() > kSockaddrStorage) return -EINVAL;
-  return g.fail(Rule::kSocketOpUnsupported, -EOPNOTSUPP);
+  return unix_bind(*sock->sk, addr);
 }
 
-// __sys_listen
-long do_listen(Globals& g, FdTable& fdt, int fd, int) {
+// __sys_listen: the backlog capped at somaxconn (a negative one too, taken unsigned).
+long do_listen(Globals& g, FdTable& fdt, int fd, int backlog) {
   long err = 0;
-  if (!sockfd_lookup(g, fdt, fd, &err)) return err;
-  return g.fail(Rule::kSocketOpUnsupported, -EOPNOTSUPP);
+  UnixSocketFile* sock = sockfd_lookup(g, fdt, fd, &err);
+  if (!sock) return err;
+  if (static_cast<unsigned>(backlog) > kSomaxconn) backlog = static_cast<int>(kSomaxconn);
+  return unix_listen(*sock->sk, backlog);
 }
 
-// __sys_connect
-long do_connect(Globals& g, FdTable& fdt, int fd, const std::vector<uint8_t>& addr) {
+// __sys_connect -> __sys_connect_file -> unix_stream_connect (datagram sockets' connect,
+// unix_dgram_connect, is not modelled).
+MaySleep do_connect(Globals& g, FdTable& fdt, Task& t, int fd, std::vector<uint8_t> addr) {
   long err = 0;
-  if (!sockfd_lookup(g, fdt, fd, &err)) return err;
-  if (addr.size() > kSockaddrStorage) return -EINVAL;
-  return g.fail(Rule::kSocketOpUnsupported, -EOPNOTSUPP);
+  UnixSocketFile* sock = sockfd_lookup(g, fdt, fd, &err);
+  if (!sock) co_return err;
+  if (addr.size() > kSockaddrStorage) co_return -EINVAL;
+  if (sock->sk->type == SOCK_DGRAM_) co_return g.fail(Rule::kSocketOpUnsupported, -EOPNOTSUPP);
+  co_return co_await unix_stream_connect(t, *sock, std::move(addr));
 }
 
 // __sys_accept4 -> __sys_accept4_file -> do_accept: the descriptor, the flags, a free
-// descriptor for the new socket, then sock_from_file.
-long do_accept4(Globals& g, FdTable& fdt, int fd, int flags) {
+// descriptor for the new socket, then sock_from_file and unix_accept.
+MaySleep do_accept4(Globals& g, FdTable& fdt, Task& t, int fd, int flags) {
   File* f = fdt.fget(fd);
-  if (!f) return g.fail(Rule::kSockfdEbadf, -EBADF);
-  if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) return g.fail(Rule::kAccept4Einval, -EINVAL);
-  if (!fdt.has_free(1)) return g.fail(Rule::kFdEmfile, -EMFILE);
-  if (!dynamic_cast<UnixSocketFile*>(f)) return g.fail(Rule::kSockfdEnotsock, -ENOTSOCK);
-  return g.fail(Rule::kSocketOpUnsupported, -EOPNOTSUPP);
+  if (!f) co_return g.fail(Rule::kSockfdEbadf, -EBADF);
+  if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) co_return g.fail(Rule::kAccept4Einval, -EINVAL);
+  if (!fdt.has_free(1)) co_return g.fail(Rule::kFdEmfile, -EMFILE);
+  auto* sock = dynamic_cast<UnixSocketFile*>(f);
+  if (!sock) co_return g.fail(Rule::kSockfdEnotsock, -ENOTSOCK);
+  co_return co_await unix_accept(t, fdt, *sock, flags);
 }
 
-// __sys_setsockopt
-long do_setsockopt(Globals& g, FdTable& fdt, int fd, int, int, const void*, int optlen) {
+// __sys_setsockopt -> do_sock_setsockopt: SOL_SOCKET options go to sock_setsockopt (the
+// ones the model has change nothing an AF_UNIX socket does); any other level is
+// EOPNOTSUPP (unix_setsockopt for stream, no setsockopt op for the others).
+long do_setsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, const void*, int optlen) {
   if (optlen < 0) return -EINVAL;
   long err = 0;
   if (!sockfd_lookup(g, fdt, fd, &err)) return err;
-  return g.fail(Rule::kSocketOpUnsupported, -EOPNOTSUPP);
+  if (level != SOL_SOCKET_) return g.fail(Rule::kSockoptLevel, -EOPNOTSUPP);
+  switch (optname) {
+    case SO_REUSEADDR_:
+    case SO_REUSEPORT_:
+    case SO_RCVBUF_:
+    case SO_LINGER_:
+      g.rule(Rule::kSockoptSet);
+      return 0;
+    default:  // SO_SNDBUF, SO_RCVLOWAT and the rest: not modelled
+      return g.fail(Rule::kSocketOpUnsupported, -EOPNOTSUPP);
+  }
 }
 
-// __sys_getsockopt
-long do_getsockopt(Globals& g, FdTable& fdt, int fd, int, int, int*) {
+// __sys_getsockopt -> sock_getsockopt(SO_ERROR): the pending error, cleared.
+long do_getsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, int* value) {
   long err = 0;
-  if (!sockfd_lookup(g, fdt, fd, &err)) return err;
-  return g.fail(Rule::kSocketOpUnsupported, -EOPNOTSUPP);
+  UnixSocketFile* sock = sockfd_lookup(g, fdt, fd, &err);
+  if (!sock) return err;
+  if (level != SOL_SOCKET_ || optname != SO_ERROR_) return g.fail(Rule::kSocketOpUnsupported, -EOPNOTSUPP);
+  g.rule(Rule::kSockoptSoError);
+  *value = -sock_error(*sock->sk);
+  return 0;
 }
 
-// __sys_getsockname: a socket the model has gives its family (unix_getname of an unbound
-// socket: the family alone).
+// __sys_getsockname -> unix_getname
 long do_getsockname(Globals& g, FdTable& fdt, int fd, std::vector<uint8_t>* addr) {
-  long err = 0;
-  if (!sockfd_lookup(g, fdt, fd, &err)) return err;
-  const uint16_t family = AF_UNIX_;
-  addr->assign(sizeof family, 0);
-  std::memcpy(addr->data(), &family, sizeof family);
+  File* f = fdt.fget(fd);
+  auto* sock = dynamic_cast<UnixSocketFile*>(f);
+  if (!sock) return f ? -ENOTSOCK : -EBADF;
+  (void)g;
+  *addr = unix_getname(*sock->sk);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "file.h"
+#include "may_sleep.h"
 
 namespace model {
 
@@ -20,15 +21,16 @@ long do_socket(Globals& g, FdTable& fdt, int domain, int type, int protocol);
 
 // The socket behind fd for bind, listen, connect, accept4, setsockopt and getsockopt
 // (sockfd_lookup / sock_from_file): nullptr with *err -EBADF or -ENOTSOCK.
-File* sockfd_lookup(Globals& g, FdTable& fdt, int fd, long* err);
+struct UnixSocketFile;
+UnixSocketFile* sockfd_lookup(Globals& g, FdTable& fdt, int fd, long* err);
 
 // The calls on a socket descriptor (net/socket.c __sys_bind, __sys_listen, __sys_connect,
 // __sys_accept4, __sys_setsockopt, __sys_getsockopt): the generic checks, then the
 // family's operation. An address is the bytes the user passes.
 long do_bind(Globals& g, FdTable& fdt, int fd, const std::vector<uint8_t>& addr);
 long do_listen(Globals& g, FdTable& fdt, int fd, int backlog);
-long do_connect(Globals& g, FdTable& fdt, int fd, const std::vector<uint8_t>& addr);
-long do_accept4(Globals& g, FdTable& fdt, int fd, int flags);
+MaySleep do_connect(Globals& g, FdTable& fdt, Task& t, int fd, std::vector<uint8_t> addr);
+MaySleep do_accept4(Globals& g, FdTable& fdt, Task& t, int fd, int flags);
 long do_setsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, const void* optval, int optlen);
 long do_getsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, int* value);
 // getsockname, for the executor's address bookkeeping (not a call of the language).
