@@ -37,7 +37,7 @@ struct Skb {
 
 // struct sock + struct unix_sock. The socket's wait queue (sk->sk_wq->wait) lives here;
 // `orphaned` stands for sock_orphan() clearing sk_wq at close.
-struct UnixSock {
+struct UnixSock : std::enable_shared_from_this<UnixSock> {  // sock_hold: a shared_ptr
   UnixSock(Globals& g, int type);
   Globals* g;
   int type;  // sk_type: SOCK_STREAM_, SOCK_DGRAM_ or SOCK_SEQPACKET_

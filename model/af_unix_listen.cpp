@@ -107,8 +107,9 @@ MaySleep unix_stream_connect(Task& t, UnixSocketFile& sock, std::vector<uint8_t>
   long timeo = sock.nonblock() ? 0 : MAX_SCHEDULE_TIMEOUT;  // sock_sndtimeo
   auto newsk = std::make_shared<UnixSock>(g, sk.type);      // unix_create1
   for (;;) {  // restart:
-    UnixSock* other = find_abstract(g, sk.type, a);
-    if (!other) co_return g.fail(Rule::kUnixConnectNoListener, -ECONNREFUSED);
+    UnixSock* found = find_abstract(g, sk.type, a);
+    if (!found) co_return g.fail(Rule::kUnixConnectNoListener, -ECONNREFUSED);
+    const std::shared_ptr<UnixSock> other = found->shared_from_this();  // held while we sleep
     if (other->state != TCP_LISTEN_ || (other->shutdown & RCV_SHUTDOWN))
       co_return g.fail(Rule::kUnixConnectNotListening, -ECONNREFUSED);
     if (unix_recvq_full(*other)) {

@@ -12,7 +12,8 @@ namespace {
 constexpr uint32_t IN = 0x1, PRI = 0x2, OUT = 0x4, ERR = 0x8, HUP = 0x10, RDNORM = 0x40, WRNORM = 0x100,
                    RDHUP = 0x2000, EXCLUSIVE = 1u << 28, WAKEUP = 1u << 29, ONESHOT = 1u << 30, ET = 1u << 31;
 constexpr int64_t O_NONBLOCK_ = 04000, O_DIRECT_ = 040000, EFD_SEMAPHORE_ = 1, AF_UNIX_ = 1, SOCK_STREAM_ = 1,
-                  SOCK_DGRAM_ = 2, SOCK_RAW_ = 3;
+                  SOCK_DGRAM_ = 2, SOCK_RAW_ = 3, SOCK_SEQPACKET_ = 5, SO_REUSEADDR_ = 2, SO_ERROR_ = 4,
+                  SO_RCVBUF_ = 8, SO_LINGER_ = 13, SO_REUSEPORT_ = 15;
 
 using K = FuzzOp::Kind;
 
@@ -82,6 +83,11 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {1, op(K::kTaskPoll, gen::just<int64_t>(0), gen::element(uint32_t{IN}, uint32_t{OUT}, uint32_t{IN | OUT}))},
       {1, op(K::kTaskWrite, gen::element<int64_t>(100000, 300000, 65536, 4096))},
       {2, op(K::kSockCall)},
+      {1, op(K::kListener)},
+      {3, op(K::kConnect)},
+      {2, op(K::kAccept)},
+      {1, op(K::kTaskConnect)},
+      {1, op(K::kTaskAccept)},
   });
   return gen::apply(
       [](std::vector<FuzzOp> head, std::vector<FuzzOp> tail) {
@@ -101,6 +107,8 @@ struct Obj {
   int chan;  // write budget slot (-1: none)
   bool semaphore = false;  // EFD_SEMAPHORE
   bool dgram = false;      // an AF_UNIX SOCK_DGRAM socket: each write is charged a whole skb
+  int64_t type = 0;        // a socket made by socket(): its type (SOCK_STREAM_ or SOCK_SEQPACKET_)
+  bool listener = false;   // bound and listening (or meant to be)
 };
 
 class Builder {
@@ -193,6 +201,7 @@ class Builder {
         const std::string a = fresh("s", "a"), b = a.substr(0, a.size() - 1) + "b";
         // One in four pairs is datagram, one in sixteen spelled SOCK_RAW (unix_create: SOCK_DGRAM).
         const bool dgram = (o.variant & 0x30) == 0x30;
+        dgram_made_ = dgram_made_ || dgram;
         const int64_t type = !dgram ? SOCK_STREAM_ : (o.variant & 0xc0) == 0xc0 ? SOCK_RAW_ : SOCK_DGRAM_;
         step(Socketpair{AF_UNIX_, {type | (nonblock ? O_NONBLOCK_ : 0), {}}});
         bind({a, b});
@@ -330,13 +339,11 @@ class Builder {
         break;
       }
       case K::kSockCall: {
-        // The calls of sockets with addresses on what is not a socket of the model's (a
-        // pipe, an eventfd, an epoll: ENOTSOCK; a closed one: EBADF), and socket() with
-        // arguments __sys_socket refuses.
-        // Until the model has these calls on its sockets, no socket may be behind a name
-        // (a closed name's number may have gone to one): none are made in such a case.
-        const bool sockets = pick(0, [](const Obj& ob) { return ob.kind == Obj::Kind::kSock; }) != nullptr;
-        const Obj* x = sockets ? nullptr : pick(o.a, [](const Obj& ob) { return ob.kind != Obj::Kind::kSock; });
+        // The calls of sockets with addresses on anything (a pipe, an eventfd, an epoll:
+        // ENOTSOCK; a closed name: EBADF; a socket: the family's answer), and socket()
+        // with arguments __sys_socket refuses. connect is left out once a datagram pair
+        // exists: a name's number may have gone to one (unix_dgram_connect is not modelled).
+        const Obj* x = any(o.a);
         const Obj* other = any(o.b);
         switch (o.variant % 8) {
           case 0: {
@@ -346,12 +353,73 @@ class Builder {
             break;
           }
           case 1: if (x) step(Bind{use(x), other && (o.variant & 8) ? SockRef{other->name, {}} : SockRef{}}); break;
-          case 2: if (x) step(Listen{use(x), o.b}); break;
-          case 3: if (x && other) step(Connect{use(x), SockRef{other->name, {}}}); break;
-          case 4: if (x) step(Accept4{use(x), {(o.variant & 8) ? O_NONBLOCK_ : 0x10 * ((o.variant >> 4) & 1), {}}}); break;
-          case 5: if (x) step(Setsockopt{use(x), (o.variant & 8) ? 13 : (int64_t{6} << 32) | 1, o.b}); break;
-          default: if (x) step(Getsockopt{use(x), 4}); break;
+          case 2: if (x) step(Listen{use(x), o.b % 4}); break;
+          case 3: if (x && other && !dgram_made_) step(Connect{use(x), SockRef{other->name, {}}}); break;
+          case 4: if (x && !x->blocking) step(Accept4{use(x), {(o.variant & 8) ? O_NONBLOCK_ : 0x10 * ((o.variant >> 4) & 1), {}}}); break;
+          case 5: {
+            static const int64_t kOpts[] = {SO_LINGER_, SO_REUSEADDR_, SO_REUSEPORT_, SO_RCVBUF_, (int64_t{6} << 32) | 1};
+            if (x) step(Setsockopt{use(x), kOpts[(o.variant / 8) % 5], (o.variant & 0x40) ? -1 : o.b % 3});
+            break;
+          }
+          default: if (x) step(Getsockopt{use(x), SO_ERROR_}); break;
         }
+        break;
+      }
+      case K::kListener: {
+        // An AF_UNIX stream or seqpacket listener (one in four blocking: tasks accept there).
+        const std::string l = fresh("l");
+        const int64_t type = (o.variant & 0x10) ? SOCK_SEQPACKET_ : SOCK_STREAM_;
+        step(Socket{AF_UNIX_, {type | (nonblock ? O_NONBLOCK_ : 0), {}}});
+        bind({l});
+        objs_.push_back({Obj::Kind::kSock, l, !nonblock, new_chan(0), false, false, type, true});
+        step(Bind{use(&objs_.back()), {}});
+        step(Listen{use(&objs_.back()), o.b % 3});
+        break;
+      }
+      case K::kConnect:
+      case K::kTaskConnect: {
+        // A client of a listener: main connects non-blocking sockets (EAGAIN when the
+        // backlog is full), a task a blocking one (it sleeps for room).
+        const bool task = o.kind == K::kTaskConnect;
+        if (task && (tasks_used_ & (1u << (o.task % 4)))) return;
+        const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener; });
+        if (!l) return;
+        const int64_t type = (o.variant & 0xc0) == 0xc0 ? (SOCK_STREAM_ + SOCK_SEQPACKET_) - l->type : l->type;
+        const std::string c = fresh("c");
+        const bool blocking = task;
+        step(Socket{AF_UNIX_, {type | (blocking ? 0 : O_NONBLOCK_), {}}});
+        bind({c});
+        const std::string lname = l->name;
+        objs_.push_back({Obj::Kind::kSock, c, blocking, new_chan(blocking ? 100000 : 0), false, type == SOCK_SEQPACKET_, type});
+        if (task) {
+          tasks_used_ |= 1u << (o.task % 4);
+          step(Connect{use(&objs_.back()), SockRef{lname, {}}}, task_name(o.task));
+          last().kind = Step::Kind::kPendingCall;
+        } else {
+          step(Connect{use(&objs_.back()), SockRef{lname, {}}});
+        }
+        break;
+      }
+      case K::kAccept: {
+        const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener && !ob.blocking; });
+        if (!l) return;
+        const bool nb = (o.variant & 3) != 0;
+        const std::string a = fresh("a");
+        const int64_t type = l->type;
+        step(Accept4{use(l), {nb ? O_NONBLOCK_ : 0, {}}});
+        bind({a});
+        objs_.push_back({Obj::Kind::kSock, a, !nb, new_chan(nb ? 0 : 100000), false, type == SOCK_SEQPACKET_, type});
+        break;
+      }
+      case K::kTaskAccept: {
+        // A task sleeps in accept4 on a blocking listener (its socket is never used after:
+        // a pending call's name is bound only by a resume line).
+        if (tasks_used_ & (1u << (o.task % 4))) return;
+        const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener && ob.blocking; });
+        if (!l) return;
+        tasks_used_ |= 1u << (o.task % 4);
+        step(Accept4{use(l), {O_NONBLOCK_, {}}}, task_name(o.task));
+        last().kind = Step::Kind::kPendingCall;
         break;
       }
       case K::kTaskWrite: {
@@ -404,6 +472,7 @@ class Builder {
   std::vector<Obj> objs_;
   std::vector<long> budget_;
   unsigned tasks_used_ = 0;
+  bool dgram_made_ = false;  // a SOCK_DGRAM pair exists
   int next_ = 0;
 };
 

@@ -16,6 +16,7 @@ struct FuzzOp {
     kPipe, kSocketpair, kEventfd, kEpoll, kBadCreate, kDup, kClose, kRead, kWrite, kFill, kDrain,
     kEfdWrite, kEfdRead, kShutdown, kCtl, kWait, kPoll, kTaskWait, kTaskRead, kTaskPoll, kTaskWrite,
     kSockCall,  // a call of the sockets with addresses (socket, bind, listen, connect, accept4, *sockopt)
+    kListener, kConnect, kAccept, kTaskConnect, kTaskAccept,  // AF_UNIX listeners and their clients
   };
   Kind kind = Kind::kPipe;
   uint8_t a = 0;        // first operand pick (index among candidates, modulo their count)

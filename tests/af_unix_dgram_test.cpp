@@ -8,6 +8,7 @@
 
 #include "model/af_unix.h"
 #include "model/af_unix_dgram.h"
+#include "model/af_unix_seqpacket.h"
 #include "model_fixture.h"
 
 namespace {
@@ -28,7 +29,7 @@ UnixSock& sk(ModelSys& s, int fd) { return *file(s, fd).sk; }
 constexpr short POLLIN_ = EPOLLIN, POLLOUT_ = EPOLLOUT, POLLRDHUP_ = EPOLLRDHUP;
 
 // unix_create: SOCK_RAW is SOCK_DGRAM; SOCK_SEQPACKET is not modelled (traces/unix-dgram/raw-pair).
-TEST(UnixDgram, RawIsDgramSeqpacketRefused) {
+TEST(UnixDgram, RawIsDgramSeqpacketIsItsOwnType) {
   ModelSys s;
   auto [a, b] = dgram_pair(s, SOCK_RAW_ | SOCK_NONBLOCK_);
   EXPECT_NE(dynamic_cast<UnixDgramSocketFile*>(&file(s, a)), nullptr);
@@ -39,7 +40,9 @@ TEST(UnixDgram, RawIsDgramSeqpacketRefused) {
   EXPECT_EQ(s.read(b, 100), 20);
   EXPECT_EQ(s.read(b, 100), -EAGAIN);
   int sv[2];
-  EXPECT_EQ(s.k.socketpair(s.main(), AF_UNIX_, SOCK_SEQPACKET_, 0, sv), -ESOCKTNOSUPPORT);
+  ASSERT_EQ(s.k.socketpair(s.main(), AF_UNIX_, SOCK_SEQPACKET_, 0, sv), 0);
+  EXPECT_NE(dynamic_cast<UnixSeqpacketSocketFile*>(&file(s, sv[0])), nullptr);
+  EXPECT_EQ(sk(s, sv[0]).type, SOCK_SEQPACKET_);
 }
 
 // One datagram per read, the rest of a long one discarded (traces/unix-dgram/boundaries).
