@@ -139,6 +139,7 @@ namespace model {
   /* net/core/sock.c: options */                                                                                \
   X(kSockoptLevel, "unix_setsockopt", "level other than SOL_SOCKET: EOPNOTSUPP")                              \
   X(kSockoptSet, "sock_setsockopt", "an option AF_UNIX ignores (SO_LINGER, SO_REUSEADDR, SO_REUSEPORT, SO_RCVBUF)") \
+  X(kSockoptReuseportNotInet, "sock_setsockopt", "SO_REUSEPORT on for a socket that is not inet: EOPNOTSUPP") \
   X(kSockoptSoError, "sock_getsockopt", "SO_ERROR: the pending error, cleared")                              \
   /* net/unix/af_unix.c: SOCK_DGRAM (unix_dgram_ops), net/core/datagram.c */                                   \
   X(kUnixDgramEmsgsize, "unix_dgram_sendmsg", "len > sk_sndbuf - 32: EMSGSIZE")                               \

@@ -152,16 +152,23 @@ MaySleep do_accept4(Globals& g, FdTable& fdt, Task& t, int fd, int flags) {
 }
 
 // __sys_setsockopt -> do_sock_setsockopt: SOL_SOCKET options go to sock_setsockopt (the
-// ones the model has change nothing an AF_UNIX socket does); any other level is
+// ones the model has change nothing an AF_UNIX socket does, and SO_REUSEPORT may only be
+// turned off); any other level is
 // EOPNOTSUPP (unix_setsockopt for stream, no setsockopt op for the others).
-long do_setsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, const void*, int optlen) {
+long do_setsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, const void* optval, int optlen) {
   if (optlen < 0) return -EINVAL;
   long err = 0;
   if (!sockfd_lookup(g, fdt, fd, &err)) return err;
   if (level != SOL_SOCKET_) return g.fail(Rule::kSockoptLevel, -EOPNOTSUPP);
+  int val = 0;
+  std::memcpy(&val, optval, sizeof val);  // the first int (l_onoff of a struct linger)
   switch (optname) {
-    case SO_REUSEADDR_:
     case SO_REUSEPORT_:
+      // sock_setsockopt: turning it on needs an inet socket.
+      if (val != 0) return g.fail(Rule::kSockoptReuseportNotInet, -EOPNOTSUPP);
+      g.rule(Rule::kSockoptSet);
+      return 0;
+    case SO_REUSEADDR_:
     case SO_RCVBUF_:
     case SO_LINGER_:
       g.rule(Rule::kSockoptSet);
