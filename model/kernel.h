@@ -51,6 +51,18 @@ class Kernel {
   long close(Task& t, int fd);
   long dup(Task& t, int fd);
   long shutdown(Task& t, int fd, int how);
+  // Sockets with addresses (net/socket.c), for the families the model has: AF_INET TCP
+  // (model/af_inet.h). Addresses are struct sockaddr bytes.
+  long socket(Task& t, int domain, int type, int protocol);
+  long bind(Task& t, int fd, const uint8_t* addr, size_t len);
+  long listen(Task& t, int fd, int backlog);
+  long connect(Task& t, int fd, const uint8_t* addr, size_t len);
+  long accept4(Task& t, int fd, int flags);
+  long setsockopt(Task& t, int fd, int level, int optname, int value);
+  long getsockopt_error(Task& t, int fd);  // SO_ERROR: the positive errno or 0
+  // getsockname: the address of fd's socket into out (16 bytes for AF_INET); its length,
+  // 0 for a descriptor that is not such a socket.
+  size_t getsockname(int fd, uint8_t* out, size_t size) const;
 
   // Runs woken tasks until every task sleeps or is idle; returns how many ran.
   int settle();
