@@ -57,8 +57,8 @@ struct TcpCalibration {
   int core_rmem_max = 4194304; // net.core.rmem_max: caps SO_RCVBUF
   int wmem_max = 4194304;      // net.ipv4.tcp_wmem[2]: where sk_sndbuf autotuning stops
   long rcv_capacity = 113152;  // bytes the reader's queue took (SIOCINQ) with default buffers
-  long snd_capacity = 3797504; // bytes left in the writer's queue then (SIOCOUTQ)
-  int sndbuf_settled = 4194304;  // the writer's SO_SNDBUF then (autotuned)
+  long snd_capacity = 3797504; // what the writer holds then: the fill total less the reader's
+  int sndbuf_settled = 3939840;  // the writer's SO_SNDBUF then (autotuned from tcp_wmem[1])
   bool measured = false;
   friend bool operator==(const TcpCalibration&, const TcpCalibration&) = default;
 };
