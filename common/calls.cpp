@@ -127,13 +127,30 @@ std::vector<const FdRef*> fd_args(const CallArgs& c) {
   return out;
 }
 
+const SockRef* sock_ref_of(const CallArgs& c) {
+  const SockRef* out = nullptr;
+  std::visit(
+      [&](const auto& a) {
+        for_each_field<std::decay_t<decltype(a)>>([&](const auto& f, int) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(a.*f.member)>, SockRef>) {
+            if (!(a.*f.member).name.empty()) out = &(a.*f.member);
+          }
+        });
+      },
+      c);
+  return out;
+}
+
 void clear_positions(CallArgs& c) {
   std::visit(
       [](auto& a) {
         using S = std::decay_t<decltype(a)>;
         for_each_field<S>([&](const auto& f, int) {
           auto& v = a.*f.member;
-          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, FdRef>) v.pos = {};
+          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, FdRef> ||
+                        std::is_same_v<std::decay_t<decltype(v)>, SockRef>) {
+            v.pos = {};
+          }
           if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::vector<PollEntry>>) {
             for (PollEntry& e : v) e.fd.pos = {};
           }

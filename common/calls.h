@@ -38,6 +38,15 @@ struct FlagArg {
   friend bool operator==(const FlagArg&, const FlagArg&) = default;
 };
 
+// A socket reference (bind/connect OTHER, TRACE_FORMAT.md v1.1 "precise points"): a name
+// bound anywhere in the trace, in any process, closed or not. It stands for that socket's
+// address (StepHarness::address_of), never for a descriptor. "" = not written.
+struct SockRef {
+  std::string name;
+  Pos pos;
+  friend bool operator==(const SockRef&, const SockRef&) = default;
+};
+
 // One descriptor of poll's list with the events asked for (16 bits).
 struct PollEntry {
   FdRef fd;
@@ -53,11 +62,26 @@ enum class FlagContext {
   kPipe2,         // pipe2 FLAGS: O_NONBLOCK, O_CLOEXEC, O_DIRECT
   kEventfd2,      // eventfd2 FLAGS: EFD_*
   kEpollCreate1,  // epoll_create1 FLAGS: EPOLL_CLOEXEC
-  kSocketDomain,  // socketpair DOMAIN: AF_UNIX (one value)
-  kSocketType,    // socketpair TYPE: SOCK_STREAM|SOCK_DGRAM|SOCK_SEQPACKET, SOCK_NONBLOCK...
+  kSocketDomain,  // socket/socketpair DOMAIN: AF_UNIX, AF_INET (one value)
+  kSocketType,    // socket/socketpair TYPE: SOCK_STREAM|SOCK_DGRAM|SOCK_SEQPACKET, SOCK_NONBLOCK...; accept4 FLAGS
   kEpollCtlOp,    // epoll_ctl OP: EPOLL_CTL_ADD/DEL/MOD or ADD/DEL/MOD (one value)
   kShutdownHow,   // shutdown HOW: SHUT_RD/WR/RDWR (one value)
+  kSockOpt,       // setsockopt OPT: SO_LINGER, SO_RCVLOWAT, ... TCP_NODELAY (one value, see sockopt_of)
+  kGetSockOpt,    // getsockopt OPT: SO_ERROR (one value)
 };
+
+// setsockopt OPT: the level follows the name (TRACE_FORMAT.md v1.1 "Options"): TCP_* names
+// carry IPPROTO_TCP above bit 32, other names and numbers are SOL_SOCKET options.
+inline constexpr int64_t kIpprotoTcpOpt = int64_t{6} << 32;
+struct SockOptName {
+  int level;    // SOL_SOCKET (1) or IPPROTO_TCP (6)
+  int optname;
+};
+constexpr SockOptName sockopt_of(int64_t opt) {
+  if ((opt >> 32) == 6) return {6, static_cast<int>(opt & 0xffffffff)};
+  return {1, static_cast<int>(opt)};
+}
+inline constexpr int64_t kSoLinger = 13;  // SO_LINGER: VALUE seconds, -1 = off
 
 // ---- the kinds of arguments and results ------------------------------------------------
 
@@ -73,6 +97,7 @@ enum class ArgKind {
   kDurationMs,  // int64_t: milliseconds that pass (sleep)
   kPollList,    // std::vector<PollEntry>: `[FD: EVENTS, ...]`
   kLabel,       // std::string: an epoll label, "" when not written
+  kSockRef,     // SockRef: a socket named for its address (bind/connect OTHER)
 };
 
 // One argument of a call: its name in signatures and messages, its kind, the member of the
@@ -132,6 +157,10 @@ constexpr Field<S, int64_t> u64(std::string_view name, int64_t S::*m) {
   return make(name, ArgKind::kU64, m);
 }
 template <class S>
+constexpr Field<S, SockRef> sock_ref(std::string_view name, SockRef S::*m) {
+  return make(name, ArgKind::kSockRef, m);
+}
+template <class S>
 constexpr Field<S, std::vector<PollEntry>> poll_list(std::string_view name, std::vector<PollEntry> S::*m) {
   return make(name, ArgKind::kPollList, m);
 }
@@ -165,6 +194,7 @@ enum class ResultShape {
   kNamePair,     // binds two names: the pair made (the call itself returns 0)
   kEpollEvents,  // [LABEL: MASK, ...] with EPOLL* masks, in the order returned
   kPollEvents,   // [FD: REVENTS, ...] with POLL* masks: the entries with revents, in argument order
+  kSockError,    // getsockopt SO_ERROR: the value read, written as an errno name or 0 (v1.1)
 };
 
 // How many names a successful call of this shape binds.
@@ -178,7 +208,8 @@ constexpr bool has_events(ResultShape r) { return r == ResultShape::kEpollEvents
 namespace nr {
 inline constexpr int kRead = 0, kWrite = 1, kClose = 3, kPoll = 7, kDup = 32, kNanosleep = 35, kShutdown = 48,
                      kSocketpair = 53, kEpollWait = 232, kEpollCtl = 233, kEventfd2 = 290, kEpollCreate1 = 291,
-                     kPipe2 = 293, kEpollPwait2 = 441;
+                     kPipe2 = 293, kEpollPwait2 = 441, kSocket = 41, kConnect = 42, kBind = 49, kListen = 50,
+                     kSetsockopt = 54, kGetsockopt = 55, kAccept4 = 288;
 }  // namespace nr
 
 // A call's row, beside its arguments.
@@ -191,6 +222,9 @@ struct CallInfo {
   bool may_block = false;        // may sleep (and be written pending, `...`, to be seen asleep)
   bool in_task = true;           // false: belongs to no task (sleep): no task prefix, never pending
   bool releases_fd = false;      // a success closes its descriptor (close)
+  // A success leaves the call's socket with an address the harness keeps (socket,
+  // socketpair, bind, listen, connect, accept4: v1.1 "precise points", OTHER).
+  bool notes_address = false;
   // The system call a task is seen sleeping in while it is blocked in this call (a call
   // that never sleeps: its own number); -1 = none.
   std::array<int, 2> syscalls = {-1, -1};
@@ -220,6 +254,7 @@ struct Socketpair {
                                  .result_form = "[A, B]",
                                  .result_doc = "`[A, B]`",
                                  .doc = "a connected pair of sockets (protocol 0)",
+                                 .notes_address = true,
                                  .syscalls = {nr::kSocketpair, -1}};
   static constexpr auto fields() {
     return std::tuple{field::value("DOMAIN", &Socketpair::domain, FlagContext::kSocketDomain),
@@ -395,6 +430,125 @@ struct Shutdown {
   friend bool operator==(const Shutdown&, const Shutdown&) = default;
 };
 
+// ---- sockets with addresses (TRACE_FORMAT.md v1.1): addresses never appear in a trace;
+// a socket's address is named by the socket (SockRef).
+
+struct Socket {
+  int64_t domain = 0;
+  FlagArg type;
+  static constexpr CallInfo info{.name = "socket",
+                                 .result = ResultShape::kName,
+                                 .result_form = "NAME",
+                                 .result_doc = "a name",
+                                 .doc = "a socket (protocol 0)",
+                                 .notes_address = true,
+                                 .syscalls = {nr::kSocket, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::value("DOMAIN", &Socket::domain, FlagContext::kSocketDomain),
+                      field::flags("TYPE", &Socket::type, FlagContext::kSocketType)};
+  }
+  friend bool operator==(const Socket&, const Socket&) = default;
+};
+
+struct Bind {
+  FdRef sock;
+  SockRef other;  // "": a fresh address (127.0.0.1 port 0, or an abstract name unique to the run)
+  static constexpr CallInfo info{.name = "bind",
+                                 .result = ResultShape::kZero,
+                                 .result_form = "0",
+                                 .result_doc = "`0`",
+                                 .doc = "binds a fresh address, or OTHER's",
+                                 .notes_address = true,
+                                 .syscalls = {nr::kBind, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("S", &Bind::sock), field::optional(field::sock_ref("OTHER", &Bind::other))};
+  }
+  friend bool operator==(const Bind&, const Bind&) = default;
+};
+
+struct Listen {
+  FdRef sock;
+  int64_t backlog = 0;
+  static constexpr CallInfo info{.name = "listen",
+                                 .result = ResultShape::kZero,
+                                 .result_form = "0",
+                                 .result_doc = "`0`",
+                                 .doc = "listens (an unbound AF_INET socket is bound to 127.0.0.1 port 0 first)",
+                                 .notes_address = true,
+                                 .syscalls = {nr::kListen, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("S", &Listen::sock),
+                      field::number("BACKLOG", &Listen::backlog, ArgKind::kNumber, kInt32Min, kInt32Max)};
+  }
+  friend bool operator==(const Listen&, const Listen&) = default;
+};
+
+struct Connect {
+  FdRef sock;
+  SockRef other;
+  static constexpr CallInfo info{.name = "connect",
+                                 .result = ResultShape::kZero,
+                                 .result_form = "0",
+                                 .result_doc = "`0`",
+                                 .doc = "connects to OTHER's address",
+                                 .may_block = true,
+                                 .notes_address = true,
+                                 .syscalls = {nr::kConnect, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("S", &Connect::sock), field::sock_ref("OTHER", &Connect::other)};
+  }
+  friend bool operator==(const Connect&, const Connect&) = default;
+};
+
+struct Accept4 {
+  FdRef sock;
+  FlagArg flags;
+  static constexpr CallInfo info{.name = "accept4",
+                                 .result = ResultShape::kName,
+                                 .result_form = "NAME",
+                                 .result_doc = "a name",
+                                 .doc = "the accepted socket (FLAGS: SOCK_NONBLOCK, SOCK_CLOEXEC)",
+                                 .may_block = true,
+                                 .notes_address = true,
+                                 .syscalls = {nr::kAccept4, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("L", &Accept4::sock), field::flags("FLAGS", &Accept4::flags, FlagContext::kSocketType)};
+  }
+  friend bool operator==(const Accept4&, const Accept4&) = default;
+};
+
+struct Setsockopt {
+  FdRef sock;
+  int64_t opt = 0;    // sockopt_of: level and name
+  int64_t value = 0;  // an int; SO_LINGER: seconds of a struct linger that is on, -1 off
+  static constexpr CallInfo info{.name = "setsockopt",
+                                 .result = ResultShape::kZero,
+                                 .result_form = "0",
+                                 .result_doc = "`0`",
+                                 .doc = "sets an option (the level follows the name; SO_LINGER -1: off)",
+                                 .syscalls = {nr::kSetsockopt, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("S", &Setsockopt::sock), field::value("OPT", &Setsockopt::opt, FlagContext::kSockOpt),
+                      field::number("VALUE", &Setsockopt::value, ArgKind::kNumber, kInt32Min, kInt32Max)};
+  }
+  friend bool operator==(const Setsockopt&, const Setsockopt&) = default;
+};
+
+struct Getsockopt {
+  FdRef sock;
+  int64_t opt = 0;  // SO_ERROR
+  static constexpr CallInfo info{.name = "getsockopt",
+                                 .result = ResultShape::kSockError,
+                                 .result_form = "ERRNO",
+                                 .result_doc = "the pending error as an errno name, or `0`",
+                                 .doc = "reads SO_ERROR (and so clears it)",
+                                 .syscalls = {nr::kGetsockopt, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("S", &Getsockopt::sock), field::value("OPT", &Getsockopt::opt, FlagContext::kGetSockOpt)};
+  }
+  friend bool operator==(const Getsockopt&, const Getsockopt&) = default;
+};
+
 struct EpollCtl {
   static constexpr int64_t kDel = 2;  // EPOLL_CTL_DEL: no EVENTS, no label
   FdRef ep;
@@ -506,7 +660,8 @@ struct Sleep {
 
 // Every call, in the order of the calls table.
 using CallArgs = std::variant<Pipe2, Socketpair, Eventfd2, EpollCreate1, Dup, Close, Read, Write, Fill, Drain,
-                              EventfdWrite, EventfdRead, Shutdown, EpollCtl, EpollWait, EpollPwait2, Poll, Sleep>;
+                              EventfdWrite, EventfdRead, Shutdown, Socket, Bind, Listen, Connect, Accept4,
+                              Setsockopt, Getsockopt, EpollCtl, EpollWait, EpollPwait2, Poll, Sleep>;
 inline constexpr size_t kCallCount = std::variant_size_v<CallArgs>;
 
 // ---- reading the table ------------------------------------------------------------------
@@ -546,8 +701,11 @@ std::optional<std::string_view> closest_call_name(std::string_view name);
 std::optional<int64_t> finite_timeout_ms(const CallArgs& c);
 // The poll list of a call that has one, else nullptr.
 const std::vector<PollEntry>* poll_list_of(const CallArgs& c);
-// Every descriptor name the call uses, in argument order.
+// Every descriptor name the call uses, in argument order (socket references are not
+// descriptors: see sock_ref_of).
 std::vector<const FdRef*> fd_args(const CallArgs& c);
+// The socket reference a call names (bind/connect OTHER), if written; else nullptr.
+const SockRef* sock_ref_of(const CallArgs& c);
 // The same call without the positions of its descriptor names.
 void clear_positions(CallArgs& c);
 // The calls table of the language document (Markdown): call, signature, result, may block.

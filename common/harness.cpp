@@ -60,6 +60,9 @@ Outcome StepHarness::finish(size_t i, const RawResult& r) {
       break;
     case ResultShape::kCount:
       break;
+    case ResultShape::kSockError:
+      if (ok) o.ret = static_cast<int64_t>(r.value);
+      break;
     case ResultShape::kEpollEvents:
       for (size_t k = 0; ok && k < r.events.size(); ++k) {
         o.events.push_back({names_.label(r.events[k].data), r.events[k].events});
@@ -73,6 +76,7 @@ Outcome StepHarness::finish(size_t i, const RawResult& r) {
       }
       break;
   }
+  if (info.notes_address) note_addresses(s, o, r);
   if (ok && info.releases_fd) {
     std::visit(
         [&](const auto& a) {
@@ -80,6 +84,7 @@ Outcome StepHarness::finish(size_t i, const RawResult& r) {
             if constexpr (std::is_same_v<std::decay_t<decltype(a.*f.member)>, FdRef>) {
               const int n = fd(a.*f.member);
               if (n >= 0 && static_cast<size_t>(n) < open_.size()) open_[static_cast<size_t>(n)] = false;
+              addrs_.closed(n);
             }
           });
         },
@@ -96,15 +101,32 @@ std::vector<int> StepHarness::open_fds() const {
   return out;
 }
 
+// Sockets made by the call get their address; a call on S (bind, listen, connect) notes
+// S's, whether it succeeded or not (a refused AF_UNIX connect has autobound S).
+void StepHarness::note_addresses(const Step& s, const Outcome& o, const RawResult& r) {
+  if (names_bound(call_info(s.call).result) > 0) {
+    for (size_t k = 0; k < o.fds.size() && k < 2; ++k) addrs_.noted(o.fds[k], r.addr[k]);
+    return;
+  }
+  if (const std::vector<const FdRef*> fds = fd_args(s.call); !fds.empty()) addrs_.noted(fd(*fds[0]), r.addr[0]);
+}
+
 void StepHarness::bind(size_t i, const Outcome& o) {
+  const Dup* dup = std::get_if<Dup>(&p_.steps[i].call);
   for (const int fd : o.fds) {
+    if (dup) addrs_.duplicated(this->fd(dup->fd), fd);
+    else addrs_.created(fd);
     if (fd < 0) continue;
     if (static_cast<size_t>(fd) >= open_.size()) open_.resize(static_cast<size_t>(fd) + 1);
     open_[static_cast<size_t>(fd)] = true;
   }
   const std::vector<std::string>* names = names_bound_by(p_, i);
   if (!names) return;
-  for (size_t k = 0; k < names->size(); ++k) names_.bind((*names)[k], k < o.fds.size() ? o.fds[k] : -1);
+  for (size_t k = 0; k < names->size(); ++k) {
+    const int fd = k < o.fds.size() ? o.fds[k] : -1;
+    names_.bind((*names)[k], fd);
+    addrs_.named((*names)[k], fd);
+  }
 }
 
 void StepHarness::sleeping(size_t i) { pending_[p_.steps[i].task] = i; }

@@ -19,6 +19,7 @@
 #include "common/executor.h"
 #include "common/names.h"
 #include "common/program.h"
+#include "common/sock_addr.h"
 
 namespace eo {
 
@@ -68,17 +69,28 @@ struct RawResult {
   int fds[2] = {-1, -1};         // the pair a pipe2 or socketpair made
   uint64_t value = 0;            // the 8 bytes an eventfd_read read (zeroed before)
   std::vector<RawEvent> events;  // epoll: the events written; poll: every entry
+  // A call with CallInfo::notes_address: the address of its socket after the call, as
+  // getsockname gave it (empty if it could not): [0] of S or of the socket made, [1] of a
+  // pair's second socket.
+  SockAddr addr[2];
 };
 
 class StepHarness {
  public:
-  explicit StepHarness(const Program& p) : p_(p) {}
+  // tag: what the abstract AF_UNIX names of this run begin with (unique on the machine).
+  explicit StepHarness(const Program& p, std::string tag = "eo") : p_(p), addrs_(std::move(tag)) {}
 
   // ---- arguments
   int fd(const FdRef& f) const { return names_.fd(f.name); }
   // The epoll_event.data of an ADD or MOD: the id of its label.
   uint64_t data_of(const EpollCtl& c) { return names_.label_id(c.label_or_name()); }
   const NameTable& names() const { return names_; }
+  // bind/connect OTHER: the address it stands for (v1.1 "precise points").
+  SockAddr address_of(const SockRef& other) const { return addrs_.address_of(other.name); }
+  // bind(S) without OTHER: a fresh loopback or abstract address for S's family.
+  SockAddr fresh_address(const FdRef& s) { return addrs_.fresh(fd(s)); }
+  // listen(S): the bind an AF_INET socket without a port gets first, if any.
+  std::optional<SockAddr> bind_before_listen(const FdRef& s) const { return addrs_.bind_before_listen(fd(s)); }
 
   // ---- results
   // The outcome of step i's call, which returned r (at once or after sleeping), by its
@@ -106,8 +118,10 @@ class StepHarness {
 
  private:
   void bind(size_t i, const Outcome& o);
+  void note_addresses(const Step& s, const Outcome& o, const RawResult& r);
   const Program& p_;
   NameTable names_;
+  SocketAddresses addrs_;
   std::vector<bool> open_;  // by descriptor number (numbers are small: lowest free first)
   std::map<std::string, size_t, std::less<>> pending_;
 };

@@ -171,7 +171,7 @@ MaySleep inet_stream_connect(Task& t, TcpSocketFile& f, const uint8_t* addr, siz
 
 MaySleep inet_accept4(Task& t, FdTable& fdt, TcpSocketFile& f, int flags) {
   Globals& g = *f.g;
-  if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) co_return g.fail(Rule::kAcceptEinvalFlags, -EINVAL);
+  if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) co_return g.fail(Rule::kAccept4Einval, -EINVAL);
   if (!fdt.has_free(1)) co_return g.fail(Rule::kFdEmfile, -EMFILE);  // get_unused_fd_flags first
   const std::shared_ptr<TcpSock> keep = f.sk;
   std::shared_ptr<TcpSock> child;
@@ -193,16 +193,25 @@ void inet_getname(const TcpSock& sk, uint8_t out[kSockaddrInSize], bool peer) {
   out[7] = 1;
 }
 
-long inet_setsockopt(TcpSock& sk, int level, int optname, int value) {
+long inet_setsockopt(TcpSock& sk, int level, int optname, const void* optval, int optlen) {
   Globals& g = *sk.g;
   const TcpCalibration& c = g.profile.tcp_cal;
+  if (level == SOL_SOCKET_ && optname == SO_LINGER_) {
+    int ling[2] = {0, 0};  // struct linger {l_onoff, l_linger}
+    if (optlen < static_cast<int>(sizeof ling)) return g.fail(Rule::kSockoptEinval, -EINVAL);
+    std::memcpy(ling, optval, sizeof ling);
+    sk.linger = ling[0] ? ling[1] : -1;
+    return 0;
+  }
+  int value = 0;
+  if (optlen < static_cast<int>(sizeof value)) return g.fail(Rule::kSockoptEinval, -EINVAL);
+  std::memcpy(&value, optval, sizeof value);
   if (level == IPPROTO_TCP_) {
     if (optname == TCP_NODELAY_) return 0;  // Nagle changes no readiness on loopback
     return g.fail(Rule::kSockoptEinval, -ENOPROTOOPT);
   }
   if (level != SOL_SOCKET_) return g.fail(Rule::kSockoptEinval, -ENOPROTOOPT);
   switch (optname) {
-    case SO_LINGER_: sk.linger = value; return 0;  // -1: l_onoff 0
     case SO_RCVLOWAT_: tcp_set_rcvlowat(sk, value < 0 ? INT_MAX : value); return 0;
     case SO_SNDBUF_: {
       long v = std::min<unsigned long>(static_cast<uint32_t>(value), static_cast<unsigned long>(c.core_wmem_max));

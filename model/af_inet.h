@@ -12,9 +12,6 @@
 
 namespace model {
 
-inline constexpr int AF_INET_ = 2;
-inline constexpr int IPPROTO_TCP_ = 6;
-inline constexpr int SOL_SOCKET_ = 1;
 inline constexpr int SO_REUSEADDR_ = 2, SO_ERROR_ = 4, SO_SNDBUF_ = 7, SO_RCVBUF_ = 8, SO_LINGER_ = 13,
                      SO_REUSEPORT_ = 15, SO_RCVLOWAT_ = 18, TCP_NODELAY_ = 1;
 inline constexpr uint32_t kLoopback = 0x7f000001;  // 127.0.0.1, host order
@@ -37,8 +34,8 @@ MaySleep inet_stream_connect(Task& t, TcpSocketFile& f, const uint8_t* addr, siz
 MaySleep inet_accept4(Task& t, FdTable& fdt, TcpSocketFile& f, int flags);
 // inet_getname: the local (or peer) sockaddr_in, 16 bytes into out.
 void inet_getname(const TcpSock& sk, uint8_t out[kSockaddrInSize], bool peer = false);
-// setsockopt(level, optname, int value; SO_LINGER: seconds on, -1 off).
-long inet_setsockopt(TcpSock& sk, int level, int optname, int value);
+// sk_setsockopt / tcp_setsockopt: an int option, or SO_LINGER's struct linger.
+long inet_setsockopt(TcpSock& sk, int level, int optname, const void* optval, int optlen);
 // getsockopt(SOL_SOCKET, SO_ERROR): the pending error (positive errno) or 0, cleared.
 long inet_sock_error(TcpSock& sk);
 

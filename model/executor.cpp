@@ -139,12 +139,28 @@ class Run {
         }
         break;
       case eo::ResultShape::kCounter:
+      case eo::ResultShape::kSockError:
         raw_.value = t.value;
         break;
       default:
         break;
     }
+    if (eo::call_info(s.call).notes_address) note_addresses(s, r);
     return raw_;
+  }
+
+  // The addresses the harness keeps: of the socket(s) a call made, else of its S.
+  void note_addresses(const Step& s, long r) {
+    raw_.addr[0].clear();
+    raw_.addr[1].clear();
+    const eo::ResultShape shape = eo::call_info(s.call).result;
+    if (shape == eo::ResultShape::kNamePair) {
+      for (int k = 0; k < 2; ++k) k_.getsockname(raw_.fds[k], &raw_.addr[k]);
+    } else if (shape == eo::ResultShape::kName) {
+      if (r >= 0) k_.getsockname(static_cast<int>(r), &raw_.addr[0]);
+    } else if (const auto fds = eo::fd_args(s.call); !fds.empty()) {
+      k_.getsockname(fd(*fds[0]), &raw_.addr[0]);
+    }
   }
 
   int fd(const eo::FdRef& f) const { return h_.fd(f); }
@@ -199,6 +215,32 @@ class Run {
     std::vector<PollFd> fds;
     for (const eo::PollEntry& e : a.fds) fds.push_back({fd(e.fd), static_cast<short>(e.events.value), 0});
     return k_.poll(t, std::move(fds), static_cast<int>(a.timeout_ms));
+  }
+  long sys(Task& t, const eo::Socket& a) {
+    return k_.socket(t, static_cast<int>(a.domain), static_cast<int>(a.type.value), 0);
+  }
+  long sys(Task& t, const eo::Bind& a) {
+    return k_.bind(t, fd(a.sock), a.other.name.empty() ? h_.fresh_address(a.sock) : h_.address_of(a.other));
+  }
+  long sys(Task& t, const eo::Listen& a) {
+    // An AF_INET socket without a port is bound to 127.0.0.1 first (v1.1 "Loopback only").
+    if (const std::optional<eo::SockAddr> pre = h_.bind_before_listen(a.sock)) k_.bind(t, fd(a.sock), *pre);
+    return k_.listen(t, fd(a.sock), static_cast<int>(a.backlog));
+  }
+  long sys(Task& t, const eo::Connect& a) { return k_.connect(t, fd(a.sock), h_.address_of(a.other)); }
+  long sys(Task& t, const eo::Accept4& a) { return k_.accept4(t, fd(a.sock), static_cast<int>(a.flags.value)); }
+  long sys(Task& t, const eo::Setsockopt& a) {
+    const eo::SockOptName o = eo::sockopt_of(a.opt);
+    const int value = static_cast<int>(a.value);
+    if (o.level == SOL_SOCKET_ && o.optname == eo::kSoLinger) {
+      const int linger[2] = {value != -1, value == -1 ? 0 : value};  // struct linger
+      return k_.setsockopt(t, fd(a.sock), o.level, o.optname, linger, sizeof linger);
+    }
+    return k_.setsockopt(t, fd(a.sock), o.level, o.optname, &value, sizeof value);
+  }
+  long sys(Task& t, const eo::Getsockopt& a) {
+    const eo::SockOptName o = eo::sockopt_of(a.opt);
+    return k_.getsockopt(t, fd(a.sock), o.level, o.optname);
   }
   long sys(Task&, const eo::Sleep& a) {
     k_.advance_ms(a.ms);

@@ -160,89 +160,49 @@ long Kernel::shutdown(Task& t, int fd, int how) {
   return enter(t, do_shutdown(g_, fdt_, fd, how));
 }
 
-namespace {
-
-constexpr int SOCK_TYPE_MASK_ = 0xf;
-constexpr int SOCK_MAX_ = 11;  // SOCK_PACKET + 1
-
-}  // namespace
-
-// __sys_socket -> __sock_create: the flags, the family's range, the type's, then the
-// family's create (AF_INET: inet_create) and sock_map_fd.
 long Kernel::socket(Task& t, int domain, int type, int protocol) {
   check_idle(t);
-  const int flags = type & ~SOCK_TYPE_MASK_;
-  if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) return enter(t, g_.fail(Rule::kSocketpairEinval, -EINVAL));
-  type &= SOCK_TYPE_MASK_;
-  if (domain < 0 || domain >= g_.profile.nproto) return enter(t, g_.fail(Rule::kSockCreateEafnosupport, -EAFNOSUPPORT));
-  if (type < 0 || type >= SOCK_MAX_) return enter(t, g_.fail(Rule::kSockCreateEinvalType, -EINVAL));
-  if (domain != AF_INET_) return enter(t, g_.fail(Rule::kInetCreateUnsupported, -EAFNOSUPPORT));
-  return enter(t, inet_create(g_, fdt_, type, protocol, flags & (O_NONBLOCK_ | O_CLOEXEC_)));
+  return enter(t, do_socket(g_, fdt_, domain, type, protocol));
 }
 
-namespace {
-
-// sockfd_lookup: EBADF for no descriptor, ENOTSOCK for a file that is no socket; a socket
-// of a family these calls do not have yet (AF_UNIX socketpairs) is EOPNOTSUPP.
-long tcp_lookup(const Globals& g, const FdTable& fdt, int fd, TcpSocketFile** out) {
-  File* f = fdt.fget(fd);
-  if (!f) return g.fail(Rule::kShutdownEbadf, -EBADF);
-  *out = tcp_file(f);
-  if (*out) return 0;
-  if (dynamic_cast<UnixSocketFile*>(f)) return g.fail(Rule::kSocketpairUnsupported, -EOPNOTSUPP);
-  return g.fail(Rule::kShutdownEnotsock, -ENOTSOCK);
-}
-
-}  // namespace
-
-long Kernel::bind(Task& t, int fd, const uint8_t* addr, size_t len) {
+long Kernel::bind(Task& t, int fd, const std::vector<uint8_t>& addr) {
   check_idle(t);
-  TcpSocketFile* f = nullptr;
-  if (const long err = tcp_lookup(g_, fdt_, fd, &f)) return enter(t, err);
-  return enter(t, inet_bind(*f->sk, addr, len));
+  return enter(t, do_bind(g_, fdt_, fd, addr));
 }
 
 long Kernel::listen(Task& t, int fd, int backlog) {
   check_idle(t);
-  TcpSocketFile* f = nullptr;
-  if (const long err = tcp_lookup(g_, fdt_, fd, &f)) return enter(t, err);
-  return enter(t, inet_listen(*f->sk, backlog));
+  return enter(t, do_listen(g_, fdt_, fd, backlog));
 }
 
-long Kernel::connect(Task& t, int fd, const uint8_t* addr, size_t len) {
+long Kernel::connect(Task& t, int fd, const std::vector<uint8_t>& addr) {
   check_idle(t);
-  TcpSocketFile* f = nullptr;
-  if (const long err = tcp_lookup(g_, fdt_, fd, &f)) return enter(t, err);
-  return enter(t, inet_stream_connect(t, *f, addr, len), f);
+  // A TCP connect may sleep (inet_wait_for_connect): its socket file stays pinned.
+  if (TcpSocketFile* f = tcp_file(fdt_.fget(fd)); f && addr.size() <= kSockaddrStorage)
+    return enter(t, inet_stream_connect(t, *f, addr.data(), addr.size()), f);
+  return enter(t, do_connect(g_, fdt_, fd, addr));
 }
 
 long Kernel::accept4(Task& t, int fd, int flags) {
   check_idle(t);
-  TcpSocketFile* f = nullptr;
-  if (const long err = tcp_lookup(g_, fdt_, fd, &f)) return enter(t, err);
-  return enter(t, inet_accept4(t, fdt_, *f, flags), f);
+  if (TcpSocketFile* f = tcp_file(fdt_.fget(fd))) return enter(t, inet_accept4(t, fdt_, *f, flags), f);
+  return enter(t, do_accept4(g_, fdt_, fd, flags));
 }
 
-long Kernel::setsockopt(Task& t, int fd, int level, int optname, int value) {
+long Kernel::setsockopt(Task& t, int fd, int level, int optname, const void* optval, int optlen) {
   check_idle(t);
-  TcpSocketFile* f = nullptr;
-  if (const long err = tcp_lookup(g_, fdt_, fd, &f)) return enter(t, err);
-  return enter(t, inet_setsockopt(*f->sk, level, optname, value));
+  return enter(t, do_setsockopt(g_, fdt_, fd, level, optname, optval, optlen));
 }
 
-long Kernel::getsockopt_error(Task& t, int fd) {
+long Kernel::getsockopt(Task& t, int fd, int level, int optname) {
   check_idle(t);
-  TcpSocketFile* f = nullptr;
-  if (const long err = tcp_lookup(g_, fdt_, fd, &f)) return enter(t, err);
-  return enter(t, inet_sock_error(*f->sk));
+  int v = 0;
+  const long r = do_getsockopt(g_, fdt_, fd, level, optname, &v);
+  t.value = static_cast<uint64_t>(static_cast<uint32_t>(v));
+  return enter(t, r);
 }
 
-size_t Kernel::getsockname(int fd, uint8_t* out, size_t size) const {
-  const TcpSocketFile* f = tcp_file(fdt_.fget(fd));
-  if (!f || size < kSockaddrInSize) return 0;
-  inet_getname(*f->sk, out);
-  return kSockaddrInSize;
-}
+long Kernel::getsockname(int fd, std::vector<uint8_t>* addr) { return do_getsockname(g_, fdt_, fd, addr); }
 
 int Kernel::settle() { return sched_.run_until_idle(); }
 

@@ -51,18 +51,16 @@ class Kernel {
   long close(Task& t, int fd);
   long dup(Task& t, int fd);
   long shutdown(Task& t, int fd, int how);
-  // Sockets with addresses (net/socket.c), for the families the model has: AF_INET TCP
-  // (model/af_inet.h). Addresses are struct sockaddr bytes.
+  // Sockets with addresses (net/socket.c); an address is the bytes the user passes.
   long socket(Task& t, int domain, int type, int protocol);
-  long bind(Task& t, int fd, const uint8_t* addr, size_t len);
+  long bind(Task& t, int fd, const std::vector<uint8_t>& addr);
   long listen(Task& t, int fd, int backlog);
-  long connect(Task& t, int fd, const uint8_t* addr, size_t len);
+  long connect(Task& t, int fd, const std::vector<uint8_t>& addr);
   long accept4(Task& t, int fd, int flags);
-  long setsockopt(Task& t, int fd, int level, int optname, int value);
-  long getsockopt_error(Task& t, int fd);  // SO_ERROR: the positive errno or 0
-  // getsockname: the address of fd's socket into out (16 bytes for AF_INET); its length,
-  // 0 for a descriptor that is not such a socket.
-  size_t getsockname(int fd, uint8_t* out, size_t size) const;
+  long setsockopt(Task& t, int fd, int level, int optname, const void* optval, int optlen);
+  long getsockopt(Task& t, int fd, int level, int optname);  // the int read in t.value
+  // getsockname for the executor's address bookkeeping: not a step, nothing settles.
+  long getsockname(int fd, std::vector<uint8_t>* addr);
 
   // Runs woken tasks until every task sleeps or is idle; returns how many ran.
   int settle();

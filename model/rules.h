@@ -69,6 +69,12 @@ namespace model {
   X(kSocketpairInetEsocktnosupport, "inet_create", "no protocol of that type: ESOCKTNOSUPPORT")             \
   X(kUnixCreateEprotonosupport, "unix_create", "protocol neither 0 nor PF_UNIX: EPROTONOSUPPORT")           \
   X(kUnixCreateEsocktnosupport, "unix_create", "type not STREAM/DGRAM/RAW/SEQPACKET: ESOCKTNOSUPPORT")      \
+  X(kSocketEinval, "__sys_socket", "invalid type flags: EINVAL")                                             \
+  X(kSocketUnsupported, "__sys_socket", "a family socket() has no rules for (AF_UNIX before net/unix lands)") \
+  X(kSockfdEbadf, "sockfd_lookup", "fd not open: EBADF")                                                      \
+  X(kSockfdEnotsock, "sockfd_lookup", "not a socket: ENOTSOCK")                                               \
+  X(kAccept4Einval, "__sys_accept4_file", "flags other than SOCK_CLOEXEC|SOCK_NONBLOCK: EINVAL")             \
+  X(kSocketOpUnsupported, "__sys_bind", "a socket operation the model has no rules for yet")                 \
   X(kShutdownEbadf, "__sys_shutdown", "fd not open: EBADF")                                                   \
   X(kShutdownEnotsock, "__sys_shutdown", "not a socket: ENOTSOCK")                                            \
   X(kShutdownEinval, "unix_shutdown", "how out of range: EINVAL")                                             \
@@ -148,7 +154,6 @@ namespace model {
   X(kAcceptEagain, "inet_csk_accept", "accept queue empty, non-blocking: EAGAIN")                            \
   X(kAcceptSleeps, "inet_csk_wait_for_connect", "queue empty: sleeps exclusive at the tail (FIFO)")         \
   X(kAcceptDequeued, "inet_csk_accept", "the first child of the accept queue is taken")                     \
-  X(kAcceptEinvalFlags, "__sys_accept4", "flags other than SOCK_NONBLOCK/SOCK_CLOEXEC: EINVAL")              \
   X(kListenStopReset, "inet_csk_listen_stop", "a child still queued is reset (tcp_disconnect)")              \
   X(kTcpPollListen, "tcp_poll", "LISTEN: inet_csk_listen_poll")                                              \
   X(kTcpDataReady, "tcp_data_ready", "enough bytes (SO_RCVLOWAT) or FIN: sk_data_ready")                     \

@@ -42,12 +42,15 @@ inline constexpr int EFD_NONBLOCK = O_NONBLOCK_;
 inline constexpr int EFD_CLOEXEC = O_CLOEXEC_;
 
 inline constexpr int AF_UNIX_ = 1;
+inline constexpr int AF_INET_ = 2;
 inline constexpr int SOCK_STREAM_ = 1;
 inline constexpr int SOCK_DGRAM_ = 2;
 inline constexpr int SOCK_RAW_ = 3;
 inline constexpr int SOCK_SEQPACKET_ = 5;
 inline constexpr int SOCK_NONBLOCK_ = O_NONBLOCK_;
 inline constexpr int SOCK_CLOEXEC_ = O_CLOEXEC_;
+inline constexpr int SOL_SOCKET_ = 1;
+inline constexpr int IPPROTO_TCP_ = 6;
 inline constexpr int SHUT_RD_ = 0;
 inline constexpr int SHUT_WR_ = 1;
 inline constexpr int SHUT_RDWR_ = 2;

@@ -81,6 +81,7 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {2, op(K::kTaskRead, gen_size())},
       {1, op(K::kTaskPoll, gen::just<int64_t>(0), gen::element(uint32_t{IN}, uint32_t{OUT}, uint32_t{IN | OUT}))},
       {1, op(K::kTaskWrite, gen::element<int64_t>(100000, 300000, 65536, 4096))},
+      {2, op(K::kSockCall)},
   });
   return gen::apply(
       [](std::vector<FuzzOp> head, std::vector<FuzzOp> tail) {
@@ -326,6 +327,31 @@ class Builder {
           poll.fds.push_back({use(x), {o.mask, {}}});
         }
         if (!poll.fds.empty()) step(std::move(poll));
+        break;
+      }
+      case K::kSockCall: {
+        // The calls of sockets with addresses on what is not a socket of the model's (a
+        // pipe, an eventfd, an epoll: ENOTSOCK; a closed one: EBADF), and socket() with
+        // arguments __sys_socket refuses.
+        // Until the model has these calls on its sockets, no socket may be behind a name
+        // (a closed name's number may have gone to one): none are made in such a case.
+        const bool sockets = pick(0, [](const Obj& ob) { return ob.kind == Obj::Kind::kSock; }) != nullptr;
+        const Obj* x = sockets ? nullptr : pick(o.a, [](const Obj& ob) { return ob.kind != Obj::Kind::kSock; });
+        const Obj* other = any(o.b);
+        switch (o.variant % 8) {
+          case 0: {
+            static const int64_t kBad[][2] = {{AF_UNIX_, SOCK_STREAM_ | 0x10}, {AF_UNIX_, 11}, {46, SOCK_STREAM_}, {-1, SOCK_DGRAM_}};
+            const auto& b = kBad[(o.variant / 8) % 4];
+            step(Socket{b[0], {b[1], {}}});
+            break;
+          }
+          case 1: if (x) step(Bind{use(x), other && (o.variant & 8) ? SockRef{other->name, {}} : SockRef{}}); break;
+          case 2: if (x) step(Listen{use(x), o.b}); break;
+          case 3: if (x && other) step(Connect{use(x), SockRef{other->name, {}}}); break;
+          case 4: if (x) step(Accept4{use(x), {(o.variant & 8) ? O_NONBLOCK_ : 0x10 * ((o.variant >> 4) & 1), {}}}); break;
+          case 5: if (x) step(Setsockopt{use(x), (o.variant & 8) ? 13 : (int64_t{6} << 32) | 1, o.b}); break;
+          default: if (x) step(Getsockopt{use(x), 4}); break;
+        }
         break;
       }
       case K::kTaskWrite: {

@@ -15,6 +15,7 @@ struct FuzzOp {
   enum class Kind : uint8_t {
     kPipe, kSocketpair, kEventfd, kEpoll, kBadCreate, kDup, kClose, kRead, kWrite, kFill, kDrain,
     kEfdWrite, kEfdRead, kShutdown, kCtl, kWait, kPoll, kTaskWait, kTaskRead, kTaskPoll, kTaskWrite,
+    kSockCall,  // a call of the sockets with addresses (socket, bind, listen, connect, accept4, *sockopt)
   };
   Kind kind = Kind::kPipe;
   uint8_t a = 0;        // first operand pick (index among candidates, modulo their count)

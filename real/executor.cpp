@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -105,7 +106,35 @@ static_assert(eo::nr::kRead == SYS_read && eo::nr::kWrite == SYS_write && eo::nr
               eo::nr::kShutdown == SYS_shutdown && eo::nr::kSocketpair == SYS_socketpair &&
               eo::nr::kEpollWait == SYS_epoll_wait && eo::nr::kEpollCtl == SYS_epoll_ctl &&
               eo::nr::kEventfd2 == SYS_eventfd2 && eo::nr::kEpollCreate1 == SYS_epoll_create1 &&
-              eo::nr::kPipe2 == SYS_pipe2 && eo::nr::kEpollPwait2 == SYS_epoll_pwait2);
+              eo::nr::kPipe2 == SYS_pipe2 && eo::nr::kEpollPwait2 == SYS_epoll_pwait2 &&
+              eo::nr::kSocket == SYS_socket && eo::nr::kConnect == SYS_connect && eo::nr::kBind == SYS_bind &&
+              eo::nr::kListen == SYS_listen && eo::nr::kSetsockopt == SYS_setsockopt &&
+              eo::nr::kGetsockopt == SYS_getsockopt && eo::nr::kAccept4 == SYS_accept4);
+
+// The address of fd's socket (getsockname), empty if it has none to give.
+eo::SockAddr local_address(long fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (syscall(SYS_getsockname, fd, &ss, &len) != 0) return {};
+  const auto* b = reinterpret_cast<const uint8_t*>(&ss);
+  return eo::SockAddr(b, b + std::min<size_t>(len, sizeof ss));
+}
+
+// An address as a system call takes it: a sockaddr_storage and a length (0 for none).
+struct UserAddr {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  explicit UserAddr(const eo::SockAddr& a) : len(static_cast<socklen_t>(std::min(a.size(), sizeof ss))) {
+    std::memcpy(&ss, a.data(), len);
+  }
+};
+
+// What the abstract AF_UNIX names of a run begin with: this process and run, so that no
+// two runs on the machine share a name.
+std::string run_tag() {
+  static std::atomic<unsigned long> runs{0};
+  return "eo." + std::to_string(getpid()) + "." + std::to_string(runs++);
+}
 
 // One system call of a step, its arguments resolved by the coordinator (which owns the
 // names); it runs on the task thread, writes what the call returned into the RawResult
@@ -147,7 +176,80 @@ class RawCalls {
   }
   RawCall operator()(const eo::Socketpair& a) {
     const long domain = static_cast<int>(a.domain), type = static_cast<int>(a.type.value);
-    return [=](eo::RawResult& r, const auto&) { return sys(SYS_socketpair, domain, type, 0L, r.fds); };
+    return [=](eo::RawResult& r, const auto&) {
+      const long ret = sys(SYS_socketpair, domain, type, 0L, r.fds);
+      if (ret == 0) r.addr[0] = local_address(r.fds[0]), r.addr[1] = local_address(r.fds[1]);
+      return ret;
+    };
+  }
+  RawCall operator()(const eo::Socket& a) {
+    const long domain = static_cast<int>(a.domain), type = static_cast<int>(a.type.value);
+    return [=](eo::RawResult& r, const auto&) {
+      const long fd = sys(SYS_socket, domain, type, 0L);
+      if (fd >= 0) r.addr[0] = local_address(fd);
+      return fd;
+    };
+  }
+  RawCall operator()(const eo::Bind& a) {
+    const long fd = h_.fd(a.sock);
+    const UserAddr addr(a.other.name.empty() ? h_.fresh_address(a.sock) : h_.address_of(a.other));
+    return [=](eo::RawResult& r, const auto&) {
+      const long ret = sys(SYS_bind, fd, &addr.ss, long{addr.len});
+      r.addr[0] = local_address(fd);
+      return ret;
+    };
+  }
+  // An AF_INET socket without a port is bound to 127.0.0.1 first (v1.1 "Loopback only").
+  RawCall operator()(const eo::Listen& a) {
+    const long fd = h_.fd(a.sock), backlog = static_cast<int>(a.backlog);
+    const std::optional<eo::SockAddr> pre = h_.bind_before_listen(a.sock);
+    const UserAddr addr(pre.value_or(eo::SockAddr{}));
+    return [=](eo::RawResult& r, const auto&) {
+      if (pre) sys(SYS_bind, fd, &addr.ss, long{addr.len});
+      const long ret = sys(SYS_listen, fd, backlog);
+      r.addr[0] = local_address(fd);
+      return ret;
+    };
+  }
+  RawCall operator()(const eo::Connect& a) {
+    const long fd = h_.fd(a.sock);
+    const UserAddr addr(h_.address_of(a.other));
+    return [=](eo::RawResult& r, const auto&) {
+      const long ret = sys(SYS_connect, fd, &addr.ss, long{addr.len});
+      r.addr[0] = local_address(fd);
+      return ret;
+    };
+  }
+  RawCall operator()(const eo::Accept4& a) {
+    const long fd = h_.fd(a.sock), flags = static_cast<int>(a.flags.value);
+    return [=](eo::RawResult& r, const auto&) {
+      const long s = sys(SYS_accept4, fd, nullptr, nullptr, flags);
+      if (s >= 0) r.addr[0] = local_address(s);
+      return s;
+    };
+  }
+  // SO_LINGER takes a struct linger: VALUE seconds with lingering on, -1 off.
+  RawCall operator()(const eo::Setsockopt& a) {
+    const long fd = h_.fd(a.sock);
+    const eo::SockOptName o = eo::sockopt_of(a.opt);
+    const int value = static_cast<int>(a.value);
+    const bool linger = o.level == SOL_SOCKET && o.optname == SO_LINGER;
+    const struct linger l{value != -1, value == -1 ? 0 : value};
+    return [=](eo::RawResult&, const auto&) {
+      if (linger) return sys(SYS_setsockopt, fd, long{o.level}, long{o.optname}, &l, long{sizeof l});
+      return sys(SYS_setsockopt, fd, long{o.level}, long{o.optname}, &value, long{sizeof value});
+    };
+  }
+  RawCall operator()(const eo::Getsockopt& a) {
+    const long fd = h_.fd(a.sock);
+    const eo::SockOptName o = eo::sockopt_of(a.opt);
+    return [=](eo::RawResult& r, const auto&) {
+      int v = 0;
+      socklen_t len = sizeof v;
+      const long ret = sys(SYS_getsockopt, fd, long{o.level}, long{o.optname}, &v, &len);
+      r.value = static_cast<uint32_t>(v);
+      return ret;
+    };
   }
   RawCall operator()(const eo::Eventfd2& a) {
     const long initval = static_cast<unsigned>(a.initval), flags = static_cast<int>(a.flags.value);
@@ -338,7 +440,8 @@ struct Snapshot {
 
 class Run {
  public:
-  Run(const KernelOptions& o, const eo::Program& p) : o_(o), p_(p), sh_(std::make_shared<Shared>()), h_(p) {}
+  Run(const KernelOptions& o, const eo::Program& p)
+      : o_(o), p_(p), sh_(std::make_shared<Shared>()), h_(p, run_tag()) {}
   ~Run() { cleanup(); }
 
   eo::RunResult run() {

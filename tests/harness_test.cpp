@@ -152,3 +152,76 @@ TEST(LinkResumes, EachResumeLineToItsTasksLastPendingCall) {
 }
 
 }  // namespace
+
+namespace sock_addresses {
+
+eo::SockAddr inet(uint16_t port) {
+  eo::SockAddr a = eo::loopback_any_port();
+  a[2] = static_cast<uint8_t>(port >> 8), a[3] = static_cast<uint8_t>(port);  // sin_port, network order
+  return a;
+}
+const eo::SockAddr kUnixUnbound = {1, 0};  // AF_UNIX alone: what getsockname gives unbound
+
+// OTHER names a socket: a dup shares its address, a closed one keeps its last, a name
+// whose number was given to another socket still means the first one.
+TEST(SocketAddresses, OtherMeansTheLastAddressOfTheSocketItsNameWasBoundTo) {
+  const eo::Program p = parse(
+      "socket(AF_INET, SOCK_STREAM) = s\n"
+      "dup(s) = d\n"
+      "bind(d) = 0\n"
+      "close(s) = 0\n"
+      "close(d) = 0\n"
+      "socket(AF_UNIX, SOCK_STREAM) = u\n"  // takes s's number
+      "pipe2(0) = [r, w]\n");
+  eo::StepHarness h(p);
+  RawResult made = ret(3);
+  made.addr[0] = inet(0);
+  h.finish(0, made);
+  h.finish(1, ret(4));
+  RawResult bound = ret(0);
+  bound.addr[0] = inet(4242);
+  h.finish(2, bound);
+  EXPECT_EQ(h.address_of({"s", {}}), inet(4242)) << "bind through a dup changes the socket's address";
+  h.finish(3, ret(0));
+  h.finish(4, ret(0));
+  RawResult u = ret(3);
+  u.addr[0] = kUnixUnbound;
+  h.finish(5, u);
+  EXPECT_EQ(h.address_of({"s", {}}), inet(4242)) << "closed, and its number reused: still its last address";
+  EXPECT_EQ(h.address_of({"u", {}}), kUnixUnbound);
+  RawResult pipe = ret(0);
+  pipe.fds[0] = 4, pipe.fds[1] = 5;
+  h.finish(6, pipe);
+  EXPECT_TRUE(h.address_of({"r", {}}).empty()) << "a non-socket passes an empty address";
+}
+
+// bind(S) picks by S's family; listen binds only an AF_INET socket without a port.
+TEST(SocketAddresses, FreshAddressesAndTheBindBeforeListen) {
+  const eo::Program p = parse(
+      "socket(AF_INET, SOCK_STREAM) = t\n"
+      "socket(AF_UNIX, SOCK_STREAM) = u\n"
+      "pipe2(0) = [r, w]\n"
+      "bind(t) = 0\n");
+  eo::StepHarness h(p, "tag");
+  RawResult t = ret(3), u = ret(4), pipe = ret(0);
+  t.addr[0] = eo::SockAddr(16, 0);
+  t.addr[0][0] = 2;  // AF_INET 0.0.0.0:0
+  u.addr[0] = kUnixUnbound;
+  pipe.fds[0] = 5, pipe.fds[1] = 6;
+  h.finish(0, t);
+  h.finish(1, u);
+  h.finish(2, pipe);
+  EXPECT_EQ(h.fresh_address({"t", {}}), inet(0));
+  const eo::SockAddr a = h.fresh_address({"u", {}}), b = h.fresh_address({"u", {}});
+  EXPECT_EQ(a, eo::abstract_unix("tag.0"));
+  EXPECT_NE(a, b) << "each fresh AF_UNIX name is new";
+  EXPECT_TRUE(h.fresh_address({"r", {}}).empty());
+  EXPECT_EQ(h.bind_before_listen({"t", {}}), inet(0));
+  EXPECT_EQ(h.bind_before_listen({"u", {}}), std::nullopt);
+  RawResult bound = ret(0);
+  bound.addr[0] = inet(5000);
+  h.finish(3, bound);
+  EXPECT_EQ(h.bind_before_listen({"t", {}}), std::nullopt) << "a socket with a port is left alone";
+}
+
+}  // namespace sock_addresses

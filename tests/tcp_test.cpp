@@ -3,7 +3,6 @@
 // the traces under traces/tcp/), or the rule of net/ipv4 named in the test.
 #include <gtest/gtest.h>
 
-#include <array>
 #include <vector>
 
 #include "model/af_inet.h"
@@ -21,14 +20,16 @@ constexpr poll_t kRdhup = kIn | EPOLLRDHUP;
 
 struct Tcp : ModelSys {
   int sock(int flags = SOCK_NONBLOCK_) { return static_cast<int>(k.socket(main(), AF_INET_, SOCK_STREAM_ | flags, 0)); }
-  std::array<uint8_t, kSockaddrInSize> addr(int fd) {
-    std::array<uint8_t, kSockaddrInSize> a{};
-    k.getsockname(fd, a.data(), a.size());
+  std::vector<uint8_t> addr(int fd) {
+    std::vector<uint8_t> a;
+    k.getsockname(fd, &a);
     return a;
   }
-  long bind_fresh(int fd) {
-    std::array<uint8_t, kSockaddrInSize> a{AF_INET_, 0, 0, 0, 127, 0, 0, 1};
-    return k.bind(main(), fd, a.data(), a.size());
+  long bind_fresh(int fd) { return k.bind(main(), fd, {AF_INET_, 0, 0, 0, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}); }
+  long setopt(int fd, int opt, int v) { return k.setsockopt(main(), fd, SOL_SOCKET_, opt, &v, sizeof v); }
+  long so_error(int fd) {
+    const long r = k.getsockopt(main(), fd, SOL_SOCKET_, SO_ERROR_);
+    return r < 0 ? r : static_cast<long>(main().value);
   }
   int listener(int backlog = 8, int flags = SOCK_NONBLOCK_) {
     const int l = sock(flags);
@@ -36,10 +37,7 @@ struct Tcp : ModelSys {
     EXPECT_EQ(k.listen(main(), l, backlog), 0);
     return l;
   }
-  long connect(int fd, int to, Task* task = nullptr) {
-    auto a = addr(to);
-    return k.connect(task ? *task : main(), fd, a.data(), a.size());
-  }
+  long connect(int fd, int to, Task* task = nullptr) { return k.connect(task ? *task : main(), fd, addr(to)); }
   long accept(int l, int flags = SOCK_NONBLOCK_) { return k.accept4(main(), l, flags); }
   // A connected pair: [client, accepted].
   std::pair<int, int> pair() {
@@ -50,7 +48,10 @@ struct Tcp : ModelSys {
     EXPECT_GE(a, 0);
     return {c, a};
   }
-  long linger(int fd, int secs) { return k.setsockopt(main(), fd, SOL_SOCKET_, SO_LINGER_, secs); }
+  long linger(int fd, int secs) {
+    const int l[2] = {1, secs};
+    return k.setsockopt(main(), fd, SOL_SOCKET_, SO_LINGER_, l, sizeof l);
+  }
   int l_ = -1;
 };
 
@@ -91,14 +92,14 @@ TEST(Tcp, RefusedConnectIsOutErrHupAndSoErrorClearsErr) {
   auto a = s.addr(gone);
   s.close(gone);
   const int c = s.sock();
-  EXPECT_EQ(s.k.connect(s.main(), c, a.data(), a.size()), -EINPROGRESS);
+  EXPECT_EQ(s.k.connect(s.main(), c, a), -EINPROGRESS);
   EXPECT_EQ(s.mask(c), kRdhup | kOut | EPOLLERR | EPOLLHUP);
-  EXPECT_EQ(s.k.getsockopt_error(s.main(), c), ECONNREFUSED);
+  EXPECT_EQ(s.so_error(c), ECONNREFUSED);
   EXPECT_EQ(s.mask(c), kRdhup | kOut | EPOLLHUP);
   // A blocking connect sees the RST itself: ECONNREFUSED, then tcp_disconnect clears
   // sk_shutdown (a fresh socket's mask again).
   const int b = s.sock(0);
-  EXPECT_EQ(s.k.connect(s.main(), b, a.data(), a.size()), -ECONNREFUSED);
+  EXPECT_EQ(s.k.connect(s.main(), b, a), -ECONNREFUSED);
   EXPECT_EQ(s.mask(b), kOut | EPOLLHUP);
 }
 
@@ -173,7 +174,7 @@ TEST(Tcp, RcvlowatHoldsBackEpollinAndItsWakeup) {  // tcp_poll target, tcp_data_
   auto [c, a] = s.pair();
   const int ep = s.epoll();
   EXPECT_EQ(s.add(ep, a, EPOLLIN | EPOLLET), 0);
-  EXPECT_EQ(s.k.setsockopt(s.main(), a, SOL_SOCKET_, SO_RCVLOWAT_, 10), 0);
+  EXPECT_EQ(s.setopt(a, SO_RCVLOWAT_, 10), 0);
   EXPECT_EQ(s.write(c, 4), 4);
   EXPECT_TRUE(s.wait(ep).empty());
   EXPECT_EQ(s.write(c, 6), 6);
@@ -181,7 +182,7 @@ TEST(Tcp, RcvlowatHoldsBackEpollinAndItsWakeup) {  // tcp_poll target, tcp_data_
   EXPECT_EQ(s.read(a, 3), 3);  // a non-blocking read takes what there is, below the mark too
   EXPECT_EQ(s.mask(a), kOut);
   // Lowering the mark signals at once (tcp_set_rcvlowat -> tcp_data_ready).
-  EXPECT_EQ(s.k.setsockopt(s.main(), a, SOL_SOCKET_, SO_RCVLOWAT_, 1), 0);
+  EXPECT_EQ(s.setopt(a, SO_RCVLOWAT_, 1), 0);
   EXPECT_EQ(s.wait(ep).size(), 1u);
 }
 
@@ -216,13 +217,13 @@ TEST(Tcp, BindToAHeldPortIsEaddrinuseUnlessBothReuse) {  // inet_csk_bind_confli
   const int a = s.sock(), b = s.sock();
   ASSERT_EQ(s.bind_fresh(a), 0);
   auto addr = s.addr(a);
-  EXPECT_EQ(s.k.bind(s.main(), b, addr.data(), addr.size()), -EADDRINUSE);
+  EXPECT_EQ(s.k.bind(s.main(), b, addr), -EADDRINUSE);
   const int c = s.sock(), d = s.sock();
-  EXPECT_EQ(s.k.setsockopt(s.main(), c, SOL_SOCKET_, SO_REUSEADDR_, 1), 0);
-  EXPECT_EQ(s.k.setsockopt(s.main(), d, SOL_SOCKET_, SO_REUSEADDR_, 1), 0);
+  EXPECT_EQ(s.setopt(c, SO_REUSEADDR_, 1), 0);
+  EXPECT_EQ(s.setopt(d, SO_REUSEADDR_, 1), 0);
   ASSERT_EQ(s.bind_fresh(c), 0);
   auto ca = s.addr(c);
-  EXPECT_EQ(s.k.bind(s.main(), d, ca.data(), ca.size()), 0);
+  EXPECT_EQ(s.k.bind(s.main(), d, ca), 0);
 }
 
 TEST(Tcp, NothingIsLeftAfterTheFilesClose) {

@@ -325,6 +325,37 @@ TEST(TraceParser, ParsesEveryConstruct) {
   expect_round_trips(kEverything);
 }
 
+// Sockets with addresses (v1.1): OTHER is a socket's name, bind's is optional, the
+// options keep their level, getsockopt's result is an errno name or 0.
+TEST(TraceParser, ParsesTheSocketCallsOfV11) {
+  const std::string text =
+      "socket(AF_UNIX, SOCK_SEQPACKET|SOCK_NONBLOCK) = l\n"
+      "bind(l)\n"
+      "listen(l, -1) = 0\n"
+      "socket(AF_INET, SOCK_STREAM) = c\n"
+      "bind(c, l) = -1 EADDRINUSE\n"
+      "t1: connect(c, l) ...\n"
+      "t2: accept4(l, SOCK_NONBLOCK|SOCK_CLOEXEC) ...\n"
+      "t2: ... = a\n"
+      "t1: ... = 0\n"
+      "setsockopt(a, SO_LINGER, -1) = 0\n"
+      "setsockopt(a, TCP_NODELAY, 1) = 0\n"
+      "setsockopt(a, 1, 1) = 0  # a number is a SOL_SOCKET option\n"
+      "getsockopt(c, SO_ERROR) = ECONNREFUSED or 0\n"
+      "getsockopt(c, 4) = 0\n"
+      "close(l) = 0\n"
+      "connect(a, l) = -1 ECONNREFUSED  # a closed socket's address is remembered\n";
+  expect_round_trips(text);
+  const Program p = parse_ok(text);
+  EXPECT_TRUE(std::get<Bind>(p.steps[1].call).other.name.empty());
+  EXPECT_EQ(std::get<Bind>(p.steps[4].call).other.name, "l");
+  EXPECT_EQ(eo::sockopt_of(std::get<Setsockopt>(p.steps[10].call).opt).level, 6);
+  EXPECT_EQ(eo::sockopt_of(std::get<Setsockopt>(p.steps[11].call).opt).level, 1);
+  EXPECT_EQ(p.steps[12].expect.alts[0].value, ECONNREFUSED);
+  EXPECT_TRUE(eo::fd_args(p.steps[4].call).size() == 1) << "OTHER is not a descriptor";
+  EXPECT_EQ(eo::sock_ref_of(p.steps[4].call)->name, "l");
+}
+
 TEST(TraceParser, EmptyAndCommentOnlyTraces) {
   for (const std::string text : {"", "\n", "# nothing\n", "   \n\t\n", "@title  only a title\n"}) {
     const Program p = parse_ok(text);
@@ -424,7 +455,7 @@ std::vector<ErrorCase> error_cases() {
        "'EPOLLIN' is not allowed here (expected EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_CTL_DEL (or ADD, MOD, DEL) or a "
        "number)"},
       {"socketpair(SOCK_STREAM, SOCK_STREAM) = [a, b]\n", 1, 12,
-       "'SOCK_STREAM' is not allowed here (expected AF_UNIX or a number)"},
+       "'SOCK_STREAM' is not allowed here (expected AF_UNIX, AF_INET or a number)"},
       {kPrelude + "epoll_ctl(ep, ADD, r, EPOLLIN|) = 0\n", 3, 31,
        "expected EPOLL* names, other flag names or a number, found ')'"},
       {kPrelude + "epoll_ctl(ep, ADD, r, -1) = 0\n", 3, 23,
@@ -433,7 +464,17 @@ std::vector<ErrorCase> error_cases() {
       {kPrelude + "poll([r: 0x10000], 0) = []\n", 3, 10, "number out of range (from 0 to 0xffff)"},
       {"epoll_create1(EPOLL_CLOEXEC|O_CLOEXECC) = ep\n", 1, 29,
        "unknown flag 'O_CLOEXECC' (expected EPOLL_CLOEXEC, other flag names or a number)"},
-      {"socketpair(AF_INET, SOCK_STREAM) = [a, b]\n", 1, 12, "unknown flag 'AF_INET' (expected AF_UNIX or a number)"},
+      {"socketpair(AF_INET6, SOCK_STREAM) = [a, b]\n", 1, 12,
+       "unknown flag 'AF_INET6' (expected AF_UNIX, AF_INET or a number)"},
+      {"socket(AF_UNIX, SOCK_STREAM) = s\nconnect(s, q) = 0\n", 2, 12, "name 'q' is not bound"},
+      {"socket(AF_UNIX, SOCK_STREAM) = s\nbind(s, ) = 0\n", 2, 9,
+       "expected a socket's name for OTHER (bind(S[, OTHER])), found ')'"},
+      {"socket(AF_UNIX, SOCK_STREAM) = s\ngetsockopt(s, SO_RCVBUF) = 0\n", 2, 15,
+       "'SO_RCVBUF' is not allowed here (expected SO_ERROR or a number)"},
+      {"socket(AF_UNIX, SOCK_STREAM) = s\ngetsockopt(s, SO_ERROR) = EBOGUS\n", 2, 27, "unknown errno name 'EBOGUS'"},
+      {"socket(AF_UNIX, SOCK_STREAM) = s\nsetsockopt(s, SO_NOPE, 1) = 0\n", 2, 15,
+       "unknown flag 'SO_NOPE' (expected SO_LINGER, SO_RCVLOWAT, SO_SNDBUF, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT, "
+       "SO_ERROR, TCP_NODELAY or a number)"},
       {"socketpair(AF_UNIX, EFD_NONBLOK) = [a, b]\n", 1, 21,
        "unknown flag 'EFD_NONBLOK' (expected SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_NONBLOCK, "
        "SOCK_CLOEXEC, other flag names or a number)"},
@@ -585,7 +626,10 @@ TEST(TraceFlags, FormatsMasksInTheOrderOfTheBitValues) {
   EXPECT_EQ(format_flags(FlagContext::kSocketType, 04000), "SOCK_NONBLOCK");
   EXPECT_EQ(format_flags(FlagContext::kSocketType, 3 | 0x10), "3|0x10");
   EXPECT_EQ(format_flags(FlagContext::kSocketDomain, 1), "AF_UNIX");
-  EXPECT_EQ(format_flags(FlagContext::kSocketDomain, 2), "2");
+  EXPECT_EQ(format_flags(FlagContext::kSocketDomain, 2), "AF_INET");
+  EXPECT_EQ(format_flags(FlagContext::kSocketDomain, 10), "10");
+  EXPECT_EQ(format_flags(FlagContext::kSockOpt, eo::kIpprotoTcpOpt | 1), "TCP_NODELAY");
+  EXPECT_EQ(format_flags(FlagContext::kSockOpt, 1), "1");  // a number is a SOL_SOCKET option (SO_DEBUG)
   EXPECT_EQ(format_flags(FlagContext::kEpollCtlOp, 1), "EPOLL_CTL_ADD");
   EXPECT_EQ(format_flags(FlagContext::kEpollCtlOp, 2), "EPOLL_CTL_DEL");
   EXPECT_EQ(format_flags(FlagContext::kEpollCtlOp, 3), "EPOLL_CTL_MOD");

@@ -36,7 +36,7 @@ constexpr FlagName kPollNames[] = {
 constexpr FlagName kPipe2Names[] = {{"O_NONBLOCK", 04000}, {"O_DIRECT", 040000}, {"O_CLOEXEC", 02000000}};
 constexpr FlagName kEventfd2Names[] = {{"EFD_SEMAPHORE", 1}, {"EFD_NONBLOCK", 04000}, {"EFD_CLOEXEC", 02000000}};
 constexpr FlagName kEpollCreate1Names[] = {{"EPOLL_CLOEXEC", 02000000}};
-constexpr FlagName kSocketDomainNames[] = {{"AF_UNIX", 1}};
+constexpr FlagName kSocketDomainNames[] = {{"AF_UNIX", 1}, {"AF_INET", 2}};
 // Types (the low four bits) first, then the flags.
 constexpr FlagName kSocketTypeNames[] = {
     {"SOCK_STREAM", 1}, {"SOCK_DGRAM", 2}, {"SOCK_SEQPACKET", 5}, {"SOCK_NONBLOCK", 04000}, {"SOCK_CLOEXEC", 02000000}};
@@ -44,11 +44,21 @@ constexpr int64_t kSocketTypeMask = 0xf;
 constexpr FlagName kEpollCtlOpNames[] = {{"EPOLL_CTL_ADD", 1}, {"EPOLL_CTL_DEL", 2}, {"EPOLL_CTL_MOD", 3},
                                          {"ADD", 1},           {"DEL", 2},           {"MOD", 3}};
 constexpr FlagName kShutdownHowNames[] = {{"SHUT_RD", 0}, {"SHUT_WR", 1}, {"SHUT_RDWR", 2}};
+// setsockopt OPT: SOL_SOCKET options by their value, TCP_NODELAY with its level (sockopt_of).
+constexpr FlagName kSockOptNames[] = {{"SO_REUSEADDR", 2},  {"SO_ERROR", 4},     {"SO_SNDBUF", 7},
+                                      {"SO_RCVBUF", 8},     {"SO_LINGER", 13},   {"SO_REUSEPORT", 15},
+                                      {"SO_RCVLOWAT", 18},  {"TCP_NODELAY", kIpprotoTcpOpt | 1}};
+// The same names with the values a flag set of another family gets (TCP_NODELAY is 1).
+constexpr FlagName kSockOptHeaderNames[] = {{"SO_REUSEADDR", 2},  {"SO_ERROR", 4},   {"SO_SNDBUF", 7},
+                                            {"SO_RCVBUF", 8},     {"SO_LINGER", 13}, {"SO_REUSEPORT", 15},
+                                            {"SO_RCVLOWAT", 18},  {"TCP_NODELAY", 1}};
+constexpr FlagName kGetSockOptNames[] = {{"SO_ERROR", 4}};
 
 constexpr FlagContext kAllContexts[] = {
     FlagContext::kEpollEvents, FlagContext::kPollEvents,   FlagContext::kPipe2,
     FlagContext::kEventfd2,    FlagContext::kEpollCreate1, FlagContext::kSocketDomain,
     FlagContext::kSocketType,  FlagContext::kEpollCtlOp,   FlagContext::kShutdownHow,
+    FlagContext::kSockOpt,     FlagContext::kGetSockOpt,
 };
 
 // Every table as the Linux headers spell it: what a flag-set argument may name. The
@@ -57,6 +67,7 @@ const std::span<const FlagName> kHeaderNameTables[] = {
     kEpollNames,      kPollNames,         kPipe2Names,
     kEventfd2Names,   kEpollCreate1Names, kSocketDomainNames,
     kSocketTypeNames, std::span(kEpollCtlOpNames).first<3>(), kShutdownHowNames,
+    kSockOptHeaderNames,
 };
 
 // Appends the names of the bits of v that a table names, in table order; returns the
@@ -94,6 +105,10 @@ std::span<const FlagName> flag_names(FlagContext ctx) {
       return kEpollCtlOpNames;
     case FlagContext::kShutdownHow:
       return kShutdownHowNames;
+    case FlagContext::kSockOpt:
+      return kSockOptNames;
+    case FlagContext::kGetSockOpt:
+      return kGetSockOptNames;
   }
   return {};
 }
@@ -129,13 +144,17 @@ std::string_view own_names_description(FlagContext ctx) {
     case FlagContext::kEpollCreate1:
       return "EPOLL_CLOEXEC";
     case FlagContext::kSocketDomain:
-      return "AF_UNIX";
+      return "AF_UNIX, AF_INET";
     case FlagContext::kSocketType:
       return "SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_NONBLOCK, SOCK_CLOEXEC";
     case FlagContext::kEpollCtlOp:
       return "EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_CTL_DEL (or ADD, MOD, DEL)";
     case FlagContext::kShutdownHow:
       return "SHUT_RD, SHUT_WR, SHUT_RDWR";
+    case FlagContext::kSockOpt:
+      return "SO_LINGER, SO_RCVLOWAT, SO_SNDBUF, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT, SO_ERROR, TCP_NODELAY";
+    case FlagContext::kGetSockOpt:
+      return "SO_ERROR";
   }
   return "no names";
 }
@@ -153,7 +172,8 @@ std::string flag_context_description(FlagContext ctx, FlagUse use) {
 }
 
 bool flag_context_is_single(FlagContext ctx) {
-  return ctx == FlagContext::kSocketDomain || ctx == FlagContext::kEpollCtlOp || ctx == FlagContext::kShutdownHow;
+  return ctx == FlagContext::kSocketDomain || ctx == FlagContext::kEpollCtlOp || ctx == FlagContext::kShutdownHow ||
+         ctx == FlagContext::kSockOpt || ctx == FlagContext::kGetSockOpt;
 }
 
 int64_t flag_context_max(FlagContext ctx) { return ctx == FlagContext::kPollEvents ? 0xffff : kUint32Max; }
@@ -210,6 +230,7 @@ FlagSet read_flags(FlagContext ctx, FlagUse use, TokenCursor& cur) {
     if (!written.empty()) written += '|';
     if (t.kind == Tok::kName) {
       auto v = flag_value(ctx, t.text);
+      const bool own = v.has_value();  // a context's own names fit it (TCP_NODELAY carries its level)
       if (!v && takes_any_family(ctx, use)) {
         v = any_flag_value(t.text);
         foreign = foreign || v.has_value();
@@ -222,7 +243,7 @@ FlagSet read_flags(FlagContext ctx, FlagUse use, TokenCursor& cur) {
         cur.fail_at(t.col, fmt::format("'{}' is not allowed {} (expected {})", t.text, result ? "in a result" : "here",
                                        what));
       }
-      if (*v > max) {
+      if (*v > max && !own) {
         cur.fail_at(t.col, fmt::format("'{}' is {:#x}, out of range here (from 0 to {:#x})", t.text, *v, max));
       }
       element = *v;

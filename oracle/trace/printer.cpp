@@ -25,6 +25,12 @@ std::string format_events(const CallArgs& call, const std::vector<EventSpec>& ev
   return out + "]";
 }
 
+// getsockopt(S, SO_ERROR)'s value: 0, or the errno it names (a number if it names none).
+std::string format_sock_error(int64_t value) {
+  const std::string_view name = errno_name(value);
+  return value == 0 || name.empty() ? std::to_string(value) : std::string(name);
+}
+
 std::string format_errno(int64_t number) {
   const std::string_view name = errno_name(number);
   return name.empty() ? fmt::format("-1 {}", number) : fmt::format("-1 {}", name);
@@ -36,6 +42,8 @@ std::string format_field(const S& a, const Field<S, T>& f) {
   const T& v = a.*f.member;
   if constexpr (std::is_same_v<T, FdRef>) {
     return v.name.empty() ? "?" : v.name;
+  } else if constexpr (std::is_same_v<T, SockRef>) {
+    return v.name;  // "" only when optional and not written
   } else if constexpr (std::is_same_v<T, FlagArg>) {
     return format_flag_argument(f.family, v.value, v.written);
   } else if constexpr (std::is_same_v<T, std::optional<FlagArg>>) {
@@ -240,6 +248,7 @@ std::string format_result(const CallArgs& call, const ResultAlt& r) {
     case ResultAlt::Kind::kAny:
       return "*";
     case ResultAlt::Kind::kValue:
+      if (call_info(call).result == ResultShape::kSockError) return format_sock_error(r.value);
       return call_info(call).result == ResultShape::kCounter ? std::to_string(static_cast<uint64_t>(r.value))
                                                               : std::to_string(r.value);
     case ResultAlt::Kind::kError:
@@ -298,6 +307,7 @@ std::string format_outcome(const CallArgs& call, const Outcome& o) {
         for (const int fd : o.fds) fds.push_back(fmt::format("fd {}", fd));
         return fds.size() == 1 ? fds[0] : fmt::format("[{}]", fmt::join(fds, ", "));
       }
+      if (shape == ResultShape::kSockError) return format_sock_error(o.ret);
       return shape == ResultShape::kCounter ? std::to_string(static_cast<uint64_t>(o.ret)) : std::to_string(o.ret);
   }
   return {};

@@ -138,6 +138,8 @@ class StepReader {
     }
     if constexpr (std::is_same_v<T, FdRef>) {
       v = arg_fd(f.name, first);
+    } else if constexpr (std::is_same_v<T, SockRef>) {
+      if (!f.optional || cur_.at(Tok::kComma)) v = arg_sock_ref(f.name, first);
     } else if constexpr (std::is_same_v<T, FlagArg> || std::is_same_v<T, std::optional<FlagArg>>) {
       v = arg_flag_set(f.family, f.name, first);
     } else if constexpr (std::is_same_v<T, std::vector<PollEntry>>) {
@@ -223,6 +225,14 @@ class StepReader {
     before_arg(what, first);
     if (!cur_.at(Tok::kName)) cur_.fail_expected(fmt::format("a descriptor name for {} ({})", what, signature()));
     return use_fd(cur_.next());
+  }
+
+  // A socket reference: a name bound anywhere before (it may be closed since).
+  SockRef arg_sock_ref(std::string_view what, bool first) {
+    before_arg(what, first);
+    if (!cur_.at(Tok::kName)) cur_.fail_expected(fmt::format("a socket's name for {} ({})", what, signature()));
+    const FdRef f = use_fd(cur_.next());
+    return SockRef{f.name, f.pos};
   }
 
   FdRef use_fd(const Token& t) {
@@ -353,6 +363,22 @@ class StepReader {
         }
         cur_.next();
         r.kind = ResultAlt::Kind::kValue;
+        return r;
+      }
+      case ResultShape::kSockError: {  // an errno name or 0 (a number for a value without a name)
+        const Token& t = cur_.peek();
+        r.kind = ResultAlt::Kind::kValue;
+        if (t.kind == Tok::kName) {
+          const auto number = errno_number(t.text);
+          if (!number) cur_.fail_at(t.col, fmt::format("unknown errno name '{}'", t.text));
+          r.value = *number;
+        } else {
+          const Token& n = cur_.expect(Tok::kNumber, "an errno name or 0 (the pending error), '*' or '-1 ERRNO'");
+          if (n.number > static_cast<uint64_t>(kInt32Max)) cur_.fail_at(n.col, "error value out of range");
+          r.value = static_cast<int64_t>(n.number);
+          return r;
+        }
+        cur_.next();
         return r;
       }
       case ResultShape::kCounter: {  // 64 bits, kept bit for bit

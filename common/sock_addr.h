@@ -1,0 +1,62 @@
+// Socket addresses for the trace language (TRACE_FORMAT.md v1.1 "Sockets with addresses"
+// and "precise points"): addresses never appear in a trace, a socket is named for its
+// address. Both executors share this bookkeeping: each socket the trace makes is an
+// identity (a dup shares it), its address is taken after every call that may change it
+// (socket, socketpair, bind, listen, connect, accept4), and OTHER means the last address
+// of the socket its name was bound to, wherever and whenever that was.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace eo {
+
+// The bytes of a struct sockaddr_* as getsockname wrote them; empty: none (a non-socket,
+// or a call that could not read it).
+using SockAddr = std::vector<uint8_t>;
+
+// 127.0.0.1 port 0 (the only AF_INET address a trace binds).
+SockAddr loopback_any_port();
+// An abstract AF_UNIX address: a NUL, then `name`.
+SockAddr abstract_unix(const std::string& name);
+// The address family of an address (AF_UNSPEC for an empty one).
+int family_of(const SockAddr& a);
+
+class SocketAddresses {
+ public:
+  // Abstract names made by fresh() begin with this (unique to one run on this machine).
+  explicit SocketAddresses(std::string tag = "eo") : tag_(std::move(tag)) {}
+
+  // Descriptor `fd` now refers to a new open file (a creating call other than dup).
+  void created(int fd);
+  // Descriptor `to` now refers to the open file of `from` (dup).
+  void duplicated(int from, int to);
+  // Descriptor `fd` was closed.
+  void closed(int fd);
+  // The name a creating call bound to `fd` (-1: it failed) denotes that open file from now on.
+  void named(const std::string& name, int fd);
+  // The socket that `fd` refers to has address `a` now (ignored when a is empty).
+  void noted(int fd, const SockAddr& a);
+
+  // OTHER: the last address of the socket `name` was bound to; empty for a non-socket
+  // (the kernel then says EINVAL) or an unknown name.
+  SockAddr address_of(const std::string& name) const;
+  // bind(S) without OTHER: for an AF_INET socket 127.0.0.1 port 0, for an AF_UNIX one an
+  // abstract name unique to the run; empty when fd is not a socket the trace made.
+  SockAddr fresh(int fd);
+  // listen(S) on an AF_INET socket without a port binds it to 127.0.0.1 port 0 first
+  // (the kernel would take 0.0.0.0): that address, or nullopt when nothing is to be bound.
+  std::optional<SockAddr> bind_before_listen(int fd) const;
+
+ private:
+  int id_of(int fd) const;
+  std::string tag_;
+  int fresh_names_ = 0;
+  std::vector<int> id_by_fd_;                 // -1: not open (or not made by the trace)
+  std::vector<SockAddr> addr_by_id_;          // the last address noted, by identity
+  std::map<std::string, int> id_by_name_;     // -1: the creating call failed
+};
+
+}  // namespace eo
