@@ -12,7 +12,8 @@ namespace {
 constexpr uint32_t IN = 0x1, PRI = 0x2, OUT = 0x4, ERR = 0x8, HUP = 0x10, RDNORM = 0x40, WRNORM = 0x100,
                    RDHUP = 0x2000, EXCLUSIVE = 1u << 28, WAKEUP = 1u << 29, ONESHOT = 1u << 30, ET = 1u << 31;
 constexpr int64_t O_NONBLOCK_ = 04000, O_DIRECT_ = 040000, EFD_SEMAPHORE_ = 1, AF_UNIX_ = 1, SOCK_STREAM_ = 1,
-                  SOCK_DGRAM_ = 2, SOCK_RAW_ = 3;
+                  SOCK_DGRAM_ = 2, SOCK_RAW_ = 3, AF_INET_ = 2, SO_REUSEADDR_ = 2, SO_ERROR_ = 4, SO_LINGER_ = 13,
+                  SO_RCVLOWAT_ = 18;
 
 using K = FuzzOp::Kind;
 
@@ -53,6 +54,7 @@ rc::Gen<FuzzOp> op(K kind, rc::Gen<int64_t> n = rc::gen::just<int64_t>(0),
 rc::Gen<FuzzCase> gen_fuzz_case() {
   using namespace rc;
   const auto create = gen::weightedOneOf<FuzzOp>({
+      {1, op(K::kTcpListen)},
       {3, op(K::kPipe)},
       {2, op(K::kSocketpair)},
       {2, op(K::kEventfd, gen::inRange<int64_t>(0, 3))},
@@ -82,6 +84,11 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {1, op(K::kTaskPoll, gen::just<int64_t>(0), gen::element(uint32_t{IN}, uint32_t{OUT}, uint32_t{IN | OUT}))},
       {1, op(K::kTaskWrite, gen::element<int64_t>(100000, 300000, 65536, 4096))},
       {2, op(K::kSockCall)},
+      {1, op(K::kTcpListen)},
+      {3, op(K::kTcpConnect)},
+      {3, op(K::kTcpAccept)},
+      {2, op(K::kTcpOpt)},
+      {1, op(K::kTaskAccept)},
   });
   return gen::apply(
       [](std::vector<FuzzOp> head, std::vector<FuzzOp> tail) {
@@ -101,6 +108,8 @@ struct Obj {
   int chan;  // write budget slot (-1: none)
   bool semaphore = false;  // EFD_SEMAPHORE
   bool dgram = false;      // an AF_UNIX SOCK_DGRAM socket: each write is charged a whole skb
+  bool tcp = false;        // an AF_INET stream socket (its fill totals depend on autotuning: none)
+  bool listener = false;   // a TCP socket made to listen
 };
 
 class Builder {
@@ -157,7 +166,8 @@ class Builder {
     last().expect.alts.push_back(a);
   }
   // A descriptor argument of the step about to be added (its position is that step's).
-  FdRef use(const Obj* o) const { return FdRef{o->name, {static_cast<int>(p_.steps.size()) + 1, 1}}; }
+  FdRef use(const Obj* o) const { return ref(o->name); }
+  FdRef ref(const std::string& name) const { return FdRef{name, {static_cast<int>(p_.steps.size()) + 1, 1}}; }
   std::string fresh(const char* prefix, const char* suffix = "") { return prefix + std::to_string(next_++) + suffix; }
   int new_chan(long budget) {
     budget_.push_back(budget);
@@ -254,7 +264,7 @@ class Builder {
       case K::kFill: {
         const Obj* x = pick(o.a, [](const Obj& ob) { return ob.kind != Obj::Kind::kEpoll; });
         if (!x) return;
-        if (o.kind == K::kFill && x->blocking) return;
+        if (o.kind == K::kFill && (x->blocking || x->tcp)) return;  // TCP fill totals: `= *` (autotuning)
         if (o.kind == K::kWrite && !can_write(x, o.n)) return;
         if (o.kind == K::kWrite) step(Write{use(x), o.n});
         else step(Fill{use(x), o.n});
@@ -354,13 +364,88 @@ class Builder {
         }
         break;
       }
+      case K::kTcpListen: {
+        // A listener (one in four blocking: only tasks accept on those), sometimes with
+        // SO_REUSEADDR or an explicit bind first; backlogs small enough to fill.
+        const std::string l = fresh("l");
+        step(Socket{AF_INET_, {SOCK_STREAM_ | (nonblock ? O_NONBLOCK_ : 0), {}}});
+        bind({l});
+        if (o.variant & 0x10) step(Setsockopt{ref(l), SO_REUSEADDR_, 1});
+        if (o.variant & 0x20) step(Bind{ref(l), {}});
+        static const int64_t kBacklog[] = {0, 1, 2, 8};
+        step(Listen{ref(l), kBacklog[(o.variant >> 6) & 3]});
+        Obj obj{Obj::Kind::kSock, l, !nonblock, -1};
+        obj.tcp = obj.listener = true;
+        objs_.push_back(obj);
+        break;
+      }
+      case K::kTcpConnect: {
+        // A non-blocking client (main never sleeps in connect) to a listener, or to the
+        // address of a socket that is gone (refused: RST).
+        const Obj* target = pick(o.a, [](const Obj& ob) { return ob.listener; });
+        std::string to = target ? target->name : "";
+        if (!target || (o.variant & 0x0f) == 0) {
+          to = fresh("g");
+          step(Socket{AF_INET_, {SOCK_STREAM_ | O_NONBLOCK_, {}}});
+          bind({to});
+          step(Bind{ref(to), {}});
+          step(Close{ref(to)});
+        }
+        const std::string c = fresh("c");
+        step(Socket{AF_INET_, {SOCK_STREAM_ | O_NONBLOCK_, {}}});
+        bind({c});
+        if ((o.variant & 0x30) == 0x30) step(Setsockopt{ref(c), SO_RCVLOWAT_, 1 + o.b % 16});
+        step(Connect{ref(c), SockRef{to, {}}});
+        Obj obj{Obj::Kind::kSock, c, false, new_chan(100000)};
+        obj.tcp = true;
+        objs_.push_back(obj);
+        break;
+      }
+      case K::kTcpAccept: {
+        // main accepts only on non-blocking listeners; the accepted socket is blocking one
+        // time in four (then main writes to it within a budget and never reads).
+        const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener && !ob.blocking; });
+        if (!l) return;
+        const std::string a = fresh("a");
+        step(Accept4{use(l), {nonblock ? O_NONBLOCK_ : 0, {}}});
+        bind({a});
+        Obj obj{Obj::Kind::kSock, a, !nonblock, new_chan(100000)};
+        obj.tcp = true;
+        objs_.push_back(obj);
+        break;
+      }
+      case K::kTcpOpt: {
+        // RST on close (SO_LINGER 0; never a linger time: close would block on a kernel),
+        // lingering off again, a low-water mark, or the pending error.
+        const Obj* x = pick(o.a, [](const Obj& ob) { return ob.tcp; });
+        if (!x) return;
+        switch (o.variant % 4) {
+          case 0: step(Setsockopt{use(x), SO_LINGER_, 0}); break;
+          case 1: step(Setsockopt{use(x), SO_LINGER_, -1}); break;
+          case 2: step(Setsockopt{use(x), SO_RCVLOWAT_, 1 + o.b % 32}); break;
+          default: step(Getsockopt{use(x), SO_ERROR_}); break;
+        }
+        break;
+      }
+      case K::kTaskAccept: {
+        // A task blocked in accept on a blocking listener (exclusive, FIFO); on a
+        // non-blocking one it returns at once.
+        const std::string t = task_name(o.task);
+        if (tasks_used_ & (1u << (o.task % 4))) return;
+        const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener; });
+        if (!l) return;
+        tasks_used_ |= 1u << (o.task % 4);
+        step(Accept4{use(l), {(o.variant & 1) ? O_NONBLOCK_ : 0, {}}}, t);
+        last().kind = Step::Kind::kPendingCall;
+        break;
+      }
       case K::kTaskWrite: {
         // A task writes more than a blocking pipe or socket holds: it sleeps until readers
         // make room. Main writes there no more, so that it never sleeps itself.
         const std::string t = task_name(o.task);
         if (tasks_used_ & (1u << (o.task % 4))) return;
         const Obj* x = pick(o.a, [](const Obj& ob) {
-          return ob.blocking && (ob.kind == Obj::Kind::kPipeW || ob.kind == Obj::Kind::kSock ||
+          return ob.blocking && ob.chan >= 0 && (ob.kind == Obj::Kind::kPipeW || ob.kind == Obj::Kind::kSock ||
                                  (ob.kind == Obj::Kind::kEfd && !ob.semaphore));
         });
         if (!x) return;

@@ -92,7 +92,7 @@ bool NetRest::dump(int protocol, std::vector<Row>* rows) {
   }
 }
 
-bool NetRest::at_rest(const std::vector<Row>& rows, std::string* why) {
+bool NetRest::at_rest(const std::vector<Row>& rows, std::string* why, const std::set<size_t>* waiting) {
   // A listener whose accept queue is full drops SYNs: the client waits for its SYN
   // retransmission timer, which is time, not delivery.
   auto full_listener = [&](int port) {
@@ -100,9 +100,12 @@ bool NetRest::at_rest(const std::vector<Row>& rows, std::string* why) {
       return l.protocol == IPPROTO_TCP && l.state == kListen && l.sport == port && l.rqueue > l.wqueue;
     });
   };
-  for (const Row& r : rows) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
     if (r.protocol != IPPROTO_TCP || r.state == kListen || r.state == kTimeWait) continue;
-    const bool timer = r.retransmits > 0;  // a segment was lost: its retransmission is time
+    // A segment was lost (a retransmission, or a handshake stuck for kHandshakeQuiet):
+    // what moves it next is a timer, which is time.
+    const bool timer = r.retransmits > 0 || (waiting && waiting->count(i));
     std::string what;
     if ((r.state == kSynSent) && !timer && !full_listener(r.dport)) what = "SYN_SENT";
     else if ((r.state == kSynRecv || r.state == kNewSynRecv) && !timer && !full_listener(r.sport)) what = "SYN_RECV";
@@ -124,7 +127,20 @@ NetRest::View NetRest::look() {
     return v;
   }
   std::sort(v.rows.begin(), v.rows.end());
-  v.at_rest = at_rest(v.rows, &v.why);
+  const auto now = std::chrono::steady_clock::now();
+  std::map<std::tuple<int, int, int>, std::chrono::steady_clock::time_point> since;
+  std::set<size_t> waiting;
+  for (size_t i = 0; i < v.rows.size(); ++i) {
+    const Row& r = v.rows[i];
+    if (r.protocol != IPPROTO_TCP || (r.state != kSynSent && r.state != kSynRecv && r.state != kNewSynRecv)) continue;
+    const auto key = std::make_tuple(r.sport, r.dport, r.state);
+    const auto it = half_open_since_.find(key);
+    const auto first = it == half_open_since_.end() ? now : it->second;
+    since.emplace(key, first);
+    if (now - first >= kHandshakeQuiet) waiting.insert(i);
+  }
+  half_open_since_ = std::move(since);
+  v.at_rest = at_rest(v.rows, &v.why, &waiting);
   return v;
 }
 

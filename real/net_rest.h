@@ -4,7 +4,10 @@
 // dump per protocol (inet_diag with tcp_info) over the ports the run's AF_INET sockets
 // ever had; the executor compares two looks in a row, as it does for its tasks.
 #pragma once
+#include <chrono>
 #include <cstdint>
+#include <map>
+#include <tuple>
 #include <set>
 #include <span>
 #include <string>
@@ -43,13 +46,19 @@ class NetRest {
   };
   // The noted sockets now; at_rest false (with why) if the dump fails.
   View look();
-  // Whether a set of rows is at rest (exposed for tests).
-  static bool at_rest(const std::vector<Row>& rows, std::string* why);
+  // Whether a set of rows is at rest (exposed for tests). `waiting` says of a SYN_SENT or
+  // SYN_RECV row whether it has stayed so long (kHandshakeQuiet) that its segment was
+  // dropped and only a retransmission timer can move it: on loopback a handshake is done
+  // before connect returns unless the softirq was deferred, which takes far less.
+  static bool at_rest(const std::vector<Row>& rows, std::string* why, const std::set<size_t>* waiting = nullptr);
+  static constexpr std::chrono::milliseconds kHandshakeQuiet{20};
 
  private:
   bool dump(int protocol, std::vector<Row>* rows);
   Fd nl_;
   std::set<int> ports_;
+  // When each half-open handshake (sport, dport, state) was first seen, while it lasts.
+  std::map<std::tuple<int, int, int>, std::chrono::steady_clock::time_point> half_open_since_;
 };
 
 }  // namespace real

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -69,6 +70,20 @@ TEST(NetRest, SeesTheRunsConnectionsOnLoopback) {
   EXPECT_EQ(established, 2);  // the client and its child in the accept queue
   EXPECT_EQ(syn_sent, 1);
   EXPECT_EQ(listening, 1);
+  // The queue has room again, but c2's SYN was dropped: only its retransmission timer
+  // (1 s) moves it. It is at rest once it has stayed SYN_SENT for kHandshakeQuiet.
+  Fd a1(::accept4(l.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(a1);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 200 && !(v = net.look()).at_rest; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(v.at_rest) << v.why;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));  // before the 1 s timer
+  syn_sent = 0;
+  for (const Row& r : v.rows) syn_sent += r.state == 2 && r.retransmits == 0;
+  EXPECT_EQ(syn_sent, 1);
+  // A fresh half-open handshake is not at rest until it has been seen for kHandshakeQuiet.
+  const std::set<size_t> none;
+  EXPECT_FALSE(NetRest::at_rest(v.rows, nullptr, &none));
 }
 
 }  // namespace
