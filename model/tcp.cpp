@@ -142,6 +142,7 @@ void tcp_reset(TcpSock& sk) {
   sk.g->rule(Rule::kTcpReset);
   sk.err = err;
   sk.notsent = 0;  // tcp_write_queue_purge
+  sk.snd_data.clear();
   sk.fin_queued = false;
   tcp_done(sk);
   sk.error_report();
@@ -219,6 +220,8 @@ void tcp_push(TcpSock& sk) {
     if (n > 0) {
       sk.notsent -= n;
       p->rcv_bytes += n;
+      p->rcv_data.insert(p->rcv_data.end(), sk.snd_data.begin(), sk.snd_data.begin() + n);
+      sk.snd_data.erase(sk.snd_data.begin(), sk.snd_data.begin() + n);
       tcp_data_ready(*p);
       sk.g->sched->wake_point("tcp_data_queue after tcp_data_ready");
       tcp_check_space(sk);
@@ -276,7 +279,9 @@ void tcp_disconnect(TcpSock& sk) {
   }
   sk.peer.reset();
   sk.rcv_bytes = 0;
+  sk.rcv_data.clear();
   sk.notsent = 0;
+  sk.snd_data.clear();
   sk.fin_queued = false;
   sk.shutdown = 0;
   sk.done = false;
@@ -335,7 +340,7 @@ void tcp_cleanup_rbuf(TcpSock& sk) {
 }  // namespace
 
 // sock_read_iter -> inet_recvmsg -> tcp_recvmsg -> tcp_recvmsg_locked, for read(2).
-MaySleep TcpSocketFile::read(Task& t, void* /*buf*/, size_t n) {
+MaySleep TcpSocketFile::read(Task& t, void* buf, size_t n) {
   if (n == 0) co_return 0;  // sock_read_iter
   const std::shared_ptr<TcpSock> keep = sk;
   TcpSock& s = *keep;
@@ -348,6 +353,8 @@ MaySleep TcpSocketFile::read(Task& t, void* /*buf*/, size_t n) {
   for (;;) {
     if (s.rcv_bytes > 0) {
       const long chunk = std::min(s.rcv_bytes, len - copied);
+      if (buf) std::copy_n(s.rcv_data.begin(), chunk, static_cast<char*>(buf) + copied);
+      s.rcv_data.erase(s.rcv_data.begin(), s.rcv_data.begin() + chunk);
       s.rcv_bytes -= chunk;
       copied += chunk;
       gl.rule(Rule::kTcpRecvData);
@@ -379,7 +386,7 @@ MaySleep TcpSocketFile::read(Task& t, void* /*buf*/, size_t n) {
 }
 
 // sock_write_iter -> inet_sendmsg -> tcp_sendmsg -> tcp_sendmsg_locked, for write(2).
-MaySleep TcpSocketFile::write(Task& t, const void* /*buf*/, size_t n) {
+MaySleep TcpSocketFile::write(Task& t, const void* buf, size_t n) {
   const std::shared_ptr<TcpSock> keep = sk;
   TcpSock& s = *keep;
   Globals& gl = *s.g;
@@ -403,6 +410,9 @@ MaySleep TcpSocketFile::write(Task& t, const void* /*buf*/, size_t n) {
       const long cap = s.snd_capacity();
       if (s.notsent < cap) {  // sk_stream_memory_free
         const long chunk = std::min(len - copied, cap - s.notsent);
+        const char* from = static_cast<const char*>(buf) + copied;
+        if (buf) s.snd_data.insert(s.snd_data.end(), from, from + chunk);
+        else s.snd_data.insert(s.snd_data.end(), static_cast<size_t>(chunk), '\0');
         s.notsent += chunk;
         copied += chunk;
         gl.rule(Rule::kTcpSendQueued);

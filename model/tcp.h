@@ -10,6 +10,7 @@
 // with the capacities real/calibrate measures (TcpCalibration).
 #pragma once
 #include <deque>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -58,10 +59,13 @@ struct TcpSock : std::enable_shared_from_this<TcpSock> {
   bool reuseport = false;   // SO_REUSEPORT
   std::weak_ptr<TcpSock> peer;  // where our segments arrive on loopback
 
-  // Receive side: bytes received in order and not read (rcv_nxt - copied_seq).
+  // Receive side: bytes received in order and not read (rcv_nxt - copied_seq), and
+  // their contents (a read gives them back: eventfd_read of a socket shows them).
   long rcv_bytes = 0;
+  std::deque<char> rcv_data;
   // Send side: bytes written that the peer's window has not taken yet (write_seq - snd_nxt).
   long notsent = 0;
+  std::deque<char> snd_data;
   bool fin_queued = false;  // tcp_send_fin queued a FIN behind notsent bytes
   int rcvlowat = 1;         // sk_rcvlowat
   int linger = -1;          // SO_LINGER: -1 off, else l_linger seconds
