@@ -89,7 +89,12 @@ SockAddr SocketAddresses::fresh(int fd) {
     case AF_INET:
       return loopback_any_port();
     case AF_UNIX:
-      return abstract_unix(tag_ + "." + std::to_string(fresh_names_++));
+    {
+      std::string name = tag_.substr(0, kTagWidth);
+      name.resize(kTagWidth, '.');
+      const std::string n = std::to_string(fresh_names_++);
+      return abstract_unix(name + "." + std::string(n.size() < 6 ? 6 - n.size() : 0, '0') + n);
+    }
     default:
       return {};
   }

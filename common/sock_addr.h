@@ -26,7 +26,11 @@ int family_of(const SockAddr& a);
 
 class SocketAddresses {
  public:
-  // Abstract names made by fresh() begin with this (unique to one run on this machine).
+  // Abstract names made by fresh() begin with this (unique to one run on this machine),
+  // padded or cut to kTagWidth, so that a name has the same length on every executor: an
+  // error can depend on it (tcp_v4_connect: EINVAL below sizeof(struct sockaddr_in), else
+  // EAFNOSUPPORT for an AF_UNIX address).
+  static constexpr int kTagWidth = 24;
   explicit SocketAddresses(std::string tag = "eo") : tag_(std::move(tag)) {}
 
   // Descriptor `fd` now refers to a new open file (a creating call other than dup).

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "observer.h"
@@ -13,12 +14,15 @@ namespace model {
 
 class Scheduler;
 struct UnixSock;
+struct InetHashinfo;
 
 struct Globals {
   explicit Globals(KernelProfile p) : profile(std::move(p)) {}
   KernelProfile profile;         // the kernel version's switches and the calibrated constants
   Observer* observer = nullptr;  // receives every event when set (explain, tests, coverage)
   Scheduler* sched = nullptr;    // the tasks and the virtual clock
+  // net/ipv4's tables (ports, connections) of the run's network namespace; made on first use.
+  std::shared_ptr<InetHashinfo> inet;
 
   uint64_t next_file_id = 1;  // the next File::id: ids grow with creation, never reused
   // user->epoll_watches (fs/eventpoll.c): the epitems of all epolls; ep_insert refuses a

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "af_inet.h"
 #include "af_unix.h"
 #include "eventfd.h"
 #include "eventpoll.h"
@@ -155,6 +156,7 @@ long Kernel::dup(Task& t, int fd) {
 
 long Kernel::shutdown(Task& t, int fd, int how) {
   check_idle(t);
+  if (TcpSocketFile* f = tcp_file(fdt_.fget(fd))) return enter(t, tcp_inet_shutdown(*f->sk, how));  // inet_shutdown
   return enter(t, do_shutdown(g_, fdt_, fd, how));
 }
 

@@ -44,6 +44,25 @@ struct UnixCalibration {
   friend bool operator==(const UnixCalibration&, const UnixCalibration&) = default;
 };
 
+// TCP on loopback (net/ipv4/tcp.c, tcp_input.c): the sysctls a fresh socket takes and
+// what one connection holds, measured by real/calibrate on a loopback connection whose
+// reader does not read (fill with 65536-byte writes, then SIOCINQ of the reader and
+// SIOCOUTQ of the writer once settled). The defaults are this machine's (6.18.44).
+struct TcpCalibration {
+  int wmem_default = 16384;    // net.ipv4.tcp_wmem[1]: sk_sndbuf of a new socket (tcp_init_sock)
+  int rmem_default = 131072;   // net.ipv4.tcp_rmem[1]: sk_rcvbuf of a new socket
+  int rmem_max = 33554432;     // net.ipv4.tcp_rmem[2]: caps SO_RCVLOWAT (tcp_set_rcvlowat)
+  int somaxconn = 4096;        // net.core.somaxconn: caps listen's backlog (__sys_listen)
+  int core_wmem_max = 4194304; // net.core.wmem_max: caps SO_SNDBUF (sk_setsockopt)
+  int core_rmem_max = 4194304; // net.core.rmem_max: caps SO_RCVBUF
+  int wmem_max = 4194304;      // net.ipv4.tcp_wmem[2]: where sk_sndbuf autotuning stops
+  long rcv_capacity = 113152;  // bytes the reader's queue took (SIOCINQ) with default buffers
+  long snd_capacity = 3797504; // what the writer holds then: the fill total less the reader's
+  int sndbuf_settled = 3939840;  // the writer's SO_SNDBUF then (autotuned from tcp_wmem[1])
+  bool measured = false;
+  friend bool operator==(const TcpCalibration&, const TcpCalibration&) = default;
+};
+
 struct KernelProfile {
   KernelVersion version{6, 18, 0};
 
@@ -90,6 +109,8 @@ struct KernelProfile {
 
   // net/unix
   UnixCalibration unix_cal;
+  // net/ipv4
+  TcpCalibration tcp_cal;
 
   // kernel/sched: the CPUs a woken task may be placed on. With one CPU and no kernel
   // preemption a wakee runs only after the waker's syscall (or when the waker sleeps);

@@ -70,7 +70,7 @@ namespace model {
   X(kUnixCreateEprotonosupport, "unix_create", "protocol neither 0 nor PF_UNIX: EPROTONOSUPPORT")           \
   X(kUnixCreateEsocktnosupport, "unix_create", "type not STREAM/DGRAM/RAW/SEQPACKET: ESOCKTNOSUPPORT")      \
   X(kSocketEinval, "__sys_socket", "invalid type flags: EINVAL")                                             \
-  X(kSocketUnsupported, "__sys_socket", "a socket the model has no rules for (AF_INET before net/ipv4 lands)") \
+  X(kSocketUnsupported, "__sys_socket", "a family socket() has no rules for (AF_UNIX before net/unix lands)") \
   X(kSockfdEbadf, "sockfd_lookup", "fd not open: EBADF")                                                      \
   X(kSockfdEnotsock, "sockfd_lookup", "not a socket: ENOTSOCK")                                               \
   X(kAccept4Einval, "__sys_accept4_file", "flags other than SOCK_CLOEXEC|SOCK_NONBLOCK: EINVAL")             \
@@ -168,6 +168,75 @@ namespace model {
   X(kUnixDgramRecvWakePeerWait, "__unix_dgram_recvmsg", "peer_wait has sleepers: wake with EPOLLOUT|EPOLLWRNORM|EPOLLWRBAND") \
   X(kUnixDgramRecvTrunc, "__unix_dgram_recvmsg", "buffer shorter than the datagram: the rest is discarded")  \
   X(kUnixDgramReceived, "__unix_dgram_recvmsg", "one datagram dequeued and freed: its sender is uncharged")  \
+  /* net/ipv4: af_inet.c, tcp.c, tcp_input.c, inet_connection_sock.c, net/core/stream.c */                    \
+  X(kInetCreateUnsupported, "inet_create", "AF_INET type or protocol the model has no rules for")             \
+  X(kInetBindEinval, "inet_bind", "already bound, or address too short: EINVAL")                              \
+  X(kInetBindEafnosupport, "inet_bind", "not an AF_INET address: EAFNOSUPPORT")                                \
+  X(kInetBindEaddrnotavail, "inet_bind", "not a local address: EADDRNOTAVAIL")                               \
+  X(kInetPortInUse, "inet_csk_bind_conflict", "port held (no SO_REUSEADDR/SO_REUSEPORT pair): EADDRINUSE")  \
+  X(kInetPortShared, "inet_csk_bind_conflict", "port shared by SO_REUSEADDR or SO_REUSEPORT")                \
+  X(kInetListenEinval, "inet_listen", "not an unconnected stream socket in CLOSE or LISTEN: EINVAL")          \
+  X(kInetListenStart, "inet_csk_listen_start", "LISTEN, the backlog set (min(backlog, somaxconn))")           \
+  X(kInetListenBacklog, "inet_listen", "already listening: only the backlog changes")                        \
+  X(kConnectEisconn, "__inet_stream_connect", "connected, or not in CLOSE: EISCONN")                          \
+  X(kConnectEalready, "__inet_stream_connect", "a connect is in progress: EALREADY")                          \
+  X(kConnectEinval, "tcp_v4_connect", "address too short: EINVAL")                                           \
+  X(kConnectEafnosupport, "tcp_v4_connect", "not an AF_INET address: EAFNOSUPPORT")                           \
+  X(kConnectEinprogress, "__inet_stream_connect", "non-blocking: EINPROGRESS (the handshake goes on)")       \
+  X(kConnectSleeps, "inet_wait_for_connect", "SYN_SENT: the caller sleeps on sk_sleep")                      \
+  X(kConnectDone, "__inet_stream_connect", "ESTABLISHED: SS_CONNECTED, 0")                                   \
+  X(kConnectFailed, "__inet_stream_connect", "CLOSE: the pending error (or ECONNABORTED), tcp_disconnect")  \
+  X(kSynRefused, "tcp_v4_send_reset", "no listener on the port: the SYN is answered by RST")                 \
+  X(kSynDropped, "tcp_conn_request", "the listener's accept queue is full: the SYN is dropped")              \
+  X(kHandshake, "tcp_rcv_synsent_state_process", "SYN-ACK: ESTABLISHED, sk_state_change; the child queued") \
+  X(kListenerDataReady, "tcp_child_process", "a child joined the accept queue: the listener's sk_data_ready") \
+  X(kAcceptEinval, "inet_csk_accept", "not listening: EINVAL")                                                \
+  X(kAcceptEagain, "inet_csk_accept", "accept queue empty, non-blocking: EAGAIN")                            \
+  X(kAcceptSleeps, "inet_csk_wait_for_connect", "queue empty: sleeps exclusive at the tail (FIFO)")         \
+  X(kAcceptDequeued, "inet_csk_accept", "the first child of the accept queue is taken")                     \
+  X(kListenStopReset, "inet_csk_listen_stop", "a child still queued is reset (tcp_disconnect)")              \
+  X(kTcpPollListen, "tcp_poll", "LISTEN: inet_csk_listen_poll")                                              \
+  X(kTcpDataReady, "tcp_data_ready", "enough bytes (SO_RCVLOWAT) or FIN: sk_data_ready")                     \
+  X(kTcpDataBelowLowat, "tcp_data_ready", "fewer bytes than SO_RCVLOWAT: no wakeup")                          \
+  X(kTcpDataToClosed, "tcp_v4_rcv", "data for a closed or half-closed-and-orphaned socket: RST back")        \
+  X(kTcpWindowFull, "tcp_push_pending_frames", "the peer's window is closed: bytes stay queued")            \
+  X(kTcpFinQueued, "tcp_send_fin", "FIN behind unsent bytes: sent when they are")                           \
+  X(kTcpFin, "tcp_fin", "FIN received: RCV_SHUTDOWN, SOCK_DONE, state moves, sk_state_change")              \
+  X(kTcpFinAcked, "tcp_rcv_state_process", "our FIN acknowledged: FIN_WAIT2 or TIME_WAIT or CLOSE")         \
+  X(kTcpReset, "tcp_reset", "RST received: sk_err by state, tcp_done, sk_error_report")                     \
+  X(kTcpResetIgnored, "tcp_reset", "RST for a socket in CLOSE: ignored")                                     \
+  X(kTcpDone, "tcp_done", "CLOSE, SHUTDOWN_MASK, sk_state_change")                                           \
+  X(kTcpTimeWait, "tcp_time_wait", "TIME_WAIT: the port is held, the full socket is done")                   \
+  X(kTcpCheckSpace, "tcp_check_space", "bytes acknowledged and SOCK_NOSPACE: sk_write_space")               \
+  X(kTcpWriteSpaceWake, "sk_stream_write_space", "writeable again: wake with EPOLLOUT|EPOLLWRNORM|EPOLLWRBAND") \
+  X(kTcpWriteSpaceNoWake, "sk_stream_write_space", "not writeable yet: no wakeup")                          \
+  X(kTcpRecvData, "tcp_recvmsg_locked", "bytes copied; the window opens (tcp_cleanup_rbuf)")                 \
+  X(kTcpRecvEof, "tcp_recvmsg_locked", "FIN received or shut for reading: 0")                               \
+  X(kTcpRecvError, "tcp_recvmsg_locked", "pending error: reported and cleared")                              \
+  X(kTcpRecvEnotconn, "tcp_recvmsg_locked", "CLOSE (or LISTEN): ENOTCONN")                                  \
+  X(kTcpRecvEagain, "tcp_recvmsg_locked", "nothing to read: EAGAIN")                                         \
+  X(kTcpRecvSleeps, "sk_wait_data", "fewer bytes than the target: the reader sleeps")                        \
+  X(kTcpSendNotConnected, "sk_stream_wait_connect", "not connected: the error, EPIPE or EAGAIN")             \
+  X(kTcpSendWaitConnect, "sk_stream_wait_connect", "SYN_SENT: the writer sleeps until connected")            \
+  X(kTcpSendEpipe, "tcp_sendmsg_locked", "error or shut for sending: the error (sk_stream_error) or EPIPE") \
+  X(kTcpSendQueued, "tcp_sendmsg_locked", "bytes queued and pushed")                                         \
+  X(kTcpSendEagain, "sk_stream_wait_memory", "send queue full, non-blocking: EAGAIN (SOCK_NOSPACE set)")     \
+  X(kTcpSendPartial, "tcp_sendmsg_locked", "send queue filled up: partial write")                           \
+  X(kTcpSendSleeps, "sk_stream_wait_memory", "send queue full: the writer sleeps")                          \
+  X(kTcpShutdownEinval, "inet_shutdown", "how out of range: EINVAL")                                         \
+  X(kTcpShutdownEnotconn, "inet_shutdown", "CLOSE: ENOTCONN, the bits are still set and sk_state_change")   \
+  X(kTcpShutdownSend, "tcp_shutdown", "SEND_SHUTDOWN: FIN (ESTABLISHED->FIN_WAIT1, CLOSE_WAIT->LAST_ACK)")   \
+  X(kTcpShutdownDisconnect, "inet_shutdown", "listener (SHUT_RD) or SYN_SENT: tcp_disconnect")              \
+  X(kTcpCloseListener, "__tcp_close", "listener: CLOSE, the queued children reset")                         \
+  X(kTcpCloseUnread, "__tcp_close", "unread bytes: RST instead of FIN")                                     \
+  X(kTcpCloseLinger0, "__tcp_close", "SO_LINGER with 0 seconds: tcp_disconnect, RST")                       \
+  X(kTcpCloseFin, "__tcp_close", "FIN (tcp_close_state), the socket orphaned")                              \
+  X(kTcpDisconnectReset, "tcp_disconnect", "a synchronized state: RST, own sk_err ECONNRESET")               \
+  X(kTcpSetRcvlowat, "tcp_set_rcvlowat", "SO_RCVLOWAT set (capped at tcp_rmem[2]/2), tcp_data_ready")       \
+  X(kSockSetSndbuf, "__sock_set_sndbuf", "SO_SNDBUF: doubled, locked, sk_write_space")                       \
+  X(kSockSetRcvbuf, "__sock_set_rcvbuf", "SO_RCVBUF: doubled, locked")                                       \
+  X(kSockSoError, "sk_getsockopt", "SO_ERROR: the pending error, cleared")                                   \
+  X(kSockoptEinval, "sk_setsockopt", "an option or value the model does not take: EINVAL/ENOPROTOOPT")     \
   /* fs/select.c */                                                                                            \
   X(kPollEinval, "do_sys_poll", "nfds above RLIMIT_NOFILE: EINVAL")                                           \
   X(kPollNval, "do_pollfd", "fd not open: POLLNVAL")                                                          \

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "af_inet.h"
 #include "af_unix.h"
 #include "af_unix_listen.h"
 
@@ -15,7 +16,6 @@ namespace {
 constexpr int SOCK_TYPE_MASK_ = 0xf;
 constexpr int SOCK_PACKET_ = 10;
 constexpr int SOCK_MAX_ = SOCK_PACKET_ + 1;  // include/linux/net.h
-constexpr int AF_INET_ = 2;
 constexpr int AF_INET6_ = 10;
 constexpr int AF_PACKET_ = 17;
 
@@ -72,14 +72,14 @@ long do_socketpair(Globals& g, FdTable& fdt, int domain, int type, int protocol,
 }
 
 // __sys_socket -> __sock_create -> the family's create, then sock_map_fd (a descriptor
-// only once the socket exists: EMFILE comes after the family's errors). AF_INET is not
-// modelled yet: the model says so (a rule and an error) rather than invent a socket.
+// only once the socket exists: EMFILE comes after the family's errors).
 long do_socket(Globals& g, FdTable& fdt, int domain, int type, int protocol) {
   const int flags = type & ~SOCK_TYPE_MASK_;
   if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) return g.fail(Rule::kSocketEinval, -EINVAL);
   type &= SOCK_TYPE_MASK_;
   if (domain < 0 || domain >= g.profile.nproto) return g.fail(Rule::kSockCreateEafnosupport, -EAFNOSUPPORT);
   if (type < 0 || type >= SOCK_MAX_) return g.fail(Rule::kSockCreateEinvalType, -EINVAL);
+  if (domain == AF_INET_) return inet_create(g, fdt, type, protocol, flags & (O_NONBLOCK_ | O_CLOEXEC_));
   if (domain != AF_UNIX_) return g.fail(Rule::kSocketUnsupported, -EAFNOSUPPORT);
   // unix_create
   if (protocol != 0 && protocol != AF_UNIX_) return g.fail(Rule::kUnixCreateEprotonosupport, -EPROTONOSUPPORT);
@@ -91,50 +91,51 @@ long do_socket(Globals& g, FdTable& fdt, int domain, int type, int protocol) {
 }
 
 // sockfd_lookup_light: the file, then sock_from_file.
-UnixSocketFile* sockfd_lookup(Globals& g, FdTable& fdt, int fd, long* err) {
+File* sockfd_lookup(Globals& g, FdTable& fdt, int fd, long* err) {
   File* f = fdt.fget(fd);
   if (!f) {
     *err = g.fail(Rule::kSockfdEbadf, -EBADF);
     return nullptr;
   }
-  auto* sock = dynamic_cast<UnixSocketFile*>(f);
-  if (!sock) *err = g.fail(Rule::kSockfdEnotsock, -ENOTSOCK);
-  return sock;
+  if (!dynamic_cast<UnixSocketFile*>(f) && !tcp_file(f)) {
+    *err = g.fail(Rule::kSockfdEnotsock, -ENOTSOCK);
+    return nullptr;
+  }
+  return f;
 }
 
-namespace {
-// sizeof(struct sockaddr_storage): move_addr_to_kernel refuses longer addresses.
-constexpr size_t kSockaddrStorage = 128;
-// net.core.somaxconn's default (4096 since 5.4): __sys_listen's cap on the backlog.
-constexpr unsigned kSomaxconn = 4096;
-constexpr int SO_REUSEADDR_ = 2, SO_ERROR_ = 4, SO_RCVBUF_ = 8, SO_LINGER_ = 13, SO_REUSEPORT_ = 15;
-}  // namespace
 
-// __sys_bind: sockfd_lookup, move_addr_to_kernel, then unix_bind.
+// __sys_bind: sockfd_lookup, move_addr_to_kernel, then the family's bind.
 long do_bind(Globals& g, FdTable& fdt, int fd, const std::vector<uint8_t>& addr) {
   long err = 0;
-  UnixSocketFile* sock = sockfd_lookup(g, fdt, fd, &err);
-  if (!sock) return err;
+  File* f = sockfd_lookup(g, fdt, fd, &err);
+  if (!f) return err;
   if (addr.size() > kSockaddrStorage) return -EINVAL;
-  return unix_bind(*sock->sk, addr);
+  if (TcpSocketFile* tf = tcp_file(f)) return inet_bind(*tf->sk, addr.data(), addr.size());
+  return unix_bind(*static_cast<UnixSocketFile*>(f)->sk, addr);
 }
 
 // __sys_listen: the backlog capped at somaxconn (a negative one too, taken unsigned).
 long do_listen(Globals& g, FdTable& fdt, int fd, int backlog) {
   long err = 0;
-  UnixSocketFile* sock = sockfd_lookup(g, fdt, fd, &err);
-  if (!sock) return err;
-  if (static_cast<unsigned>(backlog) > kSomaxconn) backlog = static_cast<int>(kSomaxconn);
-  return unix_listen(*sock->sk, backlog);
+  File* f = sockfd_lookup(g, fdt, fd, &err);
+  if (!f) return err;
+  // net.core.somaxconn, as calibrated (4096 by default since 5.4).
+  const auto somaxconn = static_cast<unsigned>(g.profile.tcp_cal.somaxconn);
+  if (static_cast<unsigned>(backlog) > somaxconn) backlog = static_cast<int>(somaxconn);
+  if (TcpSocketFile* tf = tcp_file(f)) return inet_listen(*tf->sk, backlog);
+  return unix_listen(*static_cast<UnixSocketFile*>(f)->sk, backlog);
 }
 
-// __sys_connect -> __sys_connect_file -> unix_stream_connect (datagram sockets' connect,
-// unix_dgram_connect, is not modelled).
+// __sys_connect -> __sys_connect_file -> the family's connect: __inet_stream_connect or
+// unix_stream_connect (datagram sockets' connect, unix_dgram_connect, is not modelled).
 MaySleep do_connect(Globals& g, FdTable& fdt, Task& t, int fd, std::vector<uint8_t> addr) {
   long err = 0;
-  UnixSocketFile* sock = sockfd_lookup(g, fdt, fd, &err);
-  if (!sock) co_return err;
+  File* f = sockfd_lookup(g, fdt, fd, &err);
+  if (!f) co_return err;
   if (addr.size() > kSockaddrStorage) co_return -EINVAL;
+  if (TcpSocketFile* tf = tcp_file(f)) co_return co_await inet_stream_connect(t, *tf, addr.data(), addr.size());
+  auto* sock = static_cast<UnixSocketFile*>(f);
   if (sock->sk->type == SOCK_DGRAM_) co_return g.fail(Rule::kSocketOpUnsupported, -EOPNOTSUPP);
   co_return co_await unix_stream_connect(t, *sock, std::move(addr));
 }
@@ -146,6 +147,7 @@ MaySleep do_accept4(Globals& g, FdTable& fdt, Task& t, int fd, int flags) {
   if (!f) co_return g.fail(Rule::kSockfdEbadf, -EBADF);
   if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) co_return g.fail(Rule::kAccept4Einval, -EINVAL);
   if (!fdt.has_free(1)) co_return g.fail(Rule::kFdEmfile, -EMFILE);
+  if (TcpSocketFile* tf = tcp_file(f)) co_return co_await inet_accept4(t, fdt, *tf, flags);
   auto* sock = dynamic_cast<UnixSocketFile*>(f);
   if (!sock) co_return g.fail(Rule::kSockfdEnotsock, -ENOTSOCK);
   co_return co_await unix_accept(t, fdt, *sock, flags);
@@ -158,7 +160,9 @@ MaySleep do_accept4(Globals& g, FdTable& fdt, Task& t, int fd, int flags) {
 long do_setsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, const void* optval, int optlen) {
   if (optlen < 0) return -EINVAL;
   long err = 0;
-  if (!sockfd_lookup(g, fdt, fd, &err)) return err;
+  File* f = sockfd_lookup(g, fdt, fd, &err);
+  if (!f) return err;
+  if (TcpSocketFile* tf = tcp_file(f)) return inet_setsockopt(*tf->sk, level, optname, optval, optlen);
   if (level != SOL_SOCKET_) return g.fail(Rule::kSockoptLevel, -EOPNOTSUPP);
   int val = 0;
   std::memcpy(&val, optval, sizeof val);  // the first int (l_onoff of a struct linger)
@@ -181,17 +185,26 @@ long do_setsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, con
 // __sys_getsockopt -> sock_getsockopt(SO_ERROR): the pending error, cleared.
 long do_getsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, int* value) {
   long err = 0;
-  UnixSocketFile* sock = sockfd_lookup(g, fdt, fd, &err);
-  if (!sock) return err;
+  File* f = sockfd_lookup(g, fdt, fd, &err);
+  if (!f) return err;
   if (level != SOL_SOCKET_ || optname != SO_ERROR_) return g.fail(Rule::kSocketOpUnsupported, -EOPNOTSUPP);
   g.rule(Rule::kSockoptSoError);
-  *value = -sock_error(*sock->sk);
+  if (TcpSocketFile* tf = tcp_file(f)) {
+    *value = static_cast<int>(inet_sock_error(*tf->sk));  // sk_getsockopt SO_ERROR
+    return 0;
+  }
+  *value = -sock_error(*static_cast<UnixSocketFile*>(f)->sk);
   return 0;
 }
 
-// __sys_getsockname -> unix_getname
+// __sys_getsockname -> inet_getname or unix_getname
 long do_getsockname(Globals& g, FdTable& fdt, int fd, std::vector<uint8_t>* addr) {
   File* f = fdt.fget(fd);
+  if (const TcpSocketFile* tf = tcp_file(f)) {
+    addr->assign(kSockaddrInSize, 0);
+    inet_getname(*tf->sk, addr->data());
+    return 0;
+  }
   auto* sock = dynamic_cast<UnixSocketFile*>(f);
   if (!sock) return f ? -ENOTSOCK : -EBADF;
   (void)g;

@@ -21,8 +21,7 @@ long do_socket(Globals& g, FdTable& fdt, int domain, int type, int protocol);
 
 // The socket behind fd for bind, listen, connect, accept4, setsockopt and getsockopt
 // (sockfd_lookup / sock_from_file): nullptr with *err -EBADF or -ENOTSOCK.
-struct UnixSocketFile;
-UnixSocketFile* sockfd_lookup(Globals& g, FdTable& fdt, int fd, long* err);
+File* sockfd_lookup(Globals& g, FdTable& fdt, int fd, long* err);
 
 // The calls on a socket descriptor (net/socket.c __sys_bind, __sys_listen, __sys_connect,
 // __sys_accept4, __sys_setsockopt, __sys_getsockopt): the generic checks, then the
@@ -33,6 +32,8 @@ MaySleep do_connect(Globals& g, FdTable& fdt, Task& t, int fd, std::vector<uint8
 MaySleep do_accept4(Globals& g, FdTable& fdt, Task& t, int fd, int flags);
 long do_setsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, const void* optval, int optlen);
 long do_getsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, int* value);
+// sizeof(struct sockaddr_storage): move_addr_to_kernel refuses longer addresses.
+inline constexpr size_t kSockaddrStorage = 128;
 // getsockname, for the executor's address bookkeeping (not a call of the language).
 long do_getsockname(Globals& g, FdTable& fdt, int fd, std::vector<uint8_t>* addr);
 

@@ -42,6 +42,7 @@ inline constexpr int EFD_NONBLOCK = O_NONBLOCK_;
 inline constexpr int EFD_CLOEXEC = O_CLOEXEC_;
 
 inline constexpr int AF_UNIX_ = 1;
+inline constexpr int AF_INET_ = 2;
 inline constexpr int SOCK_STREAM_ = 1;
 inline constexpr int SOCK_DGRAM_ = 2;
 inline constexpr int SOCK_RAW_ = 3;

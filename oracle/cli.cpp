@@ -161,6 +161,11 @@ std::optional<model::KernelProfile> model_profile(const Common& c, std::string* 
     p.unix_cal.frags_size = cal->af_unix.frags_size;
     p.unix_cal.max_dgram_qlen = cal->unix_max_dgram_qlen;
     p.unix_cal.measured = true;
+    p.tcp_cal = {.wmem_default = cal->tcp.wmem_default, .rmem_default = cal->tcp.rmem_default,
+                 .rmem_max = cal->tcp.rmem_max, .somaxconn = cal->tcp.somaxconn,
+                 .core_wmem_max = cal->tcp.core_wmem_max, .core_rmem_max = cal->tcp.core_rmem_max,
+                 .wmem_max = cal->tcp.wmem_max, .rcv_capacity = cal->tcp.rcv_capacity,
+                 .snd_capacity = cal->tcp.snd_capacity, .sndbuf_settled = cal->tcp.sndbuf_settled, .measured = true};
     p.page_size = cal->page_size;
     p.pipe_def_buffers = cal->pipe_def_buffers;
     p.max_user_watches = cal->max_user_watches;
@@ -584,10 +589,14 @@ int run_command(int argc, char** argv) {
     }
     std::cout << fmt::format(
         "kernel {}\npage size {}\npipe capacity {} ({} buffers)\nmax_user_watches {}\n"
-        "AF_UNIX: sndbuf {}, sk_buff {}, skb_shared_info {}, frags {} ({} samples fitted), max_dgram_qlen {}\n",
+        "AF_UNIX: sndbuf {}, sk_buff {}, skb_shared_info {}, frags {} ({} samples fitted), max_dgram_qlen {}\n"
+        "TCP: tcp_wmem[1] {}, tcp_wmem[2] {}, tcp_rmem[1] {}, tcp_rmem[2] {}, somaxconn {}, wmem_max {}, rmem_max {}; "
+        "fill {} = reader {} + writer {} (SO_SNDBUF {})\n",
         uname_release(), cal->page_size, cal->pipe_capacity, cal->pipe_def_buffers, cal->max_user_watches,
         cal->af_unix.sndbuf, cal->af_unix.sk_buff_size, cal->af_unix.shinfo_size, cal->af_unix.frags_size,
-        cal->samples.size(), cal->unix_max_dgram_qlen);
+        cal->samples.size(), cal->unix_max_dgram_qlen, cal->tcp.wmem_default, cal->tcp.wmem_max,
+        cal->tcp.rmem_default, cal->tcp.rmem_max, cal->tcp.somaxconn, cal->tcp.core_wmem_max, cal->tcp.core_rmem_max,
+        cal->tcp.fill_total, cal->tcp.rcv_capacity, cal->tcp.snd_capacity, cal->tcp.sndbuf_settled);
     // What the profile takes from the running kernel besides the measured constants.
     const real::SocketpairErrnos families = real::probe_socketpair_families();
     std::vector<std::string> pair_families;

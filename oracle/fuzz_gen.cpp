@@ -12,8 +12,8 @@ namespace {
 constexpr uint32_t IN = 0x1, PRI = 0x2, OUT = 0x4, ERR = 0x8, HUP = 0x10, RDNORM = 0x40, WRNORM = 0x100,
                    RDHUP = 0x2000, EXCLUSIVE = 1u << 28, WAKEUP = 1u << 29, ONESHOT = 1u << 30, ET = 1u << 31;
 constexpr int64_t O_NONBLOCK_ = 04000, O_DIRECT_ = 040000, EFD_SEMAPHORE_ = 1, AF_UNIX_ = 1, SOCK_STREAM_ = 1,
-                  SOCK_DGRAM_ = 2, SOCK_RAW_ = 3, SOCK_SEQPACKET_ = 5, SO_REUSEADDR_ = 2, SO_ERROR_ = 4,
-                  SO_RCVBUF_ = 8, SO_LINGER_ = 13, SO_REUSEPORT_ = 15;
+                  SOCK_DGRAM_ = 2, SOCK_RAW_ = 3, SOCK_SEQPACKET_ = 5, AF_INET_ = 2, SO_REUSEADDR_ = 2,
+                  SO_ERROR_ = 4, SO_RCVBUF_ = 8, SO_LINGER_ = 13, SO_REUSEPORT_ = 15, SO_RCVLOWAT_ = 18;
 
 using K = FuzzOp::Kind;
 
@@ -54,6 +54,7 @@ rc::Gen<FuzzOp> op(K kind, rc::Gen<int64_t> n = rc::gen::just<int64_t>(0),
 rc::Gen<FuzzCase> gen_fuzz_case() {
   using namespace rc;
   const auto create = gen::weightedOneOf<FuzzOp>({
+      {1, op(K::kTcpListen)},
       {3, op(K::kPipe)},
       {2, op(K::kSocketpair)},
       {2, op(K::kEventfd, gen::inRange<int64_t>(0, 3))},
@@ -87,6 +88,10 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {3, op(K::kConnect)},
       {2, op(K::kAccept)},
       {1, op(K::kTaskConnect)},
+      {1, op(K::kTcpListen)},
+      {3, op(K::kTcpConnect)},
+      {3, op(K::kTcpAccept)},
+      {2, op(K::kTcpOpt)},
       {1, op(K::kTaskAccept)},
   });
   return gen::apply(
@@ -109,6 +114,7 @@ struct Obj {
   bool dgram = false;      // an AF_UNIX SOCK_DGRAM socket: each write is charged a whole skb
   int64_t type = 0;        // a socket made by socket(): its type (SOCK_STREAM_ or SOCK_SEQPACKET_)
   bool listener = false;   // bound and listening (or meant to be)
+  bool tcp = false;        // an AF_INET stream socket (its fill totals depend on autotuning: none)
 };
 
 class Builder {
@@ -165,7 +171,8 @@ class Builder {
     last().expect.alts.push_back(a);
   }
   // A descriptor argument of the step about to be added (its position is that step's).
-  FdRef use(const Obj* o) const { return FdRef{o->name, {static_cast<int>(p_.steps.size()) + 1, 1}}; }
+  FdRef use(const Obj* o) const { return ref(o->name); }
+  FdRef ref(const std::string& name) const { return FdRef{name, {static_cast<int>(p_.steps.size()) + 1, 1}}; }
   std::string fresh(const char* prefix, const char* suffix = "") { return prefix + std::to_string(next_++) + suffix; }
   int new_chan(long budget) {
     budget_.push_back(budget);
@@ -263,7 +270,7 @@ class Builder {
       case K::kFill: {
         const Obj* x = pick(o.a, [](const Obj& ob) { return ob.kind != Obj::Kind::kEpoll; });
         if (!x) return;
-        if (o.kind == K::kFill && x->blocking) return;
+        if (o.kind == K::kFill && (x->blocking || x->tcp)) return;  // TCP fill totals: `= *` (autotuning)
         if (o.kind == K::kWrite && !can_write(x, o.n)) return;
         if (o.kind == K::kWrite) step(Write{use(x), o.n});
         else step(Fill{use(x), o.n});
@@ -411,14 +418,78 @@ class Builder {
         objs_.push_back({Obj::Kind::kSock, a, !nb, new_chan(nb ? 0 : 100000), false, type == SOCK_SEQPACKET_, type});
         break;
       }
+      case K::kTcpListen: {
+        // A listener (one in four blocking: only tasks accept on those), sometimes with
+        // SO_REUSEADDR or an explicit bind first; backlogs small enough to fill.
+        const std::string l = fresh("l");
+        step(Socket{AF_INET_, {SOCK_STREAM_ | (nonblock ? O_NONBLOCK_ : 0), {}}});
+        bind({l});
+        if (o.variant & 0x10) step(Setsockopt{ref(l), SO_REUSEADDR_, 1});
+        if (o.variant & 0x20) step(Bind{ref(l), {}});
+        static const int64_t kBacklog[] = {0, 1, 2, 8};
+        step(Listen{ref(l), kBacklog[(o.variant >> 6) & 3]});
+        Obj obj{Obj::Kind::kSock, l, !nonblock, -1};
+        obj.tcp = obj.listener = true;
+        objs_.push_back(obj);
+        break;
+      }
+      case K::kTcpConnect: {
+        // A non-blocking client (main never sleeps in connect) to a listener, or to the
+        // address of a socket that is gone (refused: RST).
+        const Obj* target = pick(o.a, [](const Obj& ob) { return ob.listener; });
+        std::string to = target ? target->name : "";
+        if (!target || (o.variant & 0x0f) == 0) {
+          to = fresh("g");
+          step(Socket{AF_INET_, {SOCK_STREAM_ | O_NONBLOCK_, {}}});
+          bind({to});
+          step(Bind{ref(to), {}});
+          step(Close{ref(to)});
+        }
+        const std::string c = fresh("c");
+        step(Socket{AF_INET_, {SOCK_STREAM_ | O_NONBLOCK_, {}}});
+        bind({c});
+        if ((o.variant & 0x30) == 0x30) step(Setsockopt{ref(c), SO_RCVLOWAT_, 1 + o.b % 16});
+        step(Connect{ref(c), SockRef{to, {}}});
+        Obj obj{Obj::Kind::kSock, c, false, new_chan(100000)};
+        obj.tcp = true;
+        objs_.push_back(obj);
+        break;
+      }
+      case K::kTcpAccept: {
+        // main accepts only on non-blocking listeners; the accepted socket is blocking one
+        // time in four (then main writes to it within a budget and never reads).
+        const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener && !ob.blocking; });
+        if (!l) return;
+        const std::string a = fresh("a");
+        step(Accept4{use(l), {nonblock ? O_NONBLOCK_ : 0, {}}});
+        bind({a});
+        Obj obj{Obj::Kind::kSock, a, !nonblock, new_chan(100000)};
+        obj.tcp = true;
+        objs_.push_back(obj);
+        break;
+      }
+      case K::kTcpOpt: {
+        // RST on close (SO_LINGER 0; never a linger time: close would block on a kernel),
+        // lingering off again, a low-water mark, or the pending error.
+        const Obj* x = pick(o.a, [](const Obj& ob) { return ob.tcp; });
+        if (!x) return;
+        switch (o.variant % 4) {
+          case 0: step(Setsockopt{use(x), SO_LINGER_, 0}); break;
+          case 1: step(Setsockopt{use(x), SO_LINGER_, -1}); break;
+          case 2: step(Setsockopt{use(x), SO_RCVLOWAT_, 1 + o.b % 32}); break;
+          default: step(Getsockopt{use(x), SO_ERROR_}); break;
+        }
+        break;
+      }
       case K::kTaskAccept: {
-        // A task sleeps in accept4 on a blocking listener (its socket is never used after:
-        // a pending call's name is bound only by a resume line).
+        // A task blocked in accept on a blocking listener (exclusive, FIFO); on a
+        // non-blocking one it returns at once.
+        const std::string t = task_name(o.task);
         if (tasks_used_ & (1u << (o.task % 4))) return;
-        const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener && ob.blocking; });
+        const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener; });
         if (!l) return;
         tasks_used_ |= 1u << (o.task % 4);
-        step(Accept4{use(l), {O_NONBLOCK_, {}}}, task_name(o.task));
+        step(Accept4{use(l), {(o.variant & 1) ? O_NONBLOCK_ : 0, {}}}, t);
         last().kind = Step::Kind::kPendingCall;
         break;
       }
@@ -428,7 +499,7 @@ class Builder {
         const std::string t = task_name(o.task);
         if (tasks_used_ & (1u << (o.task % 4))) return;
         const Obj* x = pick(o.a, [](const Obj& ob) {
-          return ob.blocking && (ob.kind == Obj::Kind::kPipeW || ob.kind == Obj::Kind::kSock ||
+          return ob.blocking && ob.chan >= 0 && (ob.kind == Obj::Kind::kPipeW || ob.kind == Obj::Kind::kSock ||
                                  (ob.kind == Obj::Kind::kEfd && !ob.semaphore));
         });
         if (!x) return;

@@ -16,7 +16,10 @@ struct FuzzOp {
     kPipe, kSocketpair, kEventfd, kEpoll, kBadCreate, kDup, kClose, kRead, kWrite, kFill, kDrain,
     kEfdWrite, kEfdRead, kShutdown, kCtl, kWait, kPoll, kTaskWait, kTaskRead, kTaskPoll, kTaskWrite,
     kSockCall,  // a call of the sockets with addresses (socket, bind, listen, connect, accept4, *sockopt)
-    kListener, kConnect, kAccept, kTaskConnect, kTaskAccept,  // AF_UNIX listeners and their clients
+    kListener, kConnect, kAccept, kTaskConnect,  // AF_UNIX listeners and their clients (kTaskAccept below)
+    // TCP on loopback: a listener, a client connecting (or refused), an accept by main, an
+    // option (SO_LINGER 0 for RST, SO_RCVLOWAT, SO_ERROR), a task blocked in accept.
+    kTcpListen, kTcpConnect, kTcpAccept, kTcpOpt, kTaskAccept,
   };
   Kind kind = Kind::kPipe;
   uint8_t a = 0;        // first operand pick (index among candidates, modulo their count)

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/sockios.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -318,6 +319,84 @@ std::optional<UnixConstants> fit_unix(int sndbuf, int page_size, std::span<const
   return std::nullopt;
 }
 
+namespace {
+
+// A sysctl of several numbers (tcp_wmem: min, default, max): the one at `index`.
+bool read_sysctl_at(const char* path, int index, long* out, std::string* error) {
+  std::ifstream in(path);
+  long v = -1;
+  for (int i = 0; i <= index; ++i) {
+    if (!(in >> v)) return fail(error, std::string("cannot read ") + path);
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+std::optional<TcpConstants> measure_tcp(std::string* error) {
+  TcpConstants c;
+  struct Entry {
+    const char* path;
+    int index;
+    int* out;
+  };
+  for (const Entry& e : {Entry{"/proc/sys/net/ipv4/tcp_wmem", 1, &c.wmem_default},
+                         Entry{"/proc/sys/net/ipv4/tcp_wmem", 2, &c.wmem_max},
+                         Entry{"/proc/sys/net/ipv4/tcp_rmem", 1, &c.rmem_default},
+                         Entry{"/proc/sys/net/ipv4/tcp_rmem", 2, &c.rmem_max},
+                         Entry{"/proc/sys/net/core/somaxconn", 0, &c.somaxconn},
+                         Entry{"/proc/sys/net/core/wmem_max", 0, &c.core_wmem_max},
+                         Entry{"/proc/sys/net/core/rmem_max", 0, &c.core_rmem_max}}) {
+    long v = 0;
+    if (!read_sysctl_at(e.path, e.index, &v, error)) return std::nullopt;
+    *e.out = static_cast<int>(std::min<long>(v, INT_MAX));
+  }
+  // A listener, a blocking connect (the handshake is done when it returns), the child.
+  Fd l(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (!l || ::bind(l.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(l.get(), 1) != 0 ||
+      ::getsockname(l.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    fail_errno(error, "TCP listener on 127.0.0.1");
+    return std::nullopt;
+  }
+  Fd w(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!w || ::connect(w.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    fail_errno(error, "connect to the TCP listener");
+    return std::nullopt;
+  }
+  Fd r(::accept4(l.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!r || ::fcntl(w.get(), F_SETFL, O_NONBLOCK) != 0) {
+    fail_errno(error, "accept4 of the TCP connection");
+    return std::nullopt;
+  }
+  std::vector<char> buf(65536, 'x');
+  for (;;) {
+    const ssize_t n = ::write(w.get(), buf.data(), buf.size());
+    if (n > 0) {
+      c.fill_total += n;
+      continue;
+    }
+    if (n < 0 && errno == EAGAIN) break;
+    fail_errno(error, "write on the TCP connection");
+    return std::nullopt;
+  }
+  int inq = 0, sndbuf = 0;
+  socklen_t ol = sizeof sndbuf;
+  if (::ioctl(r.get(), SIOCINQ, &inq) != 0 || ::getsockopt(w.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &ol) != 0) {
+    fail_errno(error, "SIOCINQ/SO_SNDBUF of the TCP connection");
+    return std::nullopt;
+  }
+  c.rcv_capacity = inq;
+  c.snd_capacity = c.fill_total - inq;
+  c.sndbuf_settled = sndbuf;
+  // The reader closes with unread bytes (RST): nothing lingers in FIN_WAIT.
+  return c;
+}
+
 std::optional<Calibration> calibrate(std::string* error) {
   Calibration cal;
   const long page = ::sysconf(_SC_PAGESIZE);
@@ -341,6 +420,9 @@ std::optional<Calibration> calibrate(std::string* error) {
   auto fit = fit_unix(sndbuf, cal.page_size, cal.samples, error);
   if (!fit) return std::nullopt;
   cal.af_unix = *fit;
+  auto tcp = measure_tcp(error);
+  if (!tcp) return std::nullopt;
+  cal.tcp = *tcp;
   return cal;
 }
 

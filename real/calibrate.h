@@ -47,6 +47,22 @@ struct KernelConfig {
   std::string preempt;
 };
 
+// TCP on loopback, field for field those of model::TcpCalibration: the sysctls a new
+// socket takes, and one fill of a fresh connection whose reader does not read.
+struct TcpConstants {
+  int wmem_default = 0;   // net.ipv4.tcp_wmem[1]
+  int wmem_max = 0;       // net.ipv4.tcp_wmem[2]
+  int rmem_default = 0;   // net.ipv4.tcp_rmem[1]
+  int rmem_max = 0;       // net.ipv4.tcp_rmem[2]
+  int somaxconn = 0;      // net.core.somaxconn
+  int core_wmem_max = 0;  // net.core.wmem_max
+  int core_rmem_max = 0;  // net.core.rmem_max
+  long fill_total = 0;    // what 65536-byte non-blocking writes took until EAGAIN
+  long rcv_capacity = 0;  // SIOCINQ of the reader then
+  long snd_capacity = 0;  // fill_total - rcv_capacity: what the writer holds
+  int sndbuf_settled = 0;  // the writer's SO_SNDBUF then
+};
+
 struct Calibration {
   int page_size = 0;           // sysconf(_SC_PAGESIZE)
   int pipe_capacity = 0;       // F_GETPIPE_SZ of a fresh pipe, in bytes
@@ -59,7 +75,11 @@ struct Calibration {
   KernelConfig config;
   UnixConstants af_unix;
   std::vector<UnixSample> samples;  // the measurements af_unix was fitted to
+  TcpConstants tcp;
 };
+
+// The TCP sysctls and one fill on a fresh 127.0.0.1 connection (closed before returning).
+std::optional<TcpConstants> measure_tcp(std::string* error);
 
 // Reads CONFIG_* lines from /proc/config.gz (zlib), else /boot/config-`uname -r`.
 KernelConfig read_kernel_config();

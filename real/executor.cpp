@@ -34,6 +34,7 @@
 
 #include "common/harness.h"
 #include "fd.h"
+#include "net_rest.h"
 
 namespace real {
 
@@ -433,6 +434,7 @@ struct Snapshot {
   bool settled = false;
   uint64_t completions = 0;
   std::vector<std::pair<const Task*, std::string>> sched;
+  NetRest::View net;  // the run's sockets in the network (empty while it has no AF_INET port)
   friend bool operator==(const Snapshot&, const Snapshot&) = default;
 };
 
@@ -511,7 +513,7 @@ class Run {
     // The /proc files each task is watched through, opened now (before the first step)
     // and moved to high numbers, so that the trace sees the lowest free numbers it would
     // see without us.
-    const long need = 3 * static_cast<long>(tasks_.size());
+    const long need = 3 * static_cast<long>(tasks_.size()) + 1;  // + the sock_diag socket
     long base = kHighFdBase;
     rlimit rl{};
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
@@ -538,7 +540,7 @@ class Run {
         }
       }
     }
-    return true;
+    return net_.open(static_cast<int>(base), error);
   }
 
   // Interrupts every call still in flight, joins every thread, closes what the trace
@@ -685,13 +687,16 @@ class Run {
     } else if (is_call) {
       ok = call(i, bound, obs);
     }
-    // Every task idle or blocked; for a pending call this is where it is seen blocked.
+    // Every task idle or blocked and the network at rest; for a pending call this is
+    // where it is seen blocked.
+    net_.note(h_.open_fds());
     if (ok && !settle(Clock::now() + ms(bound))) {
       if (s.kind == Step::Kind::kPendingCall && in_task) {
         std::lock_guard lk(sh_->mu);
         if (task(s.task)->in_flight()) obs.outcome.kind = Outcome::Kind::kStuck;
       }
-      ok = stop(where(i) + ": the tasks were neither blocked nor idle within " + std::to_string(bound) + " ms");
+      ok = stop(where(i) + ": the tasks were neither blocked nor idle within " + std::to_string(bound) + " ms" +
+                (net_why_.empty() ? "" : " (network not at rest: " + net_why_ + ")"));
     }
     gather_returns(obs);
     h_.end_step(obs);
@@ -801,6 +806,11 @@ class Run {
       std::lock_guard lk(sh_->mu);
       if (sh_->completions != snap.completions) return snap;
     }
+    if (net_.any()) {
+      snap.net = net_.look();
+      net_why_ = snap.net.why;
+      if (!snap.net.at_rest) return snap;
+    }
     snap.settled = true;
     return snap;
   }
@@ -831,6 +841,8 @@ class Run {
   std::shared_ptr<Shared> sh_;
   std::vector<std::shared_ptr<Task>> tasks_;
   eo::StepHarness h_;
+  NetRest net_;  // the network part of "settled" (TRACE_FORMAT.md v1.1)
+  std::string net_why_;  // why the network was last seen not at rest
   eo::RunResult res_;
   struct sigaction old_interrupt_ {};
   struct sigaction old_pipe_ {};

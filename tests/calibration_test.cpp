@@ -328,3 +328,31 @@ TEST_F(Calibration, SocketpairOfEveryFamilyMatchesTheKernel) {
 }
 
 }  // namespace
+
+namespace {
+
+// The TCP constants measured here are the model's defaults (this machine, 6.18.44), and a
+// second measurement gives the same fill (the model's capacities are not a lucky draw).
+TEST(TcpCalibration, MeasuredConstantsAreTheModelDefaults) {
+  std::string error;
+  auto c = real::measure_tcp(&error);
+  ASSERT_TRUE(c.has_value()) << error;
+  std::cout << "TCP: fill " << c->fill_total << " = reader " << c->rcv_capacity << " + writer " << c->snd_capacity
+            << ", SO_SNDBUF " << c->sndbuf_settled << "\n";
+  const model::TcpCalibration def{};
+  EXPECT_EQ(c->wmem_default, def.wmem_default);
+  EXPECT_EQ(c->rmem_default, def.rmem_default);
+  EXPECT_EQ(c->rmem_max, def.rmem_max);
+  EXPECT_EQ(c->somaxconn, def.somaxconn);
+  EXPECT_EQ(c->core_wmem_max, def.core_wmem_max);
+  EXPECT_EQ(c->core_rmem_max, def.core_rmem_max);
+  EXPECT_EQ(c->wmem_max, def.wmem_max);
+  EXPECT_EQ(c->rcv_capacity, def.rcv_capacity);
+  EXPECT_EQ(c->snd_capacity, def.snd_capacity);
+  EXPECT_EQ(c->fill_total, c->rcv_capacity + c->snd_capacity);
+  auto again = real::measure_tcp(&error);
+  ASSERT_TRUE(again.has_value()) << error;
+  EXPECT_EQ(again->fill_total, c->fill_total);
+}
+
+}  // namespace

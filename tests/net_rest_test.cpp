@@ -1,0 +1,89 @@
+// real/net_rest: the network part of "settled" (TRACE_FORMAT.md v1.1) on this machine's
+// loopback, and its rule on chosen rows.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "real/fd.h"
+#include "real/net_rest.h"
+
+namespace {
+
+using real::Fd;
+using real::NetRest;
+using Row = NetRest::Row;
+
+constexpr int kTcp = IPPROTO_TCP;
+
+TEST(NetRest, HalfOpenHandshakesAndUnackedBytesAreNotAtRest) {
+  EXPECT_FALSE(NetRest::at_rest({Row{kTcp, 2, 40000, 5000}}, nullptr));                // SYN_SENT
+  EXPECT_FALSE(NetRest::at_rest({Row{kTcp, 12, 5000, 40000}}, nullptr));               // NEW_SYN_RECV
+  EXPECT_FALSE(NetRest::at_rest({Row{kTcp, 1, 40000, 5000, 0, 0, 1, 0}}, nullptr));    // unacked
+  EXPECT_TRUE(NetRest::at_rest({Row{kTcp, 1, 40000, 5000, 0, 0, 1, 1}}, nullptr));     // lost: a timer's
+  EXPECT_TRUE(NetRest::at_rest({Row{kTcp, 1, 40000, 5000}, Row{kTcp, 6, 5000, 40001}}, nullptr));
+  // A SYN to a listener whose accept queue is full (rqueue > wqueue) waits for its timer.
+  EXPECT_TRUE(NetRest::at_rest({Row{kTcp, 2, 40000, 5000}, Row{kTcp, 10, 5000, 0, 2, 1}}, nullptr));
+  EXPECT_FALSE(NetRest::at_rest({Row{kTcp, 2, 40000, 5000}, Row{kTcp, 10, 5000, 0, 1, 1}}, nullptr));
+}
+
+sockaddr_in loopback(int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+TEST(NetRest, SeesTheRunsConnectionsOnLoopback) {
+  NetRest net;
+  std::string error;
+  ASSERT_TRUE(net.open(100, &error)) << error;
+  Fd l(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a = loopback(0);
+  ASSERT_EQ(::bind(l.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(l.get(), 0), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::getsockname(l.get(), reinterpret_cast<sockaddr*>(&a), &len), 0);
+  Fd c1(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  Fd c2(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  ::connect(c1.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::connect(c2.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);  // backlog 0: its SYN is dropped
+  const std::vector<int> fds{l.get(), c1.get(), c2.get()};
+  net.note(fds);
+  ASSERT_TRUE(net.any());
+  NetRest::View v;
+  for (int i = 0; i < 200 && !(v = net.look()).at_rest; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(v.at_rest) << v.why;
+  int established = 0, syn_sent = 0, listening = 0;
+  for (const Row& r : v.rows) {
+    established += r.state == 1;
+    syn_sent += r.state == 2;
+    listening += r.state == 10;
+  }
+  EXPECT_EQ(established, 2);  // the client and its child in the accept queue
+  EXPECT_EQ(syn_sent, 1);
+  EXPECT_EQ(listening, 1);
+  // The queue has room again, but c2's SYN was dropped: only its retransmission timer
+  // (1 s) moves it. It is at rest once it has stayed SYN_SENT for kHandshakeQuiet.
+  Fd a1(::accept4(l.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(a1);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 200 && !(v = net.look()).at_rest; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(v.at_rest) << v.why;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));  // before the 1 s timer
+  syn_sent = 0;
+  for (const Row& r : v.rows) syn_sent += r.state == 2 && r.retransmits == 0;
+  EXPECT_EQ(syn_sent, 1);
+  // A fresh half-open handshake is not at rest until it has been seen for kHandshakeQuiet.
+  const std::set<size_t> none;
+  EXPECT_FALSE(NetRest::at_rest(v.rows, nullptr, &none));
+}
+
+}  // namespace
