@@ -165,12 +165,15 @@ enum class ResultShape {
   kNamePair,     // binds two names: the pair made (the call itself returns 0)
   kEpollEvents,  // [LABEL: MASK, ...] with EPOLL* masks, in the order returned
   kPollEvents,   // [FD: REVENTS, ...] with POLL* masks: the entries with revents, in argument order
+  kTask,         // binds one name: the task that starts a new process (fork); the call returns 0 there
 };
 
 // How many names a successful call of this shape binds.
 constexpr int names_bound(ResultShape r) {
   return r == ResultShape::kNamePair ? 2 : r == ResultShape::kName ? 1 : 0;
 }
+// Whether a successful call of this shape binds a task name (fork) rather than descriptors.
+constexpr bool binds_task(ResultShape r) { return r == ResultShape::kTask; }
 constexpr bool has_events(ResultShape r) { return r == ResultShape::kEpollEvents || r == ResultShape::kPollEvents; }
 
 // x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl), as
@@ -178,7 +181,7 @@ constexpr bool has_events(ResultShape r) { return r == ResultShape::kEpollEvents
 namespace nr {
 inline constexpr int kRead = 0, kWrite = 1, kClose = 3, kPoll = 7, kDup = 32, kNanosleep = 35, kShutdown = 48,
                      kSocketpair = 53, kEpollWait = 232, kEpollCtl = 233, kEventfd2 = 290, kEpollCreate1 = 291,
-                     kPipe2 = 293, kEpollPwait2 = 441;
+                     kPipe2 = 293, kEpollPwait2 = 441, kFork = 57, kExitGroup = 231;
 }  // namespace nr
 
 // A call's row, beside its arguments.
@@ -191,6 +194,7 @@ struct CallInfo {
   bool may_block = false;        // may sleep (and be written pending, `...`, to be seen asleep)
   bool in_task = true;           // false: belongs to no task (sleep): no task prefix, never pending
   bool releases_fd = false;      // a success closes its descriptor (close)
+  bool ends_process = false;     // ends the calling task's process (exit): no step follows there
   // The system call a task is seen sleeping in while it is blocked in this call (a call
   // that never sleeps: its own number); -1 = none.
   std::array<int, 2> syscalls = {-1, -1};
@@ -504,9 +508,35 @@ struct Sleep {
   friend bool operator==(const Sleep&, const Sleep&) = default;
 };
 
+// Processes (TRACE_FORMAT.md v1.1 "Processes"): fork binds the task that starts a new
+// process with a copy of the caller's descriptor table; exit ends the caller's process.
+struct Fork {
+  static constexpr CallInfo info{.name = "fork",
+                                 .result = ResultShape::kTask,
+                                 .result_form = "TASK",
+                                 .result_doc = "a task name: the one task of the new process",
+                                 .doc = "a new process with a copy of the caller's descriptor table (names keep their numbers)",
+                                 .syscalls = {nr::kFork, -1}};
+  static constexpr auto fields() { return std::tuple{}; }
+  friend bool operator==(const Fork&, const Fork&) = default;
+};
+
+struct Exit {
+  static constexpr CallInfo info{.name = "exit",
+                                 .result = ResultShape::kZero,
+                                 .result_form = "0",
+                                 .result_doc = "`0`",
+                                 .doc = "ends the caller's process: its descriptor table is closed, its other tasks' calls end unchecked",
+                                 .ends_process = true,
+                                 .syscalls = {nr::kExitGroup, -1}};
+  static constexpr auto fields() { return std::tuple{}; }
+  friend bool operator==(const Exit&, const Exit&) = default;
+};
+
 // Every call, in the order of the calls table.
 using CallArgs = std::variant<Pipe2, Socketpair, Eventfd2, EpollCreate1, Dup, Close, Read, Write, Fill, Drain,
-                              EventfdWrite, EventfdRead, Shutdown, EpollCtl, EpollWait, EpollPwait2, Poll, Sleep>;
+                              EventfdWrite, EventfdRead, Shutdown, EpollCtl, EpollWait, EpollPwait2, Poll, Sleep,
+                              Fork, Exit>;
 inline constexpr size_t kCallCount = std::variant_size_v<CallArgs>;
 
 // ---- reading the table ------------------------------------------------------------------

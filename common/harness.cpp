@@ -60,6 +60,14 @@ Outcome StepHarness::finish(size_t i, const RawResult& r) {
       break;
     case ResultShape::kCount:
       break;
+    case ResultShape::kTask:  // fork: the new process's table is a copy of the caller's
+      if (ok) {
+        const std::string& child = forked_task(i);
+        process_of_[child] = child;
+        open_[child] = open_in(i);
+        o.ret = 0;
+      }
+      break;
     case ResultShape::kEpollEvents:
       for (size_t k = 0; ok && k < r.events.size(); ++k) {
         o.events.push_back({names_.label(r.events[k].data), r.events[k].events});
@@ -73,13 +81,15 @@ Outcome StepHarness::finish(size_t i, const RawResult& r) {
       }
       break;
   }
+  if (ok && info.ends_process) open_in(i).clear();  // its table is closed
   if (ok && info.releases_fd) {
     std::visit(
         [&](const auto& a) {
           for_each_field<std::decay_t<decltype(a)>>([&](const auto& f, int) {
             if constexpr (std::is_same_v<std::decay_t<decltype(a.*f.member)>, FdRef>) {
               const int n = fd(a.*f.member);
-              if (n >= 0 && static_cast<size_t>(n) < open_.size()) open_[static_cast<size_t>(n)] = false;
+              std::vector<bool>& open = open_in(i);
+              if (n >= 0 && static_cast<size_t>(n) < open.size()) open[static_cast<size_t>(n)] = false;
             }
           });
         },
@@ -88,19 +98,34 @@ Outcome StepHarness::finish(size_t i, const RawResult& r) {
   return o;
 }
 
-std::vector<int> StepHarness::open_fds() const {
+std::vector<int> StepHarness::open_fds(const std::string& process) const {
   std::vector<int> out;
-  for (size_t n = 0; n < open_.size(); ++n) {
-    if (open_[n]) out.push_back(static_cast<int>(n));
+  const auto it = open_.find(process);
+  if (it == open_.end()) return out;
+  for (size_t n = 0; n < it->second.size(); ++n) {
+    if (it->second[n]) out.push_back(static_cast<int>(n));
   }
   return out;
 }
 
+const std::string& StepHarness::process(const std::string& task) const {
+  static const std::string kMain = "main";
+  const auto it = process_of_.find(task);
+  return it == process_of_.end() ? kMain : it->second;
+}
+
+const std::string& StepHarness::forked_task(size_t i) const {
+  static const std::string kNone;
+  const std::vector<std::string>* names = names_bound_by(p_, i);
+  return names && !names->empty() ? names->front() : kNone;
+}
+
 void StepHarness::bind(size_t i, const Outcome& o) {
+  std::vector<bool>& open = open_in(i);
   for (const int fd : o.fds) {
     if (fd < 0) continue;
-    if (static_cast<size_t>(fd) >= open_.size()) open_.resize(static_cast<size_t>(fd) + 1);
-    open_[static_cast<size_t>(fd)] = true;
+    if (static_cast<size_t>(fd) >= open.size()) open.resize(static_cast<size_t>(fd) + 1);
+    open[static_cast<size_t>(fd)] = true;
   }
   const std::vector<std::string>* names = names_bound_by(p_, i);
   if (!names) return;

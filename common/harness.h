@@ -101,14 +101,27 @@ class StepHarness {
   // are a set, TRACE_FORMAT.md "Tasks"), the tasks whose calls are still pending.
   void end_step(StepObservation& obs) const;
 
-  // The descriptors the trace made and has not closed, in increasing order.
-  std::vector<int> open_fds() const;
+  // The pending call of `task` ends unchecked (its process exited): it is not reported.
+  void forget(const std::string& task) { pending_.erase(task); }
+
+  // ---- processes (TRACE_FORMAT.md v1.1 "Processes")
+  // The process of a task: the name of its first task (`main`, or the name a fork bound).
+  const std::string& process(const std::string& task) const;
+  // The name step i (a fork) binds: the task of the new process.
+  const std::string& forked_task(size_t i) const;
+
+  // The descriptors the trace made in `process` and has not closed there, in increasing
+  // order (after a fork both tables hold the numbers the parent's held).
+  std::vector<int> open_fds(const std::string& process = "main") const;
 
  private:
   void bind(size_t i, const Outcome& o);
+  std::vector<bool>& open_in(size_t i) { return open_[process(p_.steps[i].task)]; }
   const Program& p_;
   NameTable names_;
-  std::vector<bool> open_;  // by descriptor number (numbers are small: lowest free first)
+  // By process, by descriptor number (numbers are small: lowest free first).
+  std::map<std::string, std::vector<bool>, std::less<>> open_;
+  std::map<std::string, std::string, std::less<>> process_of_;  // forked tasks; the others are main's
   std::map<std::string, size_t, std::less<>> pending_;
 };
 
