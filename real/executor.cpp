@@ -49,6 +49,8 @@ using Clock = std::chrono::steady_clock;
 constexpr int kInterruptSignal = SIGUSR1;
 // Executor descriptors live at or above this number, out of the trace's way.
 constexpr int kHighFdBase = 900;
+// A trace may fork at most this many real processes (a hostile trace is not a fork bomb).
+constexpr size_t kMaxChildren = 64;
 
 // Signal dispositions and descriptor numbering are per process: one run at a time.
 std::mutex g_run_mutex;
@@ -730,6 +732,10 @@ std::string KernelExecutor::limit(const eo::Program& p) const {
     if (std::holds_alternative<eo::Fork>(s.call)) {
       if (forked.contains(s.task)) {
         return "fork() in a forked process" + at + ": the kernel executor forks from main's process only";
+      }
+      if (forked.size() >= kMaxChildren) {
+        return "fork()" + at + " makes more than the kernel executor's " + std::to_string(kMaxChildren) +
+               " child processes";
       }
       for (const eo::ResultAlt& a : s.expect.alts) forked.insert(a.names.begin(), a.names.end());
     }

@@ -188,8 +188,8 @@ TEST(KernelFork, ChildrenAreReapedAndNothingLeftWhateverHappens) {
   // A run that passes, one whose child is stuck (a blocking read written as a call step:
   // the watchdog), one that ends with a child blocked, one with a failing step.
   const char* traces[] = {
-      "pipe2(O_NONBLOCK) = [r, w]\nepoll_create1(0) = ep\nepoll_ctl(ep, ADD, r, EPOLLIN) = 0\nfork() = c\n"
-      "close(r) = 0\nwrite(w, 1) = 1\nepoll_wait(ep, 8, 0) = [r: EPOLLIN]\nc: exit() = 0\nepoll_wait(ep, 8, 0) = []\n",
+      ("pipe2(O_NONBLOCK) = [r, w]\nepoll_create1(0) = ep\nepoll_ctl(ep, ADD, r, EPOLLIN) = 0\nfork() = c\n"
+       "close(r) = 0\nwrite(w, 1) = 1\nepoll_wait(ep, 8, 0) = [r: EPOLLIN]\nc: exit() = 0\nepoll_wait(ep, 8, 0) = []\n"),
       "pipe2(0) = [r, w]\nfork() = c\nc: read(r, 1) = 1\n",
       "pipe2(0) = [r, w]\nfork() = c\nfork() = d\nc: read(r, 1) ...\nd: epoll_create1(0) = ep\n",
       "pipe2(0) = [r, w]\nfork() = c\nc: close(w) = 0\nc: write(w, 1) = 1\n",
@@ -225,6 +225,9 @@ TEST(KernelFork, AForkInAForkedProcessIsBeyondTheKernelExecutor) {
   EXPECT_EQ(kernel.limit(parsed("fork() = c\nc: fork() = g\n")),
             "fork() in a forked process at line 2: the kernel executor forks from main's process only");
   EXPECT_EQ(kernel.limit(parsed("fork() = c\nfork() = d\n")), "");
+  std::string many;
+  for (int i = 0; i <= 64; ++i) many += "fork() = c" + std::to_string(i) + "\n";
+  EXPECT_EQ(kernel.limit(parsed(many)), "fork() at line 65 makes more than the kernel executor's 64 child processes");
   // The model runs it: the grandchild has the child's table.
   model::ModelExecutor m{model::KernelProfile{}};
   const eo::RunResult r = m.run(parsed("pipe2(0) = [r, w]\nfork() = c\nc: fork() = g\nclose(r) = 0\nc: close(r) = 0\n"
