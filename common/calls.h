@@ -195,12 +195,15 @@ enum class ResultShape {
   kEpollEvents,  // [LABEL: MASK, ...] with EPOLL* masks, in the order returned
   kPollEvents,   // [FD: REVENTS, ...] with POLL* masks: the entries with revents, in argument order
   kSockError,    // getsockopt SO_ERROR: the value read, written as an errno name or 0 (v1.1)
+  kTask,         // binds one name: the task that starts a new process (fork); the call returns 0 there
 };
 
 // How many names a successful call of this shape binds.
 constexpr int names_bound(ResultShape r) {
   return r == ResultShape::kNamePair ? 2 : r == ResultShape::kName ? 1 : 0;
 }
+// Whether a successful call of this shape binds a task name (fork) rather than descriptors.
+constexpr bool binds_task(ResultShape r) { return r == ResultShape::kTask; }
 constexpr bool has_events(ResultShape r) { return r == ResultShape::kEpollEvents || r == ResultShape::kPollEvents; }
 
 // x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl), as
@@ -209,7 +212,7 @@ namespace nr {
 inline constexpr int kRead = 0, kWrite = 1, kClose = 3, kPoll = 7, kDup = 32, kNanosleep = 35, kShutdown = 48,
                      kSocketpair = 53, kEpollWait = 232, kEpollCtl = 233, kEventfd2 = 290, kEpollCreate1 = 291,
                      kPipe2 = 293, kEpollPwait2 = 441, kSocket = 41, kConnect = 42, kBind = 49, kListen = 50,
-                     kSetsockopt = 54, kGetsockopt = 55, kAccept4 = 288;
+                     kSetsockopt = 54, kGetsockopt = 55, kAccept4 = 288, kFork = 57, kExitGroup = 231;
 }  // namespace nr
 
 // A call's row, beside its arguments.
@@ -225,6 +228,7 @@ struct CallInfo {
   // A success leaves the call's socket with an address the harness keeps (socket,
   // socketpair, bind, listen, connect, accept4: v1.1 "precise points", OTHER).
   bool notes_address = false;
+  bool ends_process = false;     // ends the calling task's process (exit): no step follows there
   // The system call a task is seen sleeping in while it is blocked in this call (a call
   // that never sleeps: its own number); -1 = none.
   std::array<int, 2> syscalls = {-1, -1};
@@ -658,10 +662,35 @@ struct Sleep {
   friend bool operator==(const Sleep&, const Sleep&) = default;
 };
 
+// Processes (TRACE_FORMAT.md v1.1 "Processes"): fork binds the task that starts a new
+// process with a copy of the caller's descriptor table; exit ends the caller's process.
+struct Fork {
+  static constexpr CallInfo info{.name = "fork",
+                                 .result = ResultShape::kTask,
+                                 .result_form = "TASK",
+                                 .result_doc = "a task name: the one task of the new process",
+                                 .doc = "a new process with a copy of the caller's descriptor table (names keep their numbers)",
+                                 .syscalls = {nr::kFork, -1}};
+  static constexpr auto fields() { return std::tuple{}; }
+  friend bool operator==(const Fork&, const Fork&) = default;
+};
+
+struct Exit {
+  static constexpr CallInfo info{.name = "exit",
+                                 .result = ResultShape::kZero,
+                                 .result_form = "0",
+                                 .result_doc = "`0`",
+                                 .doc = "ends the caller's process: its descriptor table is closed, its other tasks' calls end unchecked",
+                                 .ends_process = true,
+                                 .syscalls = {nr::kExitGroup, -1}};
+  static constexpr auto fields() { return std::tuple{}; }
+  friend bool operator==(const Exit&, const Exit&) = default;
+};
+
 // Every call, in the order of the calls table.
 using CallArgs = std::variant<Pipe2, Socketpair, Eventfd2, EpollCreate1, Dup, Close, Read, Write, Fill, Drain,
                               EventfdWrite, EventfdRead, Shutdown, Socket, Bind, Listen, Connect, Accept4,
-                              Setsockopt, Getsockopt, EpollCtl, EpollWait, EpollPwait2, Poll, Sleep>;
+                              Setsockopt, Getsockopt, EpollCtl, EpollWait, EpollPwait2, Poll, Sleep, Fork, Exit>;
 inline constexpr size_t kCallCount = std::variant_size_v<CallArgs>;
 
 // ---- reading the table ------------------------------------------------------------------

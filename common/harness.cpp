@@ -63,6 +63,15 @@ Outcome StepHarness::finish(size_t i, const RawResult& r) {
     case ResultShape::kSockError:
       if (ok) o.ret = static_cast<int64_t>(r.value);
       break;
+    case ResultShape::kTask:  // fork: the new process's table is a copy of the caller's
+      if (ok) {
+        const std::string& child = forked_task(i);
+        process_of_[child] = child;
+        open_[child] = open_in(i);
+        addrs_.forked(process(s.task), child);
+        o.ret = 0;
+      }
+      break;
     case ResultShape::kEpollEvents:
       for (size_t k = 0; ok && k < r.events.size(); ++k) {
         o.events.push_back({names_.label(r.events[k].data), r.events[k].events});
@@ -76,15 +85,20 @@ Outcome StepHarness::finish(size_t i, const RawResult& r) {
       }
       break;
   }
-  if (info.notes_address) note_addresses(s, o, r);
+  if (info.notes_address) note_addresses(i, o, r);
+  if (ok && info.ends_process) {  // its table is closed
+    open_in(i).clear();
+    addrs_.exited(process(s.task));
+  }
   if (ok && info.releases_fd) {
     std::visit(
         [&](const auto& a) {
           for_each_field<std::decay_t<decltype(a)>>([&](const auto& f, int) {
             if constexpr (std::is_same_v<std::decay_t<decltype(a.*f.member)>, FdRef>) {
               const int n = fd(a.*f.member);
-              if (n >= 0 && static_cast<size_t>(n) < open_.size()) open_[static_cast<size_t>(n)] = false;
-              addrs_.closed(n);
+              std::vector<bool>& open = open_in(i);
+              if (n >= 0 && static_cast<size_t>(n) < open.size()) open[static_cast<size_t>(n)] = false;
+              addrs_.closed(process(s.task), n);
             }
           });
         },
@@ -93,39 +107,57 @@ Outcome StepHarness::finish(size_t i, const RawResult& r) {
   return o;
 }
 
-std::vector<int> StepHarness::open_fds() const {
+std::vector<int> StepHarness::open_fds(const std::string& process) const {
   std::vector<int> out;
-  for (size_t n = 0; n < open_.size(); ++n) {
-    if (open_[n]) out.push_back(static_cast<int>(n));
+  const auto it = open_.find(process);
+  if (it == open_.end()) return out;
+  for (size_t n = 0; n < it->second.size(); ++n) {
+    if (it->second[n]) out.push_back(static_cast<int>(n));
   }
   return out;
 }
 
 // Sockets made by the call get their address; a call on S (bind, listen, connect) notes
 // S's, whether it succeeded or not (a refused AF_UNIX connect has autobound S).
-void StepHarness::note_addresses(const Step& s, const Outcome& o, const RawResult& r) {
+void StepHarness::note_addresses(size_t i, const Outcome& o, const RawResult& r) {
+  const Step& s = p_.steps[i];
+  const std::string& proc = process(s.task);
   if (names_bound(call_info(s.call).result) > 0) {
-    for (size_t k = 0; k < o.fds.size() && k < 2; ++k) addrs_.noted(o.fds[k], r.addr[k]);
+    for (size_t k = 0; k < o.fds.size() && k < 2; ++k) addrs_.noted(proc, o.fds[k], r.addr[k]);
     return;
   }
-  if (const std::vector<const FdRef*> fds = fd_args(s.call); !fds.empty()) addrs_.noted(fd(*fds[0]), r.addr[0]);
+  if (const std::vector<const FdRef*> fds = fd_args(s.call); !fds.empty()) addrs_.noted(proc, fd(*fds[0]), r.addr[0]);
+}
+
+const std::string& StepHarness::process(const std::string& task) const {
+  static const std::string kMain = "main";
+  const auto it = process_of_.find(task);
+  return it == process_of_.end() ? kMain : it->second;
+}
+
+const std::string& StepHarness::forked_task(size_t i) const {
+  static const std::string kNone;
+  const std::vector<std::string>* names = names_bound_by(p_, i);
+  return names && !names->empty() ? names->front() : kNone;
 }
 
 void StepHarness::bind(size_t i, const Outcome& o) {
   const Dup* dup = std::get_if<Dup>(&p_.steps[i].call);
+  const std::string& proc = process(p_.steps[i].task);
+  std::vector<bool>& open = open_in(i);
   for (const int fd : o.fds) {
-    if (dup) addrs_.duplicated(this->fd(dup->fd), fd);
-    else addrs_.created(fd);
+    if (dup) addrs_.duplicated(proc, this->fd(dup->fd), fd);
+    else addrs_.created(proc, fd);
     if (fd < 0) continue;
-    if (static_cast<size_t>(fd) >= open_.size()) open_.resize(static_cast<size_t>(fd) + 1);
-    open_[static_cast<size_t>(fd)] = true;
+    if (static_cast<size_t>(fd) >= open.size()) open.resize(static_cast<size_t>(fd) + 1);
+    open[static_cast<size_t>(fd)] = true;
   }
   const std::vector<std::string>* names = names_bound_by(p_, i);
   if (!names) return;
   for (size_t k = 0; k < names->size(); ++k) {
     const int fd = k < o.fds.size() ? o.fds[k] : -1;
     names_.bind((*names)[k], fd);
-    addrs_.named((*names)[k], fd);
+    addrs_.named(proc, (*names)[k], fd);
   }
 }
 

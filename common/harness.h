@@ -88,9 +88,9 @@ class StepHarness {
   // bind/connect OTHER: the address it stands for (v1.1 "precise points").
   SockAddr address_of(const SockRef& other) const { return addrs_.address_of(other.name); }
   // bind(S) without OTHER: a fresh loopback or abstract address for S's family.
-  SockAddr fresh_address(const FdRef& s) { return addrs_.fresh(fd(s)); }
+  SockAddr fresh_address(const FdRef& s) { return addrs_.fresh(s.name); }
   // listen(S): the bind an AF_INET socket without a port gets first, if any.
-  std::optional<SockAddr> bind_before_listen(const FdRef& s) const { return addrs_.bind_before_listen(fd(s)); }
+  std::optional<SockAddr> bind_before_listen(const FdRef& s) const { return addrs_.bind_before_listen(s.name); }
 
   // ---- results
   // The outcome of step i's call, which returned r (at once or after sleeping), by its
@@ -113,16 +113,29 @@ class StepHarness {
   // are a set, TRACE_FORMAT.md "Tasks"), the tasks whose calls are still pending.
   void end_step(StepObservation& obs) const;
 
-  // The descriptors the trace made and has not closed, in increasing order.
-  std::vector<int> open_fds() const;
+  // The pending call of `task` ends unchecked (its process exited): it is not reported.
+  void forget(const std::string& task) { pending_.erase(task); }
+
+  // ---- processes (TRACE_FORMAT.md v1.1 "Processes")
+  // The process of a task: the name of its first task (`main`, or the name a fork bound).
+  const std::string& process(const std::string& task) const;
+  // The name step i (a fork) binds: the task of the new process.
+  const std::string& forked_task(size_t i) const;
+
+  // The descriptors the trace made in `process` and has not closed there, in increasing
+  // order (after a fork both tables hold the numbers the parent's held).
+  std::vector<int> open_fds(const std::string& process = "main") const;
 
  private:
   void bind(size_t i, const Outcome& o);
-  void note_addresses(const Step& s, const Outcome& o, const RawResult& r);
+  void note_addresses(size_t i, const Outcome& o, const RawResult& r);
+  std::vector<bool>& open_in(size_t i) { return open_[process(p_.steps[i].task)]; }
   const Program& p_;
   NameTable names_;
   SocketAddresses addrs_;
-  std::vector<bool> open_;  // by descriptor number (numbers are small: lowest free first)
+  // By process, by descriptor number (numbers are small: lowest free first).
+  std::map<std::string, std::vector<bool>, std::less<>> open_;
+  std::map<std::string, std::string, std::less<>> process_of_;  // forked tasks; the others are main's
   std::map<std::string, size_t, std::less<>> pending_;
 };
 

@@ -43,47 +43,64 @@ int family_of(const SockAddr& a) {
   return f;
 }
 
-int SocketAddresses::id_of(int fd) const {
-  return fd >= 0 && static_cast<size_t>(fd) < id_by_fd_.size() ? id_by_fd_[static_cast<size_t>(fd)] : -1;
+int SocketAddresses::id_of(const std::string& proc, int fd) const {
+  const auto it = id_by_fd_.find(proc);
+  if (it == id_by_fd_.end() || fd < 0 || static_cast<size_t>(fd) >= it->second.size()) return -1;
+  return it->second[static_cast<size_t>(fd)];
 }
 
-void SocketAddresses::created(int fd) {
+int SocketAddresses::id_of(const std::string& name) const {
+  const auto it = id_by_name_.find(name);
+  return it == id_by_name_.end() ? -1 : it->second;
+}
+
+void SocketAddresses::created(const std::string& proc, int fd) {
   if (fd < 0) return;
-  if (static_cast<size_t>(fd) >= id_by_fd_.size()) id_by_fd_.resize(static_cast<size_t>(fd) + 1, -1);
-  id_by_fd_[static_cast<size_t>(fd)] = static_cast<int>(addr_by_id_.size());
+  std::vector<int>& ids = id_by_fd_[proc];
+  if (static_cast<size_t>(fd) >= ids.size()) ids.resize(static_cast<size_t>(fd) + 1, -1);
+  ids[static_cast<size_t>(fd)] = static_cast<int>(addr_by_id_.size());
   addr_by_id_.emplace_back();
 }
 
-void SocketAddresses::duplicated(int from, int to) {
-  const int id = id_of(from);
+void SocketAddresses::duplicated(const std::string& proc, int from, int to) {
+  const int id = id_of(proc, from);
   if (to < 0) return;
-  if (static_cast<size_t>(to) >= id_by_fd_.size()) id_by_fd_.resize(static_cast<size_t>(to) + 1, -1);
   if (id < 0) {  // a descriptor the trace did not make (stdin): an identity of its own
-    created(to);
+    created(proc, to);
     return;
   }
-  id_by_fd_[static_cast<size_t>(to)] = id;
+  std::vector<int>& ids = id_by_fd_[proc];
+  if (static_cast<size_t>(to) >= ids.size()) ids.resize(static_cast<size_t>(to) + 1, -1);
+  ids[static_cast<size_t>(to)] = id;
 }
 
-void SocketAddresses::closed(int fd) {
-  if (id_of(fd) >= 0) id_by_fd_[static_cast<size_t>(fd)] = -1;
+void SocketAddresses::closed(const std::string& proc, int fd) {
+  if (id_of(proc, fd) >= 0) id_by_fd_[proc][static_cast<size_t>(fd)] = -1;
 }
 
-void SocketAddresses::named(const std::string& name, int fd) { id_by_name_[name] = id_of(fd); }
+void SocketAddresses::forked(const std::string& parent, const std::string& child) {
+  const auto it = id_by_fd_.find(parent);
+  id_by_fd_[child] = it == id_by_fd_.end() ? std::vector<int>{} : it->second;
+}
 
-void SocketAddresses::noted(int fd, const SockAddr& a) {
-  const int id = id_of(fd);
+void SocketAddresses::exited(const std::string& proc) { id_by_fd_.erase(proc); }
+
+void SocketAddresses::named(const std::string& proc, const std::string& name, int fd) {
+  id_by_name_[name] = id_of(proc, fd);
+}
+
+void SocketAddresses::noted(const std::string& proc, int fd, const SockAddr& a) {
+  const int id = id_of(proc, fd);
   if (id >= 0 && !a.empty()) addr_by_id_[static_cast<size_t>(id)] = a;
 }
 
 SockAddr SocketAddresses::address_of(const std::string& name) const {
-  const auto it = id_by_name_.find(name);
-  if (it == id_by_name_.end() || it->second < 0) return {};
-  return addr_by_id_[static_cast<size_t>(it->second)];
+  const int id = id_of(name);
+  return id < 0 ? SockAddr{} : addr_by_id_[static_cast<size_t>(id)];
 }
 
-SockAddr SocketAddresses::fresh(int fd) {
-  const int id = id_of(fd);
+SockAddr SocketAddresses::fresh(const std::string& name) {
+  const int id = id_of(name);
   if (id < 0) return {};
   switch (family_of(addr_by_id_[static_cast<size_t>(id)])) {
     case AF_INET:
@@ -100,8 +117,8 @@ SockAddr SocketAddresses::fresh(int fd) {
   }
 }
 
-std::optional<SockAddr> SocketAddresses::bind_before_listen(int fd) const {
-  const int id = id_of(fd);
+std::optional<SockAddr> SocketAddresses::bind_before_listen(const std::string& name) const {
+  const int id = id_of(name);
   if (id < 0) return std::nullopt;
   const SockAddr& a = addr_by_id_[static_cast<size_t>(id)];
   if (family_of(a) != AF_INET || a.size() < sizeof(sockaddr_in)) return std::nullopt;

@@ -33,32 +33,38 @@ class SocketAddresses {
   static constexpr int kTagWidth = 24;
   explicit SocketAddresses(std::string tag = "eo") : tag_(std::move(tag)) {}
 
-  // Descriptor `fd` now refers to a new open file (a creating call other than dup).
-  void created(int fd);
+  // Descriptor numbers are per process (`proc`); socket identities and names are not.
+  // Descriptor `fd` of `proc` now refers to a new open file (a creating call other than dup).
+  void created(const std::string& proc, int fd);
   // Descriptor `to` now refers to the open file of `from` (dup).
-  void duplicated(int from, int to);
+  void duplicated(const std::string& proc, int from, int to);
   // Descriptor `fd` was closed.
-  void closed(int fd);
+  void closed(const std::string& proc, int fd);
+  // fork: `child`'s descriptors are a copy of `parent`'s; exit: `proc` has none any more.
+  void forked(const std::string& parent, const std::string& child);
+  void exited(const std::string& proc);
   // The name a creating call bound to `fd` (-1: it failed) denotes that open file from now on.
-  void named(const std::string& name, int fd);
+  void named(const std::string& proc, const std::string& name, int fd);
   // The socket that `fd` refers to has address `a` now (ignored when a is empty).
-  void noted(int fd, const SockAddr& a);
+  void noted(const std::string& proc, int fd, const SockAddr& a);
 
   // OTHER: the last address of the socket `name` was bound to; empty for a non-socket
   // (the kernel then says EINVAL) or an unknown name.
   SockAddr address_of(const std::string& name) const;
   // bind(S) without OTHER: for an AF_INET socket 127.0.0.1 port 0, for an AF_UNIX one an
-  // abstract name unique to the run; empty when fd is not a socket the trace made.
-  SockAddr fresh(int fd);
+  // abstract name unique to the run; empty when S is not a socket the trace made.
+  SockAddr fresh(const std::string& name);
   // listen(S) on an AF_INET socket without a port binds it to 127.0.0.1 port 0 first
   // (the kernel would take 0.0.0.0): that address, or nullopt when nothing is to be bound.
-  std::optional<SockAddr> bind_before_listen(int fd) const;
+  std::optional<SockAddr> bind_before_listen(const std::string& name) const;
 
  private:
-  int id_of(int fd) const;
+  int id_of(const std::string& proc, int fd) const;
+  int id_of(const std::string& name) const;
   std::string tag_;
   int fresh_names_ = 0;
-  std::vector<int> id_by_fd_;                 // -1: not open (or not made by the trace)
+  // By process, by descriptor number; -1: not open (or not made by the trace).
+  std::map<std::string, std::vector<int>, std::less<>> id_by_fd_;
   std::vector<SockAddr> addr_by_id_;          // the last address noted, by identity
   std::map<std::string, int> id_by_name_;     // -1: the creating call failed
 };

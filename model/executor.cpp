@@ -116,6 +116,7 @@ class Run {
   Outcome call(Task& t, size_t i) {
     raw_.fds[0] = raw_.fds[1] = -1;
     stuck_ = false;
+    step_ = i;
     const long r = std::visit([&](const auto& a) { return sys(t, a); }, p_.steps[i].call);
     if (stuck_) return with_kind(Outcome::Kind::kStuck);
     if (r == kBlocked) return with_kind(Outcome::Kind::kBlocked);
@@ -126,7 +127,7 @@ class Run {
   Outcome finish(Task& t, size_t i, long r) { return h_.finish(i, raw_of(t, p_.steps[i], r)); }
 
   // What the call left in the task, as its result shape needs it.
-  const eo::RawResult& raw_of(const Task& t, const Step& s, long r) {
+  const eo::RawResult& raw_of(Task& t, const Step& s, long r) {
     raw_.ret = r;
     raw_.events.clear();
     switch (eo::call_info(s.call).result) {
@@ -145,21 +146,21 @@ class Run {
       default:
         break;
     }
-    if (eo::call_info(s.call).notes_address) note_addresses(s, r);
+    if (eo::call_info(s.call).notes_address) note_addresses(t, s, r);
     return raw_;
   }
 
   // The addresses the harness keeps: of the socket(s) a call made, else of its S.
-  void note_addresses(const Step& s, long r) {
+  void note_addresses(Task& t, const Step& s, long r) {
     raw_.addr[0].clear();
     raw_.addr[1].clear();
     const eo::ResultShape shape = eo::call_info(s.call).result;
     if (shape == eo::ResultShape::kNamePair) {
-      for (int k = 0; k < 2; ++k) k_.getsockname(raw_.fds[k], &raw_.addr[k]);
+      for (int k = 0; k < 2; ++k) k_.getsockname(t, raw_.fds[k], &raw_.addr[k]);
     } else if (shape == eo::ResultShape::kName) {
-      if (r >= 0) k_.getsockname(static_cast<int>(r), &raw_.addr[0]);
+      if (r >= 0) k_.getsockname(t, static_cast<int>(r), &raw_.addr[0]);
     } else if (const auto fds = eo::fd_args(s.call); !fds.empty()) {
-      k_.getsockname(fd(*fds[0]), &raw_.addr[0]);
+      k_.getsockname(t, fd(*fds[0]), &raw_.addr[0]);
     }
   }
 
@@ -246,6 +247,16 @@ class Run {
     k_.advance_ms(a.ms);
     return 0;
   }
+  long sys(Task& t, const eo::Fork&) { return k_.fork(t, h_.forked_task(step_)); }
+  // The other tasks' pending calls of the exiting process end unchecked: never reported.
+  long sys(Task& t, const eo::Exit&) {
+    std::vector<std::string> others;
+    for (const auto& [task, step] : h_.pending()) {
+      if (task != t.name && h_.process(task) == h_.process(t.name)) others.push_back(task);
+    }
+    for (const std::string& task : others) h_.forget(task);
+    return k_.exit(t);
+  }
 
   // The buffer of a task's read or write of `count` bytes: it outlives a call that sleeps.
   // Writes send filler bytes, as the real executor does.
@@ -283,11 +294,12 @@ class Run {
   std::string names_of(const File* f) const {
     std::string s;
     for (const auto& [name, num] : h_.names().fds()) {
-      if (num >= 0 && k_fdt().fget(num) == f) s += (s.empty() ? "" : "/") + name;
+      bool held = false;  // in some process's table under that number
+      for (const auto& proc : k_.processes()) held = held || (num >= 0 && proc->files.fget(num) == f);
+      if (held) s += (s.empty() ? "" : "/") + name;
     }
     return s.empty() ? "(closed " + f->describe() + ")" : s;
   }
-  FdTable& k_fdt() const { return const_cast<Kernel&>(k_).fdtable(); }
 
   static constexpr long kMaxFillCalls = 1L << 24;
   uint64_t next_random() {
@@ -306,6 +318,7 @@ class Run {
   std::map<Task*, std::vector<char>> io_;
   std::vector<Task*> task_of_;  // the task of each pending step
   eo::RawResult raw_;   // of the call being finished (its buffers reused)
+  size_t step_ = 0;     // the step whose call runs
   bool stuck_ = false;  // the call's loop would never end
 };
 

@@ -1,6 +1,7 @@
 #include "file.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "eventpoll.h"
 
@@ -28,6 +29,34 @@ void fput(File* f) {
 }
 
 FdTable::~FdTable() { close_all(); }
+
+FdTable::FdTable(FdTable&& o) noexcept
+    : fds_(std::move(o.fds_)), max_fds_(o.max_fds_), open_(std::exchange(o.open_, 0)), next_fd_(std::exchange(o.next_fd_, 0)) {
+  o.fds_.clear();
+}
+
+FdTable FdTable::dup_fd() const {
+  FdTable copy(max_fds_);
+  copy.fds_ = fds_;
+  for (File* f : copy.fds_) {
+    if (f) get_file(f);
+  }
+  copy.open_ = open_;
+  copy.next_fd_ = 0;  // newf->next_fd = 0: alloc_fd searches from the start
+  return copy;
+}
+
+void FdTable::close_files() {
+  for (size_t fd = 0; fd < fds_.size(); ++fd) {
+    if (File* f = fds_[fd]) {
+      fds_[fd] = nullptr;  // xchg(&fdt->fd[i], NULL)
+      --open_;
+      fput(f);  // filp_close
+    }
+  }
+  fds_.clear();
+  next_fd_ = 0;
+}
 
 // alloc_fd (fs/file.c): the search for the lowest free number starts at files->next_fd.
 int FdTable::install(File* f) {

@@ -90,6 +90,12 @@ class FdTable {
   // max_fds: rlimit(RLIMIT_NOFILE), as get_unused_fd_flags passes it to alloc_fd.
   explicit FdTable(long max_fds = 1024) : max_fds_(max_fds) {}
   ~FdTable();
+  FdTable(FdTable&& o) noexcept;
+  FdTable& operator=(FdTable&&) = delete;
+  FdTable(const FdTable&) = delete;
+  // dup_fd (fs/file.c): a new table with the same numbers, each file referenced once more
+  // (get_file); its next_fd starts at 0.
+  FdTable dup_fd() const;
   // alloc_fd + fd_install: lowest free number; -EMFILE when full. Takes the reference.
   int install(File* f);
   // Reserves n numbers at once, or none (pipe2, socketpair): -EMFILE if not all fit.
@@ -97,6 +103,10 @@ class FdTable {
   File* fget(int fd) const;  // borrowed pointer (no reference taken), nullptr if not open
   long close(int fd);        // close_fd: -EBADF or 0
   void close_all();
+  // close_files (fs/file.c), from put_files_struct at exit_files: every open descriptor
+  // from 0 up, each through filp_close as close(2) does (fput: the last reference runs
+  // eventpoll_release, then the file's release).
+  void close_files();
   int open_count() const;
   int size() const { return static_cast<int>(fds_.size()); }  // highest open fd + 1
 

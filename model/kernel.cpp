@@ -24,8 +24,9 @@ void check_idle(const Task& t) {
 }  // namespace
 
 Kernel::Kernel(KernelProfile profile)
-    : g_(std::move(profile)), sched_(g_), fdt_(std::min(g_.profile.rlimit_nofile, g_.profile.nr_open)) {
+    : g_(std::move(profile)), sched_(g_) {
   g_.sched = &sched_;
+  procs_.push_back(std::make_unique<Process>("main", FdTable(std::min(g_.profile.rlimit_nofile, g_.profile.nr_open))));
 }
 
 Kernel::~Kernel() {
@@ -34,12 +35,17 @@ Kernel::~Kernel() {
     t->pending.reset();
     t->fdget.reset();
   }
-  fdt_.close_all();
+  for (auto& p : procs_) p->files.close_all();
 }
 
 Task& Kernel::task(std::string_view name) {
   if (Task* t = find_task(name)) return *t;
+  return new_task(name, *procs_.front());
+}
+
+Task& Kernel::new_task(std::string_view name, Process& p) {
   tasks_.push_back(std::make_unique<Task>(std::string(name), static_cast<int>(tasks_.size()) + 1, sched_));
+  tasks_.back()->proc = &p;
   by_name_.emplace(tasks_.back()->name, tasks_.back().get());
   return *tasks_.back();
 }
@@ -67,50 +73,50 @@ long Kernel::enter(Task& t, MaySleep call, File* fdget) {
 
 long Kernel::pipe2(Task& t, int fds[2], int flags) {
   check_idle(t);
-  return enter(t, do_pipe2(g_, fdt_, fds, flags));
+  return enter(t, do_pipe2(g_, files(t), fds, flags));
 }
 
 long Kernel::socketpair(Task& t, int domain, int type, int protocol, int sv[2]) {
   check_idle(t);
-  return enter(t, do_socketpair(g_, fdt_, domain, type, protocol, sv));
+  return enter(t, do_socketpair(g_, files(t), domain, type, protocol, sv));
 }
 
 long Kernel::eventfd2(Task& t, unsigned initval, int flags) {
   check_idle(t);
-  return enter(t, do_eventfd2(g_, fdt_, initval, flags));
+  return enter(t, do_eventfd2(g_, files(t), initval, flags));
 }
 
 // epoll_create: size only has to be positive.
 long Kernel::epoll_create(Task& t, int size) {
   check_idle(t);
-  return enter(t, size <= 0 ? g_.fail(Rule::kEpCreateSizeEinval, -EINVAL) : do_epoll_create(g_, fdt_, 0));
+  return enter(t, size <= 0 ? g_.fail(Rule::kEpCreateSizeEinval, -EINVAL) : do_epoll_create(g_, files(t), 0));
 }
 
 long Kernel::epoll_create1(Task& t, int flags) {
   check_idle(t);
-  return enter(t, do_epoll_create(g_, fdt_, flags));
+  return enter(t, do_epoll_create(g_, files(t), flags));
 }
 
 long Kernel::epoll_ctl(Task& t, int epfd, int op, int fd, const EpollEvent* event) {
   check_idle(t);
-  return enter(t, do_epoll_ctl(g_, fdt_, epfd, op, fd, event));
+  return enter(t, do_epoll_ctl(g_, files(t), epfd, op, fd, event));
 }
 
 long Kernel::epoll_wait(Task& t, int epfd, int maxevents, int timeout_ms) {
   check_idle(t);
-  File* const ep_file = fdt_.fget(epfd);  // do_epoll_wait's CLASS(fd), pinned if it sleeps
-  return enter(t, sys_epoll_wait(g_, fdt_, t, epfd, maxevents, timeout_ms), ep_file);
+  File* const ep_file = files(t).fget(epfd);  // do_epoll_wait's CLASS(fd), pinned if it sleeps
+  return enter(t, sys_epoll_wait(g_, files(t), t, epfd, maxevents, timeout_ms), ep_file);
 }
 
 long Kernel::epoll_pwait2(Task& t, int epfd, int maxevents, const Timespec64* timeout) {
   check_idle(t);
-  File* const ep_file = fdt_.fget(epfd);
-  return enter(t, sys_epoll_pwait2(g_, fdt_, t, epfd, maxevents, timeout), ep_file);
+  File* const ep_file = files(t).fget(epfd);
+  return enter(t, sys_epoll_pwait2(g_, files(t), t, epfd, maxevents, timeout), ep_file);
 }
 
 long Kernel::poll(Task& t, std::vector<PollFd> fds, int timeout_ms) {
   check_idle(t);
-  return enter(t, sys_poll(g_, fdt_, t, std::move(fds), timeout_ms), nullptr);
+  return enter(t, sys_poll(g_, files(t), t, std::move(fds), timeout_ms), nullptr);
 }
 
 // ksys_read -> vfs_read (fs/read_write.c), in its order: EBADF (no fd, or not open for
@@ -122,7 +128,7 @@ long Kernel::poll(Task& t, std::vector<PollFd> fds, int timeout_ms) {
 // The fdget_pos reference is pinned while the read sleeps.
 long Kernel::read(Task& t, int fd, void* buf, size_t n) {
   check_idle(t);
-  File* f = fdt_.fget(fd);
+  File* f = files(t).fget(fd);
   if (!f || !(f->f_mode & FMODE_READ)) return enter(t, g_.fail(Rule::kReadEbadf, -EBADF));
   if (!(f->f_mode & FMODE_CAN_READ)) return enter(t, g_.fail(Rule::kReadEinval, -EINVAL));
   if (!access_ok(buf, n)) return enter(t, g_.fail(Rule::kReadEfault, -EFAULT));
@@ -132,7 +138,7 @@ long Kernel::read(Task& t, int fd, void* buf, size_t n) {
 // ksys_write -> vfs_write: the same checks as vfs_read, for writing.
 long Kernel::write(Task& t, int fd, const void* buf, size_t n) {
   check_idle(t);
-  File* f = fdt_.fget(fd);
+  File* f = files(t).fget(fd);
   if (!f || !(f->f_mode & FMODE_WRITE)) return enter(t, g_.fail(Rule::kWriteEbadf, -EBADF));
   if (!(f->f_mode & FMODE_CAN_WRITE)) return enter(t, g_.fail(Rule::kWriteEinval, -EINVAL));
   if (!access_ok(buf, n)) return enter(t, g_.fail(Rule::kWriteEfault, -EFAULT));
@@ -141,65 +147,94 @@ long Kernel::write(Task& t, int fd, const void* buf, size_t n) {
 
 long Kernel::close(Task& t, int fd) {
   check_idle(t);
-  const long r = fdt_.close(fd);
+  const long r = files(t).close(fd);
   return enter(t, r < 0 ? g_.fail(Rule::kCloseEbadf, r) : r);
 }
 
 // dup: the new descriptor shares the open file (one more reference).
 long Kernel::dup(Task& t, int fd) {
   check_idle(t);
-  File* f = fdt_.fget(fd);
+  File* f = files(t).fget(fd);
   if (!f) return enter(t, g_.fail(Rule::kDupEbadf, -EBADF));
-  if (!fdt_.has_free(1)) return enter(t, g_.fail(Rule::kFdEmfile, -EMFILE));
-  return enter(t, fdt_.install(get_file(f)));
+  if (!files(t).has_free(1)) return enter(t, g_.fail(Rule::kFdEmfile, -EMFILE));
+  return enter(t, files(t).install(get_file(f)));
 }
 
 long Kernel::shutdown(Task& t, int fd, int how) {
   check_idle(t);
-  if (TcpSocketFile* f = tcp_file(fdt_.fget(fd))) return enter(t, tcp_inet_shutdown(*f->sk, how));  // inet_shutdown
-  return enter(t, do_shutdown(g_, fdt_, fd, how));
+  if (TcpSocketFile* f = tcp_file(files(t).fget(fd))) return enter(t, tcp_inet_shutdown(*f->sk, how));  // inet_shutdown
+  return enter(t, do_shutdown(g_, files(t), fd, how));
+}
+
+// kernel/fork.c copy_process -> copy_files: without CLONE_FILES the child gets dup_fd's
+// copy of the caller's table, every file referenced once more; nothing else the model
+// knows is copied (a forked process has exactly one task).
+long Kernel::fork(Task& t, const std::string& child) {
+  check_idle(t);
+  g_.rule(Rule::kForkDupFd);
+  procs_.push_back(std::make_unique<Process>(child, files(t).dup_fd()));
+  return enter(t, new_task(child, *procs_.back()).tid);
+}
+
+// exit() as exit_group (kernel/exit.c do_group_exit -> zap_other_threads, then do_exit):
+// the other tasks die first, and their calls with them (the model ends them with a
+// signal; they never return to the trace); then exit_files -> put_files_struct ->
+// close_files closes every descriptor through filp_close, as close(2) does, so each file
+// is released at its last fput (eventpoll_release: registrations follow the open file).
+long Kernel::exit(Task& t) {
+  check_idle(t);
+  Process& p = *t.proc;
+  for (auto& u : tasks_) {
+    if (u.get() == &t || u->proc != &p || !u->pending) continue;
+    g_.rule(Rule::kExitEndsTasks);
+    interrupt(*u);
+  }
+  g_.rule(Rule::kExitFiles);
+  p.files.close_files();
+  p.exited = true;
+  return enter(t, 0);
 }
 
 long Kernel::socket(Task& t, int domain, int type, int protocol) {
   check_idle(t);
-  return enter(t, do_socket(g_, fdt_, domain, type, protocol));
+  return enter(t, do_socket(g_, files(t), domain, type, protocol));
 }
 
 long Kernel::bind(Task& t, int fd, const std::vector<uint8_t>& addr) {
   check_idle(t);
-  return enter(t, do_bind(g_, fdt_, fd, addr));
+  return enter(t, do_bind(g_, files(t), fd, addr));
 }
 
 long Kernel::listen(Task& t, int fd, int backlog) {
   check_idle(t);
-  return enter(t, do_listen(g_, fdt_, fd, backlog));
+  return enter(t, do_listen(g_, files(t), fd, backlog));
 }
 
 // The socket's file is pinned (fdget) while the call sleeps.
 long Kernel::connect(Task& t, int fd, const std::vector<uint8_t>& addr) {
   check_idle(t);
-  return enter(t, do_connect(g_, fdt_, t, fd, addr), fdt_.fget(fd));
+  return enter(t, do_connect(g_, files(t), t, fd, addr), files(t).fget(fd));
 }
 
 long Kernel::accept4(Task& t, int fd, int flags) {
   check_idle(t);
-  return enter(t, do_accept4(g_, fdt_, t, fd, flags), fdt_.fget(fd));
+  return enter(t, do_accept4(g_, files(t), t, fd, flags), files(t).fget(fd));
 }
 
 long Kernel::setsockopt(Task& t, int fd, int level, int optname, const void* optval, int optlen) {
   check_idle(t);
-  return enter(t, do_setsockopt(g_, fdt_, fd, level, optname, optval, optlen));
+  return enter(t, do_setsockopt(g_, files(t), fd, level, optname, optval, optlen));
 }
 
 long Kernel::getsockopt(Task& t, int fd, int level, int optname) {
   check_idle(t);
   int v = 0;
-  const long r = do_getsockopt(g_, fdt_, fd, level, optname, &v);
+  const long r = do_getsockopt(g_, files(t), fd, level, optname, &v);
   t.value = static_cast<uint64_t>(static_cast<uint32_t>(v));
   return enter(t, r);
 }
 
-long Kernel::getsockname(int fd, std::vector<uint8_t>* addr) { return do_getsockname(g_, fdt_, fd, addr); }
+long Kernel::getsockname(Task& t, int fd, std::vector<uint8_t>* addr) { return do_getsockname(g_, files(t), fd, addr); }
 
 int Kernel::settle() { return sched_.run_until_idle(); }
 

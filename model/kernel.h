@@ -14,6 +14,7 @@
 
 #include "file.h"
 #include "globals.h"
+#include "process.h"
 #include "sched.h"
 #include "uapi.h"
 
@@ -30,7 +31,7 @@ class Kernel {
   const KernelProfile& profile() const { return g_.profile; }
   void set_observer(Observer* o) { g_.observer = o; }
 
-  // The task with this name, created on first use (threads of the one process).
+  // The task with this name, created on first use as a thread of main's process.
   Task& task(std::string_view name);
   Task* find_task(std::string_view name);
   const std::deque<std::unique_ptr<Task>>& tasks() const { return tasks_; }
@@ -60,7 +61,13 @@ class Kernel {
   long setsockopt(Task& t, int fd, int level, int optname, const void* optval, int optlen);
   long getsockopt(Task& t, int fd, int level, int optname);  // the int read in t.value
   // getsockname for the executor's address bookkeeping: not a step, nothing settles.
-  long getsockname(int fd, std::vector<uint8_t>* addr);
+  long getsockname(Task& t, int fd, std::vector<uint8_t>* addr);
+  // fork: a new process whose one task is `child` (kernel/fork.c copy_process, copy_files
+  // without CLONE_FILES: dup_fd). Returns the child's pid (its task's tid).
+  long fork(Task& t, const std::string& child);
+  // exit_group: the other tasks of t's process end (their calls are interrupted and never
+  // return to the trace), then exit_files closes its table (close_files). Returns 0.
+  long exit(Task& t);
 
   // Runs woken tasks until every task sleeps or is idle; returns how many ran.
   int settle();
@@ -82,7 +89,9 @@ class Kernel {
 
   Globals& globals() { return g_; }
   Scheduler& scheduler() { return sched_; }
-  FdTable& fdtable() { return fdt_; }
+  FdTable& fdtable() { return procs_.front()->files; }  // main's process
+  FdTable& files(Task& t) { return t.proc->files; }      // current->files
+  const std::deque<std::unique_ptr<Process>>& processes() const { return procs_; }
   int64_t now_ns() const { return sched_.now_ns(); }
 
  private:
@@ -92,7 +101,8 @@ class Kernel {
   long enter(Task& t, MaySleep call, File* fdget);
   Globals g_;
   Scheduler sched_;
-  FdTable fdt_;
+  Task& new_task(std::string_view name, Process& p);
+  std::deque<std::unique_ptr<Process>> procs_;  // main's first
   std::deque<std::unique_ptr<Task>> tasks_;
   std::map<std::string, Task*, std::less<>> by_name_;
   bool auto_settle_ = true;

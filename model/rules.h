@@ -17,6 +17,10 @@ namespace model {
   X(kCloseEbadf, "close_fd", "fd not open: EBADF")                                                            \
   X(kDupEbadf, "dup", "fd not open: EBADF")                                                                   \
   X(kFput, "__fput", "last reference dropped: eventpoll_release, then release")                             \
+  /* kernel/fork.c, kernel/exit.c */                                                                           \
+  X(kForkDupFd, "dup_fd", "fork: the child's table is a copy, each file referenced once more")               \
+  X(kExitEndsTasks, "zap_other_threads", "exit: the process's other tasks end, their calls unchecked")       \
+  X(kExitFiles, "close_files", "exit: every descriptor of the table closed from 0 up, as by close(2)")      \
   X(kReadEbadf, "ksys_read", "fd not open or not open for reading: EBADF")                                    \
   X(kWriteEbadf, "ksys_write", "fd not open or not open for writing: EBADF")                                  \
   X(kReadEinval, "vfs_read", "the file has no read operation: EINVAL")                                       \

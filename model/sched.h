@@ -28,6 +28,7 @@
 namespace model {
 
 struct Task;
+struct Process;
 class Scheduler;
 
 // A reference to a file that a syscall holds while it runs (its fdget, or get_file for a
@@ -57,12 +58,13 @@ enum class TaskState {
   kSleeping,  // in schedule(): sleeping_at is where it goes on
 };
 
-// A thread of the trace's process (struct task_struct, as far as the model needs it).
+// A thread of one of the trace's processes (struct task_struct, as far as the model needs it).
 struct Task {
   Task(std::string name, int tid, Scheduler& sched) : name(std::move(name)), tid(tid), sched(&sched) {}
   std::string name;  // the trace's task name ("main", "t1"...)
   int tid;           // 1, 2... in creation order
   Scheduler* sched;  // the scheduler of the task's kernel
+  Process* proc = nullptr;  // its process: the descriptor table it uses (current->files)
   TaskState state = TaskState::kIdle;
 
   // The syscall in flight: its outermost coroutine frame, from the call's first sleep until

@@ -1,5 +1,6 @@
 #include "fuzz_gen.h"
 
+#include <algorithm>
 #include <string>
 
 #include "common/program.h"
@@ -93,6 +94,8 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {3, op(K::kTcpAccept)},
       {2, op(K::kTcpOpt)},
       {1, op(K::kTaskAccept)},
+      {1, op(K::kFork)},
+      {4, op(K::kChild, gen_size())},
   });
   return gen::apply(
       [](std::vector<FuzzOp> head, std::vector<FuzzOp> tail) {
@@ -190,6 +193,70 @@ class Builder {
     return true;
   }
   std::string task_name(uint8_t t) { return "t" + std::to_string(1 + t % 4); }
+
+  // A child process made by main's fork: its task's name and the names its table copied.
+  struct Child {
+    std::string name;
+    std::vector<std::string> names;
+    bool alive = true;
+  };
+  const Obj* held(const Child& c, uint8_t a, bool (*ok)(const Obj&)) const {
+    std::vector<const Obj*> v;
+    for (const Obj& o : objs_) {
+      if (ok(o) && std::find(c.names.begin(), c.names.end(), o.name) != c.names.end()) v.push_back(&o);
+    }
+    return v.empty() ? nullptr : v[a % v.size()];
+  }
+
+  // The fork rules: main forks (two children at most; forks come from main only, as the
+  // kernel executor runs them); a child then closes its copies, writes, reads or waits
+  // without sleeping, deletes a registration of the shared epoll, or exits.
+  void add_process_op(const FuzzOp& o) {
+    if (o.kind == K::kFork) {
+      if (children_.size() >= 2) return;
+      Child c{"p" + std::to_string(children_.size()), {}};  // "c" names clients
+      for (const Obj& ob : objs_) c.names.push_back(ob.name);
+      step(Fork{});
+      bind({c.name});
+      children_.push_back(std::move(c));
+      return;
+    }
+    Child* c = nullptr;
+    for (size_t k = 0; k < children_.size() && !c; ++k) {
+      Child& cand = children_[(o.task + k) % children_.size()];
+      if (cand.alive) c = &cand;
+    }
+    if (!c) return;
+    const auto is_epoll = [](const Obj& ob) { return ob.kind == Obj::Kind::kEpoll; };
+    const auto not_epoll = [](const Obj& ob) { return ob.kind != Obj::Kind::kEpoll; };
+    const auto quiet = [](const Obj& ob) { return ob.kind != Obj::Kind::kEpoll && !ob.blocking; };
+    switch (o.variant % 8) {
+      case 0:
+      case 1:
+      case 2:
+        if (const Obj* x = held(*c, o.a, [](const Obj&) { return true; })) step(Close{use(x)}, c->name);
+        break;
+      case 3:
+        if (const Obj* x = held(*c, o.a, not_epoll); x && can_write(x, o.n)) step(Write{use(x), o.n}, c->name);
+        break;
+      case 4:
+        if (const Obj* x = held(*c, o.a, quiet)) step(Read{use(x), o.n}, c->name);
+        break;
+      case 5:
+        if (const Obj* ep = held(*c, o.a, is_epoll)) step(EpollWait{use(ep), 8, 0}, c->name);
+        break;
+      case 6: {
+        const Obj* ep = held(*c, o.a, is_epoll);
+        const Obj* fd = held(*c, o.b, [](const Obj&) { return true; });
+        if (ep && fd) step(EpollCtl{use(ep), EpollCtl::kDel, use(fd), std::nullopt, {}}, c->name);
+        break;
+      }
+      default:
+        step(Exit{}, c->name);
+        c->alive = false;
+        break;
+    }
+  }
 
   // The generator rule of each call: one FuzzOp kind (or several) gives one step.
   void add(const FuzzOp& o) {
@@ -510,6 +577,10 @@ class Builder {
         last().kind = Step::Kind::kPendingCall;
         break;
       }
+      case K::kFork:
+      case K::kChild:
+        add_process_op(o);
+        break;
       case K::kTaskWait:
       case K::kTaskRead:
       case K::kTaskPoll: {
@@ -545,6 +616,7 @@ class Builder {
   unsigned tasks_used_ = 0;
   bool dgram_made_ = false;  // a SOCK_DGRAM pair exists
   int next_ = 0;
+  std::vector<Child> children_;
 };
 
 }  // namespace

@@ -20,6 +20,7 @@ struct FuzzOp {
     // TCP on loopback: a listener, a client connecting (or refused), an accept by main, an
     // option (SO_LINGER 0 for RST, SO_RCVLOWAT, SO_ERROR), a task blocked in accept.
     kTcpListen, kTcpConnect, kTcpAccept, kTcpOpt, kTaskAccept,
+    kFork, kChild,  // main forks a child; a child closes, writes, reads, waits, deletes or exits
   };
   Kind kind = Kind::kPipe;
   uint8_t a = 0;        // first operand pick (index among candidates, modulo their count)
@@ -39,7 +40,8 @@ rc::Gen<FuzzCase> gen_fuzz_case();
 
 // The program of a case: creating calls bind names (p0r, p0w, s1a, s1b, e2, ep3, d4...),
 // the main task never makes a call that could sleep, each of the tasks t1..t4 makes at
-// most one pending call. No results are written: executors are compared with each other.
+// most one pending call; main forks children c0, c1 (each one task of its own process),
+// whose calls never sleep either and use only the names their table copied. No results are written: executors are compared with each other.
 Program to_program(const FuzzCase& c);
 
 }  // namespace eo

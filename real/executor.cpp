@@ -9,7 +9,9 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,8 +35,10 @@
 #include <vector>
 
 #include "common/harness.h"
-#include "fd.h"
-#include "net_rest.h"
+#include "real/child.h"
+#include "real/fd.h"
+#include "real/net_rest.h"
+#include "real/raw_calls.h"
 
 namespace real {
 
@@ -44,16 +48,11 @@ using eo::Outcome;
 using eo::Step;
 using Clock = std::chrono::steady_clock;
 
-// x86-64 packs struct epoll_event (12 bytes), and fs/eventpoll.c caps maxevents at
-// EP_MAX_EVENTS = INT_MAX / sizeof(struct epoll_event).
-static_assert(sizeof(epoll_event) == 12, "traces describe x86-64's packed epoll_event");
-constexpr long kEpMaxEvents = INT_MAX / static_cast<long>(sizeof(epoll_event));
-// epoll_wait buffers up to this many entries are plain heap memory; larger ones reserve
-// address space only (see EventBuffer).
-constexpr int kHeapEvents = 4096;
 constexpr int kInterruptSignal = SIGUSR1;
 // Executor descriptors live at or above this number, out of the trace's way.
 constexpr int kHighFdBase = 900;
+// A trace may fork at most this many real processes (a hostile trace is not a fork bomb).
+constexpr size_t kMaxChildren = 64;
 
 // Signal dispositions and descriptor numbering are per process: one run at a time.
 std::mutex g_run_mutex;
@@ -62,72 +61,8 @@ std::mutex g_run_mutex;
 // interrupts returns EINTR instead of being restarted.
 void on_interrupt_signal(int) {}
 
-// syscall(2) gives -1 and errno; outcomes want -errno.
-long ret_of(long r) { return r == -1 ? -errno : r; }
 
-// The memory epoll_wait writes events into. The kernel rejects maxevents <= 0 and
-// > EP_MAX_EVENTS with EINVAL before it looks at the buffer (do_epoll_wait), and checks
-// access_ok(events, maxevents * 12) next: a valid maxevents needs a buffer that covers
-// all of it. Up to kHeapEvents it is heap memory; beyond, an anonymous MAP_NORESERVE
-// mapping of maxevents * 12 bytes (at most 2 GiB of address space, backed only where the
-// kernel writes events), so a hostile maxevents costs no memory.
-class EventBuffer {
- public:
-  explicit EventBuffer(int maxevents) {
-    if (maxevents > kHeapEvents && maxevents <= kEpMaxEvents) {
-      map_len_ = static_cast<size_t>(maxevents) * sizeof(epoll_event);
-      void* m = mmap(nullptr, map_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-      if (m == MAP_FAILED) {
-        map_len_ = 0;
-      } else {
-        map_ = static_cast<epoll_event*>(m);
-      }
-    } else {
-      heap_.resize(static_cast<size_t>(std::clamp(maxevents, 1, kHeapEvents)));
-    }
-  }
-  ~EventBuffer() {
-    if (map_) munmap(map_, map_len_);
-  }
-  EventBuffer(const EventBuffer&) = delete;
-  EventBuffer& operator=(const EventBuffer&) = delete;
-  bool ok() const { return map_ || !heap_.empty(); }
-  epoll_event* data() { return map_ ? map_ : heap_.data(); }
 
- private:
-  std::vector<epoll_event> heap_;
-  epoll_event* map_ = nullptr;
-  size_t map_len_ = 0;
-};
-
-// The schema's x86-64 numbers are this machine's.
-static_assert(eo::nr::kRead == SYS_read && eo::nr::kWrite == SYS_write && eo::nr::kClose == SYS_close &&
-              eo::nr::kPoll == SYS_poll && eo::nr::kDup == SYS_dup && eo::nr::kNanosleep == SYS_nanosleep &&
-              eo::nr::kShutdown == SYS_shutdown && eo::nr::kSocketpair == SYS_socketpair &&
-              eo::nr::kEpollWait == SYS_epoll_wait && eo::nr::kEpollCtl == SYS_epoll_ctl &&
-              eo::nr::kEventfd2 == SYS_eventfd2 && eo::nr::kEpollCreate1 == SYS_epoll_create1 &&
-              eo::nr::kPipe2 == SYS_pipe2 && eo::nr::kEpollPwait2 == SYS_epoll_pwait2 &&
-              eo::nr::kSocket == SYS_socket && eo::nr::kConnect == SYS_connect && eo::nr::kBind == SYS_bind &&
-              eo::nr::kListen == SYS_listen && eo::nr::kSetsockopt == SYS_setsockopt &&
-              eo::nr::kGetsockopt == SYS_getsockopt && eo::nr::kAccept4 == SYS_accept4);
-
-// The address of fd's socket (getsockname), empty if it has none to give.
-eo::SockAddr local_address(long fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (syscall(SYS_getsockname, fd, &ss, &len) != 0) return {};
-  const auto* b = reinterpret_cast<const uint8_t*>(&ss);
-  return eo::SockAddr(b, b + std::min<size_t>(len, sizeof ss));
-}
-
-// An address as a system call takes it: a sockaddr_storage and a length (0 for none).
-struct UserAddr {
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  explicit UserAddr(const eo::SockAddr& a) : len(static_cast<socklen_t>(std::min(a.size(), sizeof ss))) {
-    std::memcpy(&ss, a.data(), len);
-  }
-};
 
 // What the abstract AF_UNIX names of a run begin with: this process and run, so that no
 // two runs on the machine share a name.
@@ -136,232 +71,22 @@ std::string run_tag() {
   return "eo." + std::to_string(getpid()) + "." + std::to_string(runs++);
 }
 
-// One system call of a step, its arguments resolved by the coordinator (which owns the
-// names); it runs on the task thread, writes what the call returned into the RawResult
-// and gives the return value (-errno on failure). `cancel` ends a loop that a signal
-// interrupted between two calls.
-using RawCall = std::function<long(eo::RawResult&, const std::atomic<bool>& cancel)>;
-
-// One call handed to a task thread.
+// One call handed to a task thread (run) or to a child process (resolved, exit).
 struct Command {
   size_t step = 0;  // index into Program::steps
   bool pending = false;
-  RawCall run;
-  eo::RawResult raw;  // written by the task thread
+  bool exit = false;  // exit(): the task's process ends
+  Resolved resolved;  // what its names denote
+  RawCall run;        // thread tasks only: the child makes its own from `resolved`
+  eo::RawResult raw;  // written by the task thread (or its child's proxy)
 };
 
-// Raw syscall(2) throughout: the number the task sleeps in is then exactly the schema's,
-// and libc adds nothing (no cancellation points, no fd bookkeeping).
-template <class... A>
-long sys(long nr, A... args) {
-  return ret_of(syscall(nr, args...));
-}
 
 // Runs the call on the calling (task) thread.
 void execute(Command& c, const std::atomic<bool>& cancel) {
   c.raw.ret = cancel.load() ? -EINTR : c.run(c.raw, cancel);
 }
 
-// The system call of each trace call: the real function of its schema row. The kernel
-// reads int/unsigned arguments from the low 32 bits; the casts give the values the model
-// gets from its own.
-class RawCalls {
- public:
-  explicit RawCalls(eo::StepHarness& h) : h_(h) {}
-  std::string error;  // why a call could not be prepared (its buffer cannot be had)
-
-  RawCall operator()(const eo::Pipe2& a) {
-    const long flags = static_cast<int>(a.flags.value);
-    return [=](eo::RawResult& r, const auto&) { return sys(SYS_pipe2, r.fds, flags); };
-  }
-  RawCall operator()(const eo::Socketpair& a) {
-    const long domain = static_cast<int>(a.domain), type = static_cast<int>(a.type.value);
-    return [=](eo::RawResult& r, const auto&) {
-      const long ret = sys(SYS_socketpair, domain, type, 0L, r.fds);
-      if (ret == 0) r.addr[0] = local_address(r.fds[0]), r.addr[1] = local_address(r.fds[1]);
-      return ret;
-    };
-  }
-  RawCall operator()(const eo::Socket& a) {
-    const long domain = static_cast<int>(a.domain), type = static_cast<int>(a.type.value);
-    return [=](eo::RawResult& r, const auto&) {
-      const long fd = sys(SYS_socket, domain, type, 0L);
-      if (fd >= 0) r.addr[0] = local_address(fd);
-      return fd;
-    };
-  }
-  RawCall operator()(const eo::Bind& a) {
-    const long fd = h_.fd(a.sock);
-    const UserAddr addr(a.other.name.empty() ? h_.fresh_address(a.sock) : h_.address_of(a.other));
-    return [=](eo::RawResult& r, const auto&) {
-      const long ret = sys(SYS_bind, fd, &addr.ss, long{addr.len});
-      r.addr[0] = local_address(fd);
-      return ret;
-    };
-  }
-  // An AF_INET socket without a port is bound to 127.0.0.1 first (v1.1 "Loopback only").
-  RawCall operator()(const eo::Listen& a) {
-    const long fd = h_.fd(a.sock), backlog = static_cast<int>(a.backlog);
-    const std::optional<eo::SockAddr> pre = h_.bind_before_listen(a.sock);
-    const UserAddr addr(pre.value_or(eo::SockAddr{}));
-    return [=](eo::RawResult& r, const auto&) {
-      if (pre) sys(SYS_bind, fd, &addr.ss, long{addr.len});
-      const long ret = sys(SYS_listen, fd, backlog);
-      r.addr[0] = local_address(fd);
-      return ret;
-    };
-  }
-  RawCall operator()(const eo::Connect& a) {
-    const long fd = h_.fd(a.sock);
-    const UserAddr addr(h_.address_of(a.other));
-    return [=](eo::RawResult& r, const auto&) {
-      const long ret = sys(SYS_connect, fd, &addr.ss, long{addr.len});
-      r.addr[0] = local_address(fd);
-      return ret;
-    };
-  }
-  RawCall operator()(const eo::Accept4& a) {
-    const long fd = h_.fd(a.sock), flags = static_cast<int>(a.flags.value);
-    return [=](eo::RawResult& r, const auto&) {
-      const long s = sys(SYS_accept4, fd, nullptr, nullptr, flags);
-      if (s >= 0) r.addr[0] = local_address(s);
-      return s;
-    };
-  }
-  // SO_LINGER takes a struct linger: VALUE seconds with lingering on, -1 off.
-  RawCall operator()(const eo::Setsockopt& a) {
-    const long fd = h_.fd(a.sock);
-    const eo::SockOptName o = eo::sockopt_of(a.opt);
-    const int value = static_cast<int>(a.value);
-    const bool linger = o.level == SOL_SOCKET && o.optname == SO_LINGER;
-    const struct linger l{value != -1, value == -1 ? 0 : value};
-    return [=](eo::RawResult&, const auto&) {
-      if (linger) return sys(SYS_setsockopt, fd, long{o.level}, long{o.optname}, &l, long{sizeof l});
-      return sys(SYS_setsockopt, fd, long{o.level}, long{o.optname}, &value, long{sizeof value});
-    };
-  }
-  RawCall operator()(const eo::Getsockopt& a) {
-    const long fd = h_.fd(a.sock);
-    const eo::SockOptName o = eo::sockopt_of(a.opt);
-    return [=](eo::RawResult& r, const auto&) {
-      int v = 0;
-      socklen_t len = sizeof v;
-      const long ret = sys(SYS_getsockopt, fd, long{o.level}, long{o.optname}, &v, &len);
-      r.value = static_cast<uint32_t>(v);
-      return ret;
-    };
-  }
-  RawCall operator()(const eo::Eventfd2& a) {
-    const long initval = static_cast<unsigned>(a.initval), flags = static_cast<int>(a.flags.value);
-    return [=](eo::RawResult&, const auto&) { return sys(SYS_eventfd2, initval, flags); };
-  }
-  RawCall operator()(const eo::EpollCreate1& a) {
-    const long flags = static_cast<int>(a.flags.value);
-    return [=](eo::RawResult&, const auto&) { return sys(SYS_epoll_create1, flags); };
-  }
-  RawCall operator()(const eo::Dup& a) {
-    const long fd = h_.fd(a.fd);
-    return [=](eo::RawResult&, const auto&) { return sys(SYS_dup, fd); };
-  }
-  RawCall operator()(const eo::Close& a) {
-    const long fd = h_.fd(a.fd);
-    return [=](eo::RawResult&, const auto&) { return sys(SYS_close, fd); };
-  }
-  RawCall operator()(const eo::Shutdown& a) {
-    const long fd = h_.fd(a.fd), how = static_cast<int>(a.how);
-    return [=](eo::RawResult&, const auto&) { return sys(SYS_shutdown, fd, how); };
-  }
-  // A negative N is passed as the size_t it converts to (the kernel's answer: EFAULT or
-  // EINVAL); a valid pointer is needed all the same.
-  RawCall operator()(const eo::Read& a) { return io(SYS_read, h_.fd(a.fd), eo::io_count(a.count)); }
-  RawCall operator()(const eo::Write& a) { return io(SYS_write, h_.fd(a.fd), eo::io_count(a.count)); }
-  RawCall operator()(const eo::Fill& a) { return fill_drain(SYS_write, h_.fd(a.fd), eo::chunk_count(a.chunk)); }
-  RawCall operator()(const eo::Drain& a) { return fill_drain(SYS_read, h_.fd(a.fd), eo::chunk_count(a.chunk)); }
-  RawCall operator()(const eo::EventfdWrite& a) {
-    const long fd = h_.fd(a.fd);
-    const uint64_t value = static_cast<uint64_t>(a.value);
-    return [=](eo::RawResult&, const auto&) {
-      uint64_t v = value;
-      return sys(SYS_write, fd, &v, sizeof v);
-    };
-  }
-  RawCall operator()(const eo::EventfdRead& a) {
-    const long fd = h_.fd(a.fd);
-    return [=](eo::RawResult& r, const auto&) {
-      r.value = 0;
-      return sys(SYS_read, fd, &r.value, sizeof r.value);
-    };
-  }
-  RawCall operator()(const eo::EpollCtl& a) {
-    const long ep = h_.fd(a.ep), op = static_cast<int>(a.op), fd = h_.fd(a.fd);
-    const bool has_ev = a.events.has_value();
-    epoll_event ev{};
-    ev.events = static_cast<uint32_t>(a.events ? a.events->value : 0);
-    ev.data.u64 = h_.data_of(a);
-    return [=](eo::RawResult&, const auto&) mutable { return sys(SYS_epoll_ctl, ep, op, fd, has_ev ? &ev : nullptr); };
-  }
-  RawCall operator()(const eo::EpollWait& a) {
-    const long timeout = static_cast<int>(a.timeout_ms);
-    return epoll_events(h_.fd(a.ep), static_cast<int>(a.maxevents), [=](long ep, epoll_event* events, long maxevents) {
-      return sys(SYS_epoll_wait, ep, events, maxevents, timeout);
-    });
-  }
-  // With a null sigmask, as the trace language defines it (set_user_sigmask does nothing).
-  RawCall operator()(const eo::EpollPwait2& a) {
-    const std::optional<eo::EpollPwait2::Timespec> ts = a.timespec();
-    const struct timespec timeout{ts ? ts->sec : 0, ts ? ts->nsec : 0};
-    const bool has_timeout = ts.has_value();
-    return epoll_events(h_.fd(a.ep), static_cast<int>(a.maxevents), [=](long ep, epoll_event* events, long maxevents) {
-      return sys(SYS_epoll_pwait2, ep, events, maxevents, has_timeout ? &timeout : nullptr, nullptr, 0L);
-    });
-  }
-  RawCall operator()(const eo::Poll& a) {
-    std::vector<pollfd> pfds;
-    for (const eo::PollEntry& e : a.fds) pfds.push_back({h_.fd(e.fd), static_cast<short>(e.events.value), 0});
-    const long timeout = static_cast<int>(a.timeout_ms);
-    return [=](eo::RawResult& r, const auto&) mutable {
-      const long n = sys(SYS_poll, pfds.data(), static_cast<unsigned long>(pfds.size()), timeout);
-      for (size_t k = 0; k < pfds.size(); ++k) r.events.push_back({static_cast<uint16_t>(pfds[k].revents), k});
-      return n;
-    };
-  }
-  RawCall operator()(const eo::Sleep&) {  // runs on the coordinator (Run::sleep), never on a task
-    return [](eo::RawResult&, const auto&) { return 0L; };
-  }
-
- private:
-  // An epoll wait into an EventBuffer of maxevents entries: wait(ep, buffer, maxevents)
-  // gives the count, the events written become the raw result.
-  template <class Wait>
-  RawCall epoll_events(long ep, int maxevents, Wait wait) {
-    auto events = std::make_shared<EventBuffer>(maxevents);
-    if (!events->ok()) {
-      error = "cannot reserve an epoll_wait buffer for " + std::to_string(maxevents) + " events: " + std::strerror(errno);
-      return nullptr;
-    }
-    return [=](eo::RawResult& r, const auto&) {
-      const long n = wait(ep, events->data(), long{maxevents});
-      for (long k = 0; k < n; ++k) r.events.push_back({events->data()[k].events, events->data()[k].data.u64});
-      return n;
-    };
-  }
-  static RawCall io(long nr, long fd, size_t count) {
-    auto buf = std::make_shared<std::vector<char>>(eo::io_buffer_size(count), eo::kFiller);
-    return [=](eo::RawResult&, const auto&) { return sys(nr, fd, buf->data(), count); };
-  }
-  // fill/drain: eo::fill_drain_loop, ended early by a signal (cancel).
-  static RawCall fill_drain(long nr, long fd, size_t chunk) {
-    auto buf = std::make_shared<std::vector<char>>(eo::io_buffer_size(chunk), eo::kFiller);
-    return [=](eo::RawResult&, const std::atomic<bool>& cancel) {
-      return eo::fill_drain_loop([&] { return sys(nr, fd, buf->data(), chunk); },
-                                 [&](long, long total) -> std::optional<long> {
-                                   if (cancel.load()) return total ? total : -EINTR;
-                                   return std::nullopt;
-                                 });
-    };
-  }
-  eo::StepHarness& h_;
-};
 
 struct Shared {
   std::mutex mu;
@@ -384,11 +109,16 @@ struct Task {
   // Read by the task between calls of a loop; set by the coordinator to interrupt.
   std::atomic<bool> cancel{false};
   // Coordinator only.
-  std::thread thread;
+  std::thread thread;  // the task's thread; for a process, its proxy (proxy_main)
   bool abandoned = false;
-  Fd stat_fd, syscall_fd, schedstat_fd;  // /proc/self/task/TID/{stat,syscall,schedstat}
+  Fd stat_fd, syscall_fd, schedstat_fd;  // /proc/PID/task/TID/{stat,syscall,schedstat}
+  // A task that fork() bound: the one task of a child process (tid == pid), reached through
+  // the coordinator's end of its channel (real/child.h). Set before its proxy starts.
+  pid_t pid = 0;
+  Fd chan;
 
   bool in_flight() const { return state == State::kAssigned || state == State::kRunning; }
+  bool is_process() const { return pid > 0; }
 };
 
 void task_main(std::shared_ptr<Shared> sh, std::shared_ptr<Task> t) {
@@ -412,6 +142,40 @@ void task_main(std::shared_ptr<Shared> sh, std::shared_ptr<Task> t) {
     execute(c, t->cancel);
     lk.lock();
     // Recorded by the task itself: a call counts as returned only from here on.
+    t->state = Task::State::kDone;
+    ++sh->completions;
+    sh->changed.notify_all();
+  }
+}
+
+// The thread that stands for a child process's task: hands each command to the child and
+// reports what it returned, with the states of task_main. A command stays kAssigned until
+// the child acknowledges it, so that the child is never seen asleep before it runs the call.
+void proxy_main(std::shared_ptr<Shared> sh, std::shared_ptr<Task> t) {
+  const int chan = t->chan.get();
+  std::unique_lock lk(sh->mu);
+  for (;;) {
+    t->work.wait(lk, [&] { return t->quit || t->state == Task::State::kAssigned; });
+    if (t->state != Task::State::kAssigned) return;
+    Command& c = *t->cmd;
+    lk.unlock();
+    bool ok = send_command(chan, c.step, c.resolved, c.exit) && recv_ack(chan);
+    lk.lock();
+    if (ok) t->state = Task::State::kRunning;
+    lk.unlock();
+    ok = ok && recv_result(chan, c.raw);
+    if (!ok && c.exit) {
+      // exit() completes when the table is closed: do_exit runs exit_files before
+      // exit_notify, so once the child is a zombie (waited for, not reaped) it is closed.
+      siginfo_t info{};
+      int r;
+      while ((r = waitid(P_PID, static_cast<id_t>(t->pid), &info, WEXITED | WNOWAIT)) != 0 && errno == EINTR) {
+      }
+      c.raw.ret = r == 0 ? 0 : -errno;
+    } else if (!ok) {
+      c.raw.ret = -EPIPE;  // the child is gone (killed): its call never returned
+    }
+    lk.lock();
     t->state = Task::State::kDone;
     ++sh->completions;
     sh->changed.notify_all();
@@ -489,11 +253,17 @@ class Run {
     sigaction(SIGPIPE, &sa, &old_pipe_);
     signals_set_ = true;
 
-    // One thread per task that issues calls (sleep runs on the coordinator).
+    // One thread per task that issues calls (sleep runs on the coordinator), but for the
+    // tasks fork() binds: those are child processes, made when their fork runs.
+    std::set<std::string> forked;
+    for (const Step& s : p_.steps) {
+      if (!std::holds_alternative<eo::Fork>(s.call)) continue;
+      for (const eo::ResultAlt& a : s.expect.alts) forked.insert(a.names.begin(), a.names.end());
+    }
     std::vector<std::string> names;
     for (const Step& s : p_.steps) {
       if ((s.kind == Step::Kind::kCall || s.kind == Step::Kind::kPendingCall) && eo::call_info(s.call).in_task &&
-          std::find(names.begin(), names.end(), s.task) == names.end()) {
+          !forked.contains(s.task) && std::find(names.begin(), names.end(), s.task) == names.end()) {
         names.push_back(s.task);
       }
     }
@@ -524,23 +294,108 @@ class Run {
       *error = "RLIMIT_NOFILE too small for " + std::to_string(tasks_.size()) + " tasks";
       return false;
     }
+    base_ = static_cast<int>(base);
     for (auto& t : tasks_) {
-      const std::string dir = "/proc/self/task/" + std::to_string(t->tid) + "/";
-      for (auto [file, fd] : {std::pair{"stat", &t->stat_fd}, {"syscall", &t->syscall_fd},
-                              {"schedstat", &t->schedstat_fd}}) {
-        Fd low(open((dir + file).c_str(), O_RDONLY | O_CLOEXEC));
-        if (!low) {
-          *error = "open " + dir + file + ": " + std::strerror(errno);
-          return false;
-        }
-        fd->reset(fcntl(low.get(), F_DUPFD_CLOEXEC, base));
-        if (!*fd) {
-          *error = "F_DUPFD_CLOEXEC " + std::to_string(base) + ": " + std::strerror(errno);
-          return false;
-        }
-      }
+      if (!watch(*t, "/proc/self/task/" + std::to_string(t->tid) + "/", error)) return false;
     }
     return net_.open(static_cast<int>(base), error);
+  }
+
+  // Opens the /proc files t is watched through (dir: its /proc/.../task/TID/) and moves
+  // them to high numbers, out of the trace's lowest-free numbering.
+  bool watch(Task& t, const std::string& dir, std::string* error) {
+    for (auto [file, fd] : {std::pair{"stat", &t.stat_fd}, {"syscall", &t.syscall_fd}, {"schedstat", &t.schedstat_fd}}) {
+      if (!high_fd(Fd(open((dir + file).c_str(), O_RDONLY | O_CLOEXEC)), *fd, "open " + dir + file, error)) return false;
+    }
+    return true;
+  }
+
+  // Moves `low` (just opened, at the lowest free number) to out at base_ or above.
+  bool high_fd(Fd low, Fd& out, const std::string& what, std::string* error) {
+    if (!low) {
+      *error = what + ": " + std::strerror(errno);
+      return false;
+    }
+    out.reset(fcntl(low.get(), F_DUPFD_CLOEXEC, base_));
+    if (!out) {
+      *error = "F_DUPFD_CLOEXEC " + std::to_string(base_) + ": " + std::strerror(errno);
+      return false;
+    }
+    return true;
+  }
+
+  // ---- processes ---------------------------------------------------------------------
+
+  // The channel of the next fork, both ends at high numbers (the trace's table is copied
+  // at the fork: the low numbers socketpair took are free again by then).
+  bool open_channel(std::string* error) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+      *error = std::string("socketpair: ") + std::strerror(errno);
+      return false;
+    }
+    Fd a(sv[0]), b(sv[1]);
+    if (!high_fd(std::move(a), chan_parent_, "channel", error) || !high_fd(std::move(b), chan_child_, "channel", error)) {
+      return false;
+    }
+    fork_ctx_ = ForkContext{&p_, getpid(), chan_child_.get(), base_};
+    return true;
+  }
+
+  // After fork step i returned pid: the child's task, watched through its /proc files and
+  // driven by a proxy thread.
+  bool adopt(size_t i, long pid) {
+    chan_child_.reset();  // the child's end lives in the child now
+    if (pid <= 0) {
+      chan_parent_.reset();
+      return true;
+    }
+    auto t = std::make_shared<Task>();
+    t->name = h_.forked_task(i);
+    t->pid = t->tid = static_cast<pid_t>(pid);
+    t->chan = std::move(chan_parent_);
+    tasks_.push_back(t);  // before anything can fail: cleanup kills and reaps it
+    std::string error;
+    const std::string dir = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/";
+    if (!watch(*t, dir, &error)) return stop(where(i) + ": " + error);
+    t->thread = std::thread(proxy_main, sh_, t);
+    return true;
+  }
+
+  // exit() in main's process: its other tasks' calls end (interrupted; never reported) and
+  // whatever they returned on the way is recorded, so that their descriptors are closed too.
+  void end_other_tasks(const Task& caller) {
+    for (auto& u : tasks_) {
+      if (u.get() == &caller || u->is_process()) continue;
+      h_.forget(u->name);
+      if (!interrupt(*u)) {
+        u->abandoned = true;
+        continue;
+      }
+      if (std::unique_ptr<Command> late = take(*u)) finish(*late);
+    }
+  }
+
+  // Kills and reaps every child process (SIGKILL, then waitpid): at the end of every run.
+  void end_children() {
+    for (auto& t : tasks_) {
+      if (!t->is_process()) continue;
+      kill(t->pid, SIGKILL);  // not reaped yet: the pid is still this child's
+      if (t->chan) shutdown(t->chan.get(), SHUT_RDWR);  // the proxy's recv returns
+    }
+    const auto deadline = Clock::now() + ms(o_.interrupt_ms);
+    for (auto& t : tasks_) {
+      if (!t->is_process()) continue;
+      for (;;) {
+        const pid_t r = waitpid(t->pid, nullptr, WNOHANG);
+        if (r == t->pid || (r < 0 && errno != EINTR)) break;
+        if (Clock::now() >= deadline) {
+          if (res_.error.empty()) res_.error = "child " + t->name + " could not be reaped";
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
   }
 
   // Interrupts every call still in flight, joins every thread, closes what the trace
@@ -549,6 +404,7 @@ class Run {
   void cleanup() {
     if (cleaned_) return;
     cleaned_ = true;
+    end_children();
     for (auto& t : tasks_) {
       if (!interrupt(*t)) t->abandoned = true;
     }
@@ -582,7 +438,10 @@ class Run {
       t->stat_fd.reset();
       t->syscall_fd.reset();
       t->schedstat_fd.reset();
+      t->chan.reset();
     }
+    chan_parent_.reset();
+    chan_child_.reset();
     if (signals_set_) {
       if (!abandoned) sigaction(kInterruptSignal, &old_interrupt_, nullptr);
       sigaction(SIGPIPE, &old_pipe_, nullptr);
@@ -600,7 +459,11 @@ class Run {
     t.cancel.store(true);
     const auto deadline = Clock::now() + ms(o_.interrupt_ms);
     for (;;) {
-      syscall(SYS_tgkill, long{getpid()}, long{t.tid}, long{kInterruptSignal});
+      if (t.is_process()) {
+        kill(t.pid, kInterruptSignal);  // its one thread
+      } else {
+        syscall(SYS_tgkill, long{getpid()}, long{t.tid}, long{kInterruptSignal});
+      }
       if (sh_->changed.wait_for(lk, ms(5), [&] { return !t.in_flight(); })) return true;
       if (Clock::now() >= deadline) return false;
     }
@@ -615,18 +478,18 @@ class Run {
     return nullptr;
   }
 
-  // The command for a call step; nullptr (and *error) if its buffer cannot be had.
-  std::unique_ptr<Command> prepare(size_t i, std::string* error) {
+  // The command for a call step of task t; nullptr (and *error) if its buffer cannot be had.
+  std::unique_ptr<Command> prepare(size_t i, const Task& t, std::string* error) {
     const Step& s = p_.steps[i];
     auto c = std::make_unique<Command>();
     c->step = i;
     c->pending = s.kind == Step::Kind::kPendingCall;
-    RawCalls calls(h_);
-    c->run = std::visit(calls, s.call);
-    if (!c->run) {
-      *error = calls.error;
-      return nullptr;
-    }
+    c->exit = eo::call_info(s.call).ends_process;
+    c->resolved = resolve(h_, s.call);
+    if (t.is_process()) return c;  // the child makes the raw call from the numbers
+    if (c->exit) c->resolved.exit_closes = h_.open_fds("main");
+    c->run = make_raw_call(s.call, c->resolved, &fork_ctx_, error);
+    if (!c->run) return nullptr;
     return c;
   }
 
@@ -735,13 +598,18 @@ class Run {
   // left to the settle loop that follows.
   bool call(size_t i, long bound, eo::StepObservation& obs) {
     const Step& s = p_.steps[i];
-    Task& t = *task(s.task);
+    Task* found = task(s.task);
+    if (!found) return stop(where(i) + ": task " + s.task + " has no process (its fork failed)");
+    Task& t = *found;
     {
       std::lock_guard lk(sh_->mu);
       if (t.in_flight()) return stop(where(i) + ": task " + s.task + " already has a pending call");
     }
     std::string error;
-    std::unique_ptr<Command> c = prepare(i, &error);
+    const bool forks = std::holds_alternative<eo::Fork>(s.call);
+    if (forks && !open_channel(&error)) return stop(where(i) + ": " + error);
+    if (eo::call_info(s.call).ends_process && !t.is_process()) end_other_tasks(t);
+    std::unique_ptr<Command> c = prepare(i, t, &error);
     if (!c) return stop(where(i) + ": " + error);
     dispatch(t, std::move(c));
     if (s.kind == Step::Kind::kPendingCall) {
@@ -754,7 +622,7 @@ class Run {
     }
     if (std::unique_ptr<Command> done = take(t)) {
       obs.outcome = finish(*done);
-      return true;
+      return !forks || adopt(i, done->raw.ret);
     }
     obs.outcome.kind = Outcome::Kind::kStuck;
     stop(where(i) + ": the call did not return within " + std::to_string(bound) + " ms (watchdog)");
@@ -848,6 +716,9 @@ class Run {
   struct sigaction old_pipe_ {};
   bool signals_set_ = false;
   bool cleaned_ = false;
+  int base_ = kHighFdBase;  // the executor's descriptors are at or above it
+  ForkContext fork_ctx_;    // of the fork being run
+  Fd chan_parent_, chan_child_;  // its channel, until the child's task adopts it
 };
 
 }  // namespace
@@ -874,9 +745,20 @@ bool returns_before_timeout(const Step& s) {
 
 std::string KernelExecutor::limit(const eo::Program& p) const {
   const long max = options_.max_sleep_ms;
+  std::set<std::string> forked;  // tasks of child processes
   for (const Step& s : p.steps) {
     if (s.kind != Step::Kind::kCall && s.kind != Step::Kind::kPendingCall) continue;
     const std::string at = " at line " + std::to_string(s.pos.line);
+    if (std::holds_alternative<eo::Fork>(s.call)) {
+      if (forked.contains(s.task)) {
+        return "fork() in a forked process" + at + ": the kernel executor forks from main's process only";
+      }
+      if (forked.size() >= kMaxChildren) {
+        return "fork()" + at + " makes more than the kernel executor's " + std::to_string(kMaxChildren) +
+               " child processes";
+      }
+      for (const eo::ResultAlt& a : s.expect.alts) forked.insert(a.names.begin(), a.names.end());
+    }
     if (const auto* sleep = std::get_if<eo::Sleep>(&s.call); sleep && sleep->ms > max) {
       return "sleep(" + std::to_string(sleep->ms) + ")" + at + " exceeds the kernel executor's maximum sleep of " +
              std::to_string(max) + " ms (--max-sleep)";

@@ -22,7 +22,7 @@ struct Tcp : ModelSys {
   int sock(int flags = SOCK_NONBLOCK_) { return static_cast<int>(k.socket(main(), AF_INET_, SOCK_STREAM_ | flags, 0)); }
   std::vector<uint8_t> addr(int fd) {
     std::vector<uint8_t> a;
-    k.getsockname(fd, &a);
+    k.getsockname(main(), fd, &a);
     return a;
   }
   long bind_fresh(int fd) { return k.bind(main(), fd, {AF_INET_, 0, 0, 0, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}); }

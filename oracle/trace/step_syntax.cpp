@@ -28,8 +28,10 @@ class StepReader {
     Step& s = out_.step;
     s.pos = pos(cur_.peek());
     if (cur_.at(Tok::kName) && cur_.peek(1).kind == Tok::kColon) {
-      s.task = std::string(cur_.next().text);
+      const Token& task = cur_.next();
+      s.task = std::string(task.text);
       s.task_written = true;
+      if (scope_.check) check_task(task);
       cur_.next();
     }
     std::string_view after;  // what may follow the step, for the message at its end
@@ -45,6 +47,26 @@ class StepReader {
 
  private:
   Pos pos(const Token& t) const { return Pos{line_no_, t.col}; }
+
+  // A task prefix names a task (one namespace: not a descriptor) of a process that has
+  // not exited; a name not seen yet starts a v1 task in main's process.
+  void check_task(const Token& t) {
+    if (!scope_.is_task(t.text)) {
+      if (const auto it = scope_.names.find(t.text); it != scope_.names.end()) {
+        cur_.fail_at(t.col, fmt::format("'{}' is a descriptor (bound at {}:{}), not a task: tasks and descriptors "
+                                        "share one namespace", t.text, it->second.line, it->second.col));
+      }
+    }
+    check_process_alive(t.text, t.col);
+  }
+
+  void check_process_alive(std::string_view task, int col) {
+    const std::string& proc = scope_.process(task);
+    if (const auto it = scope_.exited.find(proc); it != scope_.exited.end()) {
+      cur_.fail_at(col, fmt::format("task '{}' belongs to process '{}', which exited at {}:{}: no step follows in it",
+                                    task, proc, it->second.line, it->second.col));
+    }
+  }
 
   std::string_view read_resume() {
     Step& s = out_.step;
@@ -85,6 +107,7 @@ class StepReader {
     if (!info.in_task && s.task_written) {
       cur_.fail_at(s.pos.col, fmt::format("{} takes no task prefix (it advances the time of every task)", info.name));
     }
+    if (scope_.check && info.in_task && !s.task_written) check_process_alive("main", s.pos.col);
     if (scope_.check && info.in_task) {
       const auto it = scope_.pending.find(s.task);
       if (it != scope_.pending.end()) {
@@ -94,6 +117,12 @@ class StepReader {
     }
     cur_.expect(Tok::kLParen, fmt::format("'(' after '{}'", name.text));
     std::visit([&](auto& args) { read_fields(args); }, s.call);
+    if (binds_task(info.result) && !cur_.at(Tok::kEquals)) {
+      cur_.fail_expected(fmt::format("'= TASK' after {}(): it binds the name of the new process's task", info.name));
+    }
+    if (info.ends_process && cur_.at(Tok::kEllipsis)) {
+      cur_.fail_at(cur_.peek().col, fmt::format("{}() is never pending: expected '= 0' or the end of the line", info.name));
+    }
     if (cur_.accept(Tok::kEquals)) {
       read_results(s.call);
       return "'or' or the end of the line after the result";
@@ -231,14 +260,32 @@ class StepReader {
   SockRef arg_sock_ref(std::string_view what, bool first) {
     before_arg(what, first);
     if (!cur_.at(Tok::kName)) cur_.fail_expected(fmt::format("a socket's name for {} ({})", what, signature()));
-    const FdRef f = use_fd(cur_.next());
-    return SockRef{f.name, f.pos};
+    // Not use_fd: OTHER may name a socket of any process (TRACE_FORMAT.md v1.1 precise points).
+    const Token& t = cur_.next();
+    std::string name(t.text);
+    if (scope_.check) {
+      if (scope_.is_task(name)) cur_.fail_at(t.col, fmt::format("'{}' is a task, not a socket", name));
+      if (!scope_.names.contains(name)) cur_.fail_at(t.col, fmt::format("name '{}' is not bound", name));
+    }
+    return SockRef{std::move(name), pos(t)};
   }
 
+  // A descriptor name bound in the calling task's process (or copied into it by fork).
   FdRef use_fd(const Token& t) {
     std::string name(t.text);
-    if (scope_.check && !scope_.names.contains(name)) {
-      cur_.fail_at(t.col, fmt::format("name '{}' is not bound", name));
+    if (scope_.check) {
+      const auto bound = scope_.names.find(name);
+      if (bound == scope_.names.end() && !scope_.is_task(name)) {
+        cur_.fail_at(t.col, fmt::format("name '{}' is not bound", name));
+      }
+      if (scope_.is_task(name)) cur_.fail_at(t.col, fmt::format("'{}' is a task, not a descriptor", name));
+      const std::string& proc = scope_.process(out_.step.task);
+      const auto fds = scope_.fds_of.find(proc);
+      if (fds == scope_.fds_of.end() || !fds->second.contains(name)) {
+        cur_.fail_at(t.col, fmt::format("descriptor '{}' (bound at {}:{}) does not exist in process '{}' of task '{}': "
+                                        "a name bound after a fork exists only in its own process",
+                                        name, bound->second.line, bound->second.col, proc, out_.step.task));
+      }
     }
     return FdRef{std::move(name), pos(t)};
   }
@@ -329,6 +376,14 @@ class StepReader {
   ResultAlt read_result(const CallArgs& call) {
     const CallInfo& info = call_info(call);
     ResultAlt r;
+    if (binds_task(info.result)) {
+      if (!cur_.at(Tok::kName) || cur_.peek().text == "or") {
+        cur_.fail_expected(fmt::format("a name for the new process's task ({}() must bind one)", info.name));
+      }
+      r.kind = ResultAlt::Kind::kBind;
+      r.names.push_back(bind_name());
+      return r;
+    }
     if (cur_.accept(Tok::kStar)) {
       r.kind = ResultAlt::Kind::kAny;
       return r;
@@ -356,6 +411,8 @@ class StepReader {
       case ResultShape::kEpollEvents:
       case ResultShape::kPollEvents:
         return read_events(call);
+      case ResultShape::kTask:  // read above
+        break;
       case ResultShape::kZero: {
         const Token& t = cur_.peek();
         if (t.kind != Tok::kNumber || t.number != 0) {
@@ -475,6 +532,9 @@ class StepReader {
           if (scope_.check) {
             const auto it = scope_.names.find(name);
             if (it != scope_.names.end()) cur_.fail_at(where.col, already_bound(name, it->second));
+            if (scope_.is_task(name) || name == out_.step.task) {
+              cur_.fail_at(where.col, fmt::format("name '{}' is already a task", name));
+            }
           }
           out_.binds.push_back(bind_pos_[k + i]);
         }
@@ -511,10 +571,34 @@ ParsedStep parse_step_line(std::string_view line, int line_no, const Scope& scop
   return StepReader(line, line_no, scope).read();
 }
 
+const std::string& Scope::process(std::string_view task) const {
+  static const std::string kMain = "main";
+  const auto it = process_of.find(task);
+  return it == process_of.end() ? kMain : it->second;
+}
+
 void apply_step(Scope& scope, const Step& step, const std::vector<std::pair<std::string, Pos>>& binds) {
-  for (const auto& [name, where] : binds) scope.names.emplace(name, where);
+  const CallInfo& info = call_info(step.call);
+  if (info.in_task && !scope.is_task(step.task)) {  // a v1 task's first step: a thread of main's process
+    scope.process_of.emplace(step.task, "main");
+    scope.names.emplace(step.task, step.pos);
+  }
+  const std::string proc = scope.process(step.task);
+  for (const auto& [name, where] : binds) {
+    scope.names.emplace(name, where);
+    if (binds_task(info.result)) {  // fork: the new process starts with a copy of the caller's table
+      scope.process_of.emplace(name, name);
+      scope.fds_of[name] = scope.fds_of[proc];
+    } else {
+      scope.fds_of[proc].insert(name);
+    }
+  }
   if (step.kind == Step::Kind::kPendingCall) scope.pending[step.task] = step;
   if (step.kind == Step::Kind::kResume) scope.pending.erase(step.task);
+  if (info.ends_process && step.kind == Step::Kind::kCall) {  // its other tasks' pending calls end unchecked
+    scope.exited.emplace(proc, step.pos);
+    std::erase_if(scope.pending, [&](const auto& kv) { return scope.process(kv.first) == proc; });
+  }
 }
 
 bool same_step(const Step& a, const Step& b) { return without_positions(a) == without_positions(b); }
