@@ -140,7 +140,7 @@ MaySleep unix_stream_connect(Task& t, UnixSocketFile& sock, std::vector<uint8_t>
 // unix_accept: skb_recv_datagram on the listener's queue (an exclusive wait at the tail of
 // its wq; a non-blocking listener file gives EAGAIN, a shut-down one EINVAL), then the
 // embryo's skb is freed and one sleeping connector woken.
-MaySleep unix_accept(Task& t, FdTable& fdt, UnixSocketFile& sock, int flags) {
+MaySleep unix_accept(Task& t, UnixSocketFile& sock, std::shared_ptr<UnixSock>* out) {
   UnixSock& sk = *sock.sk;
   Globals& g = *sk.g;
   if (sk.type != SOCK_STREAM_ && sk.type != SOCK_SEQPACKET_) co_return g.fail(Rule::kUnixAcceptEopnotsupp, -EOPNOTSUPP);
@@ -167,12 +167,12 @@ MaySleep unix_accept(Task& t, FdTable& fdt, UnixSocketFile& sock, int flags) {
   }
   Skb skb = std::move(sk.receive_queue.front());
   sk.receive_queue.pop_front();
-  std::shared_ptr<UnixSock> tsk = std::move(skb.embryo);
+  *out = std::move(skb.embryo);
   sock_wfree(skb);  // skb_free_datagram
   wake_up(sk.peer_wait, Rule::kUnixAcceptWakeConnector);  // wake_up_interruptible: one connector
   g.sched->wake_point("unix_accept after wake_up_interruptible(&u->peer_wait)");
   g.rule(Rule::kUnixAccepted);
-  co_return fdt.install(unix_sock_file(g, std::move(tsk), flags));  // sock_graft, fd_install
+  co_return 0;
 }
 
 std::vector<uint8_t> unix_getname(const UnixSock& sk) {

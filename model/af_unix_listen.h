@@ -14,9 +14,8 @@ namespace model {
 long unix_bind(UnixSock& sk, const std::vector<uint8_t>& addr);
 long unix_listen(UnixSock& sk, int backlog);
 MaySleep unix_stream_connect(Task& t, UnixSocketFile& sock, std::vector<uint8_t> addr);
-// unix_accept, then __sys_accept4_file's install of the new socket (flags: O_NONBLOCK,
-// O_CLOEXEC): the new descriptor, or -errno.
-MaySleep unix_accept(Task& t, FdTable& fdt, UnixSocketFile& sock, int flags);
+// unix_accept: 0 with the accepted socket in *out, or -errno.
+MaySleep unix_accept(Task& t, UnixSocketFile& sock, std::shared_ptr<UnixSock>* out);
 // unix_getname(peer = 0): the bound address, or the family alone.
 std::vector<uint8_t> unix_getname(const UnixSock& sk);
 

@@ -59,20 +59,46 @@ void FdTable::close_files() {
 }
 
 // alloc_fd (fs/file.c): the search for the lowest free number starts at files->next_fd.
-int FdTable::install(File* f) {
+int FdTable::reserve() {
   for (size_t i = next_fd_; i < fds_.size(); ++i) {
-    if (!fds_[i]) {
-      fds_[i] = f;
+    if (!taken(i)) {
+      reserved_[i] = true;
       ++open_;
       next_fd_ = i + 1;
       return static_cast<int>(i);
     }
   }
   if (static_cast<long>(fds_.size()) >= max_fds_) return -EMFILE;
-  fds_.push_back(f);
+  fds_.push_back(nullptr);
+  reserved_.push_back(true);
   ++open_;
   next_fd_ = fds_.size();
   return static_cast<int>(fds_.size()) - 1;
+}
+
+void FdTable::fd_install(int fd, File* f) {
+  reserved_[static_cast<size_t>(fd)] = false;
+  fds_[static_cast<size_t>(fd)] = f;
+}
+
+void FdTable::put_unused_fd(int fd) {
+  reserved_[static_cast<size_t>(fd)] = false;
+  --open_;
+  next_fd_ = std::min(next_fd_, static_cast<size_t>(fd));
+  trim();
+}
+
+void FdTable::trim() {
+  while (!fds_.empty() && !taken(fds_.size() - 1)) {
+    fds_.pop_back();
+    reserved_.pop_back();
+  }
+}
+
+int FdTable::install(File* f) {
+  const int fd = reserve();
+  if (fd >= 0) fd_install(fd, f);
+  return fd;
 }
 
 bool FdTable::has_free(int n) const { return max_fds_ - open_ >= n; }
@@ -88,7 +114,7 @@ long FdTable::close(int fd) {
   fds_[fd] = nullptr;
   --open_;
   next_fd_ = std::min(next_fd_, static_cast<size_t>(fd));  // __put_unused_fd
-  while (!fds_.empty() && !fds_.back()) fds_.pop_back();
+  trim();
   fput(f);
   return 0;
 }
@@ -98,6 +124,7 @@ void FdTable::close_all() {
     if (fd < static_cast<int>(fds_.size()) && fds_[fd]) close(fd);
   }
   fds_.clear();
+  reserved_.clear();
   open_ = 0;
   next_fd_ = 0;
 }

@@ -100,6 +100,11 @@ class FdTable {
   int install(File* f);
   // Reserves n numbers at once, or none (pipe2, socketpair): -EMFILE if not all fit.
   bool has_free(int n) const;
+  // get_unused_fd_flags: the lowest free number, held (open, no file yet) until
+  // fd_install or put_unused_fd; -EMFILE when full. accept4 holds one while it sleeps.
+  int reserve();
+  void fd_install(int fd, File* f);  // takes the reference
+  void put_unused_fd(int fd);
   File* fget(int fd) const;  // borrowed pointer (no reference taken), nullptr if not open
   long close(int fd);        // close_fd: -EBADF or 0
   void close_all();
@@ -111,7 +116,10 @@ class FdTable {
   int size() const { return static_cast<int>(fds_.size()); }  // highest open fd + 1
 
  private:
+  bool taken(size_t i) const { return fds_[i] || reserved_[i]; }
+  void trim();  // drops the free numbers at the end
   std::vector<File*> fds_;
+  std::vector<bool> reserved_;  // by number: held by get_unused_fd_flags, no file yet
   long max_fds_;
   int open_ = 0;       // open descriptors (the bits set in open_fds)
   size_t next_fd_ = 0;  // files->next_fd: every number below it is in use

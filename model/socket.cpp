@@ -4,6 +4,7 @@
 #include "socket.h"
 
 #include <cstring>
+#include <utility>
 
 #include "af_inet.h"
 #include "af_unix.h"
@@ -146,11 +147,25 @@ MaySleep do_accept4(Globals& g, FdTable& fdt, Task& t, int fd, int flags) {
   File* f = fdt.fget(fd);
   if (!f) co_return g.fail(Rule::kSockfdEbadf, -EBADF);
   if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) co_return g.fail(Rule::kAccept4Einval, -EINVAL);
-  if (!fdt.has_free(1)) co_return g.fail(Rule::kFdEmfile, -EMFILE);
-  if (TcpSocketFile* tf = tcp_file(f)) co_return co_await inet_accept4(t, fdt, *tf, flags);
+  if (TcpSocketFile* tf = tcp_file(f)) {
+    if (!fdt.has_free(1)) co_return g.fail(Rule::kFdEmfile, -EMFILE);
+    co_return co_await inet_accept4(t, fdt, *tf, flags);
+  }
+  // get_unused_fd_flags: the number is held from here on, while the accept sleeps too.
+  struct Reservation {
+    FdTable& fdt;
+    int fd;
+    ~Reservation() {
+      if (fd >= 0) fdt.put_unused_fd(fd);
+    }
+  } newfd{fdt, fdt.reserve()};
+  if (newfd.fd < 0) co_return g.fail(Rule::kFdEmfile, std::exchange(newfd.fd, -1));
   auto* sock = dynamic_cast<UnixSocketFile*>(f);
   if (!sock) co_return g.fail(Rule::kSockfdEnotsock, -ENOTSOCK);
-  co_return co_await unix_accept(t, fdt, *sock, flags);
+  std::shared_ptr<UnixSock> tsk;
+  if (const long r = co_await unix_accept(t, *sock, &tsk); r < 0) co_return r;
+  fdt.fd_install(newfd.fd, unix_sock_file(g, std::move(tsk), flags));  // sock_graft, fd_install
+  co_return std::exchange(newfd.fd, -1);
 }
 
 // __sys_setsockopt -> do_sock_setsockopt: SOL_SOCKET options go to sock_setsockopt (the

@@ -24,7 +24,7 @@ struct WireAddr {
   uint8_t bytes[128] = {};
   void set(const eo::SockAddr& a) {
     len = static_cast<uint32_t>(std::min(a.size(), sizeof bytes));
-    std::memcpy(bytes, a.data(), len);
+    if (len) std::memcpy(bytes, a.data(), len);
   }
   eo::SockAddr get() const { return eo::SockAddr(bytes, bytes + std::min<size_t>(len, sizeof bytes)); }
 };

@@ -91,7 +91,7 @@ struct UserAddr {
   sockaddr_storage ss{};
   socklen_t len = 0;
   explicit UserAddr(const eo::SockAddr& a) : len(static_cast<socklen_t>(std::min(a.size(), sizeof ss))) {
-    std::memcpy(&ss, a.data(), len);
+    if (len) std::memcpy(&ss, a.data(), len);  // an empty address has no data()
   }
 };
 
