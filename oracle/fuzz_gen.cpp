@@ -252,6 +252,9 @@ class Builder {
       }
       case K::kClose: {
         if (const Obj* x = any(o.a)) {
+          // Closing a name twice closes whatever took its number since: from then on any
+          // name may denote another socket (fuzz seeds 25, 45), and TCP calls stop.
+          if (x->closed) aliased_ = true;
           step(Close{use(x)});
           for (Obj& ob : objs_) ob.closed = ob.closed || ob.name == x->name;
         }
@@ -412,7 +415,7 @@ class Builder {
         // main accepts only on non-blocking listeners; the accepted socket is blocking one
         // time in four (then main writes to it within a budget and never reads).
         const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener && !ob.blocking && !ob.closed; });
-        if (!l) return;
+        if (!l || aliased_) return;
         const std::string a = fresh("a");
         step(Accept4{use(l), {nonblock ? O_NONBLOCK_ : 0, {}}});
         bind({a});
@@ -425,7 +428,7 @@ class Builder {
         // RST on close (SO_LINGER 0; never a linger time: close would block on a kernel),
         // lingering off again, a low-water mark, or the pending error.
         const Obj* x = pick(o.a, [](const Obj& ob) { return ob.tcp && !ob.closed; });
-        if (!x) return;
+        if (!x || aliased_) return;
         switch (o.variant % 4) {
           case 0: step(Setsockopt{use(x), SO_LINGER_, 0}); break;
           case 1: step(Setsockopt{use(x), SO_LINGER_, -1}); break;
@@ -440,7 +443,7 @@ class Builder {
         const std::string t = task_name(o.task);
         if (tasks_used_ & (1u << (o.task % 4))) return;
         const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener && !ob.closed; });
-        if (!l) return;
+        if (!l || aliased_) return;
         tasks_used_ |= 1u << (o.task % 4);
         step(Accept4{use(l), {(o.variant & 1) ? O_NONBLOCK_ : 0, {}}}, t);
         last().kind = Step::Kind::kPendingCall;
@@ -497,6 +500,7 @@ class Builder {
   std::vector<long> budget_;
   unsigned tasks_used_ = 0;
   int next_ = 0;
+  bool aliased_ = false;  // a closed name was closed again: names may have changed sockets
 };
 
 }  // namespace
