@@ -118,6 +118,8 @@ struct Obj {
   int64_t type = 0;        // a socket made by socket(): its type (SOCK_STREAM_ or SOCK_SEQPACKET_)
   bool listener = false;   // bound and listening (or meant to be)
   bool tcp = false;        // an AF_INET stream socket (its fill totals depend on autotuning: none)
+  bool address = false;    // a TCP socket a connect may name (a listener, or one bound and closed)
+  bool closed = false;     // closed by main: its number may now be another socket's
 };
 
 class Builder {
@@ -322,7 +324,13 @@ class Builder {
         break;
       }
       case K::kClose: {
-        if (const Obj* x = any(o.a)) step(Close{use(x)});
+        if (const Obj* x = any(o.a)) {
+          // Closing a name twice closes whatever took its number since: from then on any
+          // name may denote another socket (fuzz seeds 25, 45), and TCP calls stop.
+          if (x->closed) aliased_ = true;
+          step(Close{use(x)});
+          for (Obj& ob : objs_) ob.closed = ob.closed || ob.name == x->name;
+        }
         break;
       }
       case K::kRead:
@@ -486,6 +494,18 @@ class Builder {
         break;
       }
       case K::kTcpListen: {
+        if ((o.variant & 0x0c) == 0x0c) {
+          // An address nobody listens on: a socket bound, then closed (connects are refused).
+          const std::string g = fresh("g");
+          step(Socket{AF_INET_, {SOCK_STREAM_ | O_NONBLOCK_, {}}});
+          bind({g});
+          step(Bind{ref(g), {}});
+          step(Close{ref(g)});
+          Obj obj{Obj::Kind::kSock, g, false, -1};
+          obj.tcp = obj.address = obj.closed = true;
+          objs_.push_back(obj);
+          break;
+        }
         // A listener (one in four blocking: only tasks accept on those), sometimes with
         // SO_REUSEADDR or an explicit bind first; backlogs small enough to fill.
         const std::string l = fresh("l");
@@ -496,27 +516,17 @@ class Builder {
         static const int64_t kBacklog[] = {0, 1, 2, 8};
         step(Listen{ref(l), kBacklog[(o.variant >> 6) & 3]});
         Obj obj{Obj::Kind::kSock, l, !nonblock, -1};
-        obj.tcp = obj.listener = true;
+        obj.tcp = obj.listener = obj.address = true;
         objs_.push_back(obj);
         break;
       }
       case K::kTcpConnect: {
-        // A non-blocking client (main never sleeps in connect) to a listener, or to the
-        // address of a socket that is gone (refused: RST).
-        const Obj* target = pick(o.a, [](const Obj& ob) { return ob.listener; });
-        std::string to = target ? target->name : "";
-        if (!target || (o.variant & 0x0f) == 0) {
-          to = fresh("g");
-          step(Socket{AF_INET_, {SOCK_STREAM_ | O_NONBLOCK_, {}}});
-          bind({to});
-          step(Bind{ref(to), {}});
-          step(Close{ref(to)});
-        }
+        // A non-blocking client (main never sleeps in connect), connected to a listener or
+        // to an address nobody listens on (refused: RST), if there is one.
         const std::string c = fresh("c");
         step(Socket{AF_INET_, {SOCK_STREAM_ | O_NONBLOCK_, {}}});
         bind({c});
-        if ((o.variant & 0x30) == 0x30) step(Setsockopt{ref(c), SO_RCVLOWAT_, 1 + o.b % 16});
-        step(Connect{ref(c), SockRef{to, {}}});
+        if (const Obj* to = pick(o.a, [](const Obj& ob) { return ob.address; })) step(Connect{ref(c), SockRef{to->name, {}}});
         Obj obj{Obj::Kind::kSock, c, false, new_chan(100000)};
         obj.tcp = true;
         objs_.push_back(obj);
@@ -525,8 +535,8 @@ class Builder {
       case K::kTcpAccept: {
         // main accepts only on non-blocking listeners; the accepted socket is blocking one
         // time in four (then main writes to it within a budget and never reads).
-        const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener && !ob.blocking; });
-        if (!l) return;
+        const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener && !ob.blocking && !ob.closed; });
+        if (!l || aliased_) return;
         const std::string a = fresh("a");
         step(Accept4{use(l), {nonblock ? O_NONBLOCK_ : 0, {}}});
         bind({a});
@@ -538,8 +548,8 @@ class Builder {
       case K::kTcpOpt: {
         // RST on close (SO_LINGER 0; never a linger time: close would block on a kernel),
         // lingering off again, a low-water mark, or the pending error.
-        const Obj* x = pick(o.a, [](const Obj& ob) { return ob.tcp; });
-        if (!x) return;
+        const Obj* x = pick(o.a, [](const Obj& ob) { return ob.tcp && !ob.closed; });
+        if (!x || aliased_) return;
         switch (o.variant % 4) {
           case 0: step(Setsockopt{use(x), SO_LINGER_, 0}); break;
           case 1: step(Setsockopt{use(x), SO_LINGER_, -1}); break;
@@ -553,8 +563,8 @@ class Builder {
         // non-blocking one it returns at once.
         const std::string t = task_name(o.task);
         if (tasks_used_ & (1u << (o.task % 4))) return;
-        const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener; });
-        if (!l) return;
+        const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener && !ob.closed; });
+        if (!l || aliased_) return;
         tasks_used_ |= 1u << (o.task % 4);
         step(Accept4{use(l), {(o.variant & 1) ? O_NONBLOCK_ : 0, {}}}, t);
         last().kind = Step::Kind::kPendingCall;
@@ -617,6 +627,7 @@ class Builder {
   bool dgram_made_ = false;  // a SOCK_DGRAM pair exists
   int next_ = 0;
   std::vector<Child> children_;
+  bool aliased_ = false;  // a closed name was closed again: names may have changed sockets
 };
 
 }  // namespace
