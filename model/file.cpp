@@ -31,17 +31,25 @@ void fput(File* f) {
 FdTable::~FdTable() { close_all(); }
 
 FdTable::FdTable(FdTable&& o) noexcept
-    : fds_(std::move(o.fds_)), max_fds_(o.max_fds_), open_(std::exchange(o.open_, 0)), next_fd_(std::exchange(o.next_fd_, 0)) {
+    : fds_(std::move(o.fds_)),
+      reserved_(std::move(o.reserved_)),
+      max_fds_(o.max_fds_),
+      open_(std::exchange(o.open_, 0)),
+      next_fd_(std::exchange(o.next_fd_, 0)) {
   o.fds_.clear();
+  o.reserved_.clear();
 }
 
 FdTable FdTable::dup_fd() const {
   FdTable copy(max_fds_);
   copy.fds_ = fds_;
+  // A number held with no file yet (a sleeping accept4) is not open in the copy: dup_fd
+  // clears the open bit of every slot without a file.
+  copy.reserved_.assign(fds_.size(), false);
   for (File* f : copy.fds_) {
-    if (f) get_file(f);
+    if (f) get_file(f), ++copy.open_;
   }
-  copy.open_ = open_;
+  copy.trim();
   copy.next_fd_ = 0;  // newf->next_fd = 0: alloc_fd searches from the start
   return copy;
 }
@@ -55,6 +63,8 @@ void FdTable::close_files() {
     }
   }
   fds_.clear();
+  reserved_.clear();
+  open_ = 0;  // numbers held by a sleeping call too: the table is gone
   next_fd_ = 0;
 }
 
