@@ -28,6 +28,15 @@ std::optional<KernelVersion> KernelVersion::parse(std::string_view text) {
   return v;
 }
 
+std::optional<KernelVersion> KernelVersion::from_uname(std::string_view release, std::string_view version) {
+  constexpr std::string_view kDebian = "Debian ";
+  if (const size_t at = version.find(kDebian); at != std::string_view::npos) {
+    const std::string_view rest = version.substr(at + kDebian.size());
+    if (auto v = parse(rest.substr(0, rest.find_first_of(" -+~")))) return v;
+  }
+  return parse(release);
+}
+
 KernelProfile KernelProfile::for_version(KernelVersion v) {
   KernelProfile p;
   p.version = v;

@@ -16,6 +16,10 @@ struct KernelVersion {
   std::string str() const;
   // Parses "6.18", "6.18.44" or a uname release such as "6.18.44-fc-v657".
   static std::optional<KernelVersion> parse(std::string_view text);
+  // The version a running kernel is: Debian's `uname -r` is an ABI name ("6.1.0-57-cloud-amd64")
+  // and its `uname -v` carries the package version ("#1 SMP PREEMPT_DYNAMIC Debian
+  // 6.1.192-3 (2026-...)"), which wins when present; otherwise the release.
+  static std::optional<KernelVersion> from_uname(std::string_view release, std::string_view version);
 };
 
 // Which writes wake pipe readers (fs/pipe.c pipe_write, by version).
