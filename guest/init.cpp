@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -108,17 +109,33 @@ void write_all(int fd, const std::string& text) {
   }
 }
 
-// The kernel command line's eo.args=A,B,C: the executor's arguments after the traces dir.
-std::vector<std::string> executor_args() {
+// The value of KEY=VALUE on the kernel command line, "" if absent.
+std::string cmdline_value(const std::string& key) {
   std::ifstream f("/proc/cmdline");
-  std::string word;
-  std::vector<std::string> args;
-  while (f >> word) {
-    if (word.rfind("eo.args=", 0) != 0) continue;
-    std::stringstream ss(word.substr(8));
-    for (std::string a; std::getline(ss, a, ',');) args.push_back(a);
+  for (std::string word; f >> word;) {
+    if (word.rfind(key + "=", 0) == 0) return word.substr(key.size() + 1);
   }
+  return "";
+}
+
+// eo.args=A,B,C: the executor's arguments after the traces dir.
+std::vector<std::string> executor_args() {
+  std::vector<std::string> args;
+  std::stringstream ss(cmdline_value("eo.args"));
+  for (std::string a; std::getline(ss, a, ',');) args.push_back(a);
   return args;
+}
+
+// eo.nofile=N: the host's RLIMIT_NOFILE, so that traces near the descriptor limit (and
+// the model, which reads the limit) see the same one as on the host; a new kernel's init
+// starts with 1024.
+bool set_nofile() {
+  const std::string value = cmdline_value("eo.nofile");
+  if (value.empty()) return true;
+  const rlimit r{std::stoul(value), std::stoul(value)};
+  if (setrlimit(RLIMIT_NOFILE, &r) == 0) return true;
+  say("setrlimit(RLIMIT_NOFILE, " + value + "): " + std::strerror(errno));
+  return false;
 }
 
 // Calibration reads /boot/config-RELEASE: the initramfs has the config as /boot/config.
@@ -155,7 +172,7 @@ int main() {
             mount_one("tmpfs", "/tmp");
   ok = ok && mount_one("mqueue", "/dev/mqueue");
   link_config();
-  ok = ok && loopback_up() && blocked_detection_works();
+  ok = ok && set_nofile() && loopback_up() && blocked_detection_works();
   const int out = open_results_port();
   int rc = 125;  // the guest could not run the executor
   if (ok && out >= 0) rc = run_executor(out);

@@ -1,6 +1,7 @@
 #include "kernels.h"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -306,6 +307,8 @@ int cmd_kernels(const KernelsOptions& o, const std::vector<std::string>& files, 
         boot.work_dir = work;
         boot.timeout_s = o.timeout_s;
         boot.guest_args = {"--watchdog", std::to_string(o.guest_watchdog_ms)};
+        rlimit nofile{};
+        if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) boot.nofile = static_cast<long>(nofile.rlim_cur);
         GuestResult r = boot_guest(boot);
         col.seconds = r.seconds;
         col.console_tail = r.console_tail;
@@ -439,10 +442,10 @@ int cmd_kernels(const KernelsOptions& o, const std::vector<std::string>& files, 
   } else {
     out << fmt::format("epoll-oracle kernels: {} trace{} on {} kernel{} ({:.1f} s)\n\n", traces.size(),
                        traces.size() == 1 ? "" : "s", columns.size(), columns.size() == 1 ? "" : "s", total_s);
-    out << fmt::format("{:<8} {:<10} {:<52} {:>7}  {}\n", "kernel", "version", "package", "seconds", "in range ok");
+    out << fmt::format("{:<8} {:<10} {:<56} {:>7}  {}\n", "kernel", "version", "package", "seconds", "in range ok");
     for (size_t ci = 0; ci < columns.size(); ++ci) {
       const Column& c = columns[ci];
-      out << fmt::format("{:<8} {:<10} {:<52} {:>7.1f}  {}/{}\n", c.label, c.version, c.package, c.seconds,
+      out << fmt::format("{:<8} {:<10} {:<56} {:>7.1f}  {}/{}\n", c.label, c.version, c.package, c.seconds,
                          ok_per_column[ci], in_range_per_column[ci]);
       if (!c.error.empty()) {
         out << "  ERROR: " << c.error << "\n";

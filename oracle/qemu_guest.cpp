@@ -26,6 +26,7 @@ namespace {
 std::vector<std::string> qemu_command(const GuestBoot& b) {
   std::string append = "console=ttyS0 panic=-1 quiet";
   if (!b.guest_args.empty()) append += " eo.args=" + fmt::format("{}", fmt::join(b.guest_args, ","));
+  if (b.nofile > 0) append += " eo.nofile=" + std::to_string(b.nofile);
   std::vector<std::string> cmd = {"qemu-system-x86_64", "-accel", "tcg", "-smp", std::to_string(b.cpus), "-m",
                                   std::to_string(b.memory_mb), "-kernel", b.kernel, "-initrd", b.initramfs, "-append",
                                   append, "-display", "none", "-no-reboot", "-nodefaults", "-no-user-config",

@@ -13,6 +13,7 @@ struct GuestBoot {
   std::string initramfs;
   std::string work_dir;   // console.log, results.jsonl and qemu.log go here
   std::vector<std::string> guest_args;  // handed to the executor (eo.args= on the command line)
+  long nofile = 0;                      // RLIMIT_NOFILE the guest's /init sets (eo.nofile=), 0: its own
   int cpus = 2;
   int memory_mb = 1024;
   int timeout_s = 600;
