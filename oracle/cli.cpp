@@ -531,6 +531,8 @@ int run_command(int argc, char** argv) {
       ->capture_default_str();
   kernels->add_option("--cache", kopt.cache_dir, "Cache of kernel images and guest files (default: " + eo::default_cache_dir() + ")");
   kernels->add_flag("!--no-progress", kopt.progress, "No progress lines on stderr");
+  kernels->add_option("--guest-init", kopt.guest_init, "Another /init for the guests (to see how failures are reported)")
+      ->group("");
   add_kernel_limits(kernels, common, false);
   kernels->footer(footer({"0  on every kernel inside each trace's @kernel, the kernel gives the written results and the model predicts them",
                           "1  a disagreement, or a guest that did not boot, finish or report (its console tail is shown)",

@@ -291,7 +291,7 @@ int cmd_kernels(const KernelsOptions& o, const std::vector<std::string>& files, 
         Column& col = columns[i];
         const std::string work = cache + "/run/" + col.label;
         fs::create_directories(work);
-        InitramfsContents contents{EO_GUEST_INIT, executor, col.config, in_archive};
+        InitramfsContents contents{o.guest_init.empty() ? EO_GUEST_INIT : o.guest_init, executor, col.config, in_archive};
         std::string error;
         if (!write_initramfs(contents, work + "/initramfs.cpio", &error)) {
           col.error = error;

@@ -20,6 +20,7 @@ struct KernelsOptions {
   int guest_watchdog_ms = 10000;     // the kernel executor's watchdog inside a guest (TCG is slow)
   int host_watchdog_ms = 2000;
   bool progress = true;
+  std::string guest_init;            // the guests' /init ("" = guest/init.cpp's build); another one tests failures
 };
 
 // $EPOLL_ORACLE_CACHE, else $XDG_CACHE_HOME/epoll-oracle, else ~/.cache/epoll-oracle.
