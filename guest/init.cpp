@@ -29,7 +29,9 @@ namespace {
 
 // The console (ttyS0): what a person reads when a guest fails.
 void say(const std::string& text) {
-  const std::string line = "eo-init: " + text + "\n";
+  std::string uptime;
+  std::ifstream("/proc/uptime") >> uptime;
+  const std::string line = "eo-init [" + uptime + "]: " + text + "\n";
   if (::write(STDERR_FILENO, line.data(), line.size()) < 0) {
   }
 }
@@ -92,6 +94,7 @@ int open_results_port() {
   termios t{};
   if (tcgetattr(fd, &t) == 0) {
     cfmakeraw(&t);
+    cfsetspeed(&t, B115200);
     tcsetattr(fd, TCSANOW, &t);
   }
   return fd;
@@ -175,6 +178,7 @@ int main() {
   ok = ok && set_nofile() && loopback_up() && blocked_detection_works();
   const int out = open_results_port();
   int rc = 125;  // the guest could not run the executor
+  say(ok && out >= 0 ? "running the executor" : "not running the executor");
   if (ok && out >= 0) rc = run_executor(out);
   if (out >= 0) {
     write_all(out, "=== end " + std::to_string(rc) + "\n");

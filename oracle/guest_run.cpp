@@ -2,6 +2,8 @@
 
 #include <sys/utsname.h>
 
+#include <chrono>
+
 #include "oracle/corpus.h"
 #include "oracle/guest_wire.h"
 #include "oracle/runner.h"
@@ -17,12 +19,14 @@ int cmd_guest_run(const std::string& dir, const real::KernelOptions& options, st
   uname(&u);
   json head = {{"release", u.release}, {"version", u.version}, {"machine", u.machine}};
   std::string cal_error;
+  const auto start = std::chrono::steady_clock::now();
   if (auto cal = real::calibrate(&cal_error)) {
     head["calibration"] = to_json(*cal);
     head["families"] = to_json(real::probe_socketpair_families());
   } else {
     head["calibration_error"] = cal_error;
   }
+  head["calibration_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
   out << head.dump() << "\n" << std::flush;
   std::vector<std::string> missing;
   const std::vector<std::string> files = find_traces({dir}, &missing);
@@ -44,7 +48,9 @@ int cmd_guest_run(const std::string& dir, const real::KernelOptions& options, st
     } else if (std::string why = kernel.limit(*parsed.program); !why.empty()) {
       line["limit"] = why;
     } else {
+      const auto start = std::chrono::steady_clock::now();
       line["run"] = to_json(kernel.run(*parsed.program));
+      line["ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
     }
     out << line.dump() << "\n" << std::flush;
   }

@@ -23,6 +23,16 @@ std::string tail_lines(const std::string& text, int lines) {
 
 namespace {
 
+// ": Kernel panic - not syncing: ..." from a console, "" without one: the line a stack
+// dump pushes out of the tail.
+std::string panic_line(const std::string& console) {
+  const size_t at = console.find("Kernel panic");
+  if (at == std::string::npos) return "";
+  std::string line = console.substr(at, console.find('\n', at) - at);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  return ": " + line;
+}
+
 std::vector<std::string> qemu_command(const GuestBoot& b) {
   std::string append = "console=ttyS0 panic=-1 quiet";
   if (!b.guest_args.empty()) append += " eo.args=" + fmt::format("{}", fmt::join(b.guest_args, ","));
@@ -90,9 +100,9 @@ GuestResult boot_guest(const GuestBoot& b) {
   } else {
     r.results = results;
   }
-  if (r.timed_out) r.error = fmt::format("no end within {} s (watchdog): qemu killed", b.timeout_s);
+  if (r.timed_out) r.error = fmt::format("no end within {} s (watchdog): qemu killed{}", b.timeout_s, panic_line(console));
   else if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && !r.ended) r.error = "cannot run qemu-system-x86_64: " + tail_lines(qemu_log, 3);
-  else if (!r.ended) r.error = "the guest stopped without its end line (panic or crash?)" + (qemu_log.empty() ? "" : "; qemu: " + tail_lines(qemu_log, 3));
+  else if (!r.ended) r.error = "the guest stopped without its end line" + panic_line(console) + (qemu_log.empty() ? "" : "; qemu: " + tail_lines(qemu_log, 3));
   else if (r.status == 125) r.error = "the guest's /init could not prepare the system (see its console)";
   else if (r.status != 0) r.error = fmt::format("the guest's executor exited with status {}", r.status);
   return r;
