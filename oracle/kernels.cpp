@@ -225,6 +225,11 @@ std::string ktap_safe(std::string s) {
 int cmd_kernels_fetch(const std::string& cache_dir, const std::vector<std::string>& kernels, std::ostream& err) {
   std::vector<std::pair<std::string, std::string>> images;
   const int rc = run_fetch(cache_dir, kernels, &images);
+  for (const auto& [label, dir] : images) {
+    std::string package;
+    read_file(dir + "/package", &package);
+    err << label << "  " << dir << "  " << package;
+  }
   if (rc != 0) err << "epoll-oracle: kernels fetch: " << kFetchScript << " exited with status " << rc << "\n";
   return rc == 0 ? 0 : rc == 2 ? 2 : 1;
 }
