@@ -48,6 +48,7 @@ KernelProfile KernelProfile::for_version(KernelVersion v) {
   p.ep_callback_sync_wake = changes::kEpCallbackSyncWake.in(v);
   p.has_epoll_pwait2 = changes::kEpollPwait2.in(v);
   p.efd_write_exact_size = changes::kEventfdWriteExactSize.in(v);
+  p.reuseport_inet_only = changes::kReuseportInetOnly.in(v);
   p.has_notification_pipe_flag = changes::kNotificationPipe.in(v);
   p.nproto = changes::kAfMctp.in(v) ? 46 : 45;
   return p;

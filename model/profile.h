@@ -56,6 +56,8 @@ inline constexpr KernelChange kEpCallbackSyncWake{"epoll: Add synchronous wakeup
                                                   {6, 13, 0}, {{{5, 10, 233}, {6, 1, 122}, {6, 12, 7}}}};
 inline constexpr KernelChange kEpCheckParamsFdFirst{"6b47d35d4d9e eventpoll: abstract out parameter sanity checking",
                                                     {6, 15, 0}};
+inline constexpr KernelChange kReuseportInetOnly{"net: restrict SO_REUSEPORT to inet sockets", {6, 13, 0},
+                                                 {{{6, 1, 124}, {6, 12, 9}}}};
 inline constexpr KernelChange kEpLoopCheckUpwards{"f2e467a48287 eventpoll: Fix semi-unbounded recursion", {6, 17, 0},
                                                   {{{6, 1, 149}, {6, 12, 43}}}};
 }  // namespace changes
@@ -132,6 +134,9 @@ struct KernelProfile {
   // fs/eventfd.c eventfd_write: changes::kEventfdWriteExactSize, a count other than 8 is
   // EINVAL; before, only a count below 8 was, and a longer write wrote 8.
   bool efd_write_exact_size = true;
+  // changes::kReuseportInetOnly: sk_setsockopt refuses SO_REUSEPORT on (EOPNOTSUPP) unless
+  // the socket is an inet one.
+  bool reuseport_inet_only = true;
   int ep_max_nests = 4;              // EP_MAX_NESTS
 
   // fs/file.c, fs/select.c: the process's descriptor limit. get_unused_fd_flags allocates

@@ -49,6 +49,13 @@ TEST(KernelProfile, SwitchesOfTheMatrixKernels) {
   EXPECT_TRUE(k61.ep_loop_check_upwards);
   EXPECT_TRUE(k612.ep_loop_check_upwards);
   EXPECT_FALSE(k612.ep_wait_checks_fd_first);
+  // "net: restrict SO_REUSEPORT to inet sockets": 6.13, in Debian's 6.1.124 and 6.12.9
+  // changelogs, not in 5.10's (the 5.10.262 guest takes SO_REUSEPORT on an AF_UNIX socket).
+  EXPECT_FALSE(k510.reuseport_inet_only);
+  EXPECT_TRUE(k61.reuseport_inet_only);
+  EXPECT_TRUE(k612.reuseport_inet_only);
+  EXPECT_FALSE(KernelProfile::for_version({6, 1, 123}).reuseport_inet_only);
+  EXPECT_FALSE(KernelProfile::for_version({6, 12, 8}).reuseport_inet_only);
 }
 
 TEST(KernelVersion, FromUnameTakesDebiansPackageVersion) {
