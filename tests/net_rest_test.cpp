@@ -42,6 +42,18 @@ sockaddr_in loopback(int port) {
   return a;
 }
 
+// A TCP listener on 127.0.0.1 with a port the kernel picks; *a gets its address.
+Fd listener(int backlog, sockaddr_in* a) {
+  Fd l(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  *a = loopback(0);
+  socklen_t len = sizeof *a;
+  if (::bind(l.get(), reinterpret_cast<sockaddr*>(a), sizeof *a) != 0 || ::listen(l.get(), backlog) != 0 ||
+      ::getsockname(l.get(), reinterpret_cast<sockaddr*>(a), &len) != 0) {
+    return Fd();
+  }
+  return l;
+}
+
 // Both sources: inet_diag, and /proc/net where inet_diag is a module not loaded (guests).
 class NetRestSource : public testing::TestWithParam<NetRest::Source> {};
 INSTANTIATE_TEST_SUITE_P(Sources, NetRestSource, testing::Values(NetRest::Source::kAuto, NetRest::Source::kProc));
@@ -50,12 +62,9 @@ TEST_P(NetRestSource, SeesTheRunsConnectionsOnLoopback) {
   NetRest net;
   std::string error;
   ASSERT_TRUE(net.open(100, &error, GetParam())) << error;
-  Fd l(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a = loopback(0);
-  ASSERT_EQ(::bind(l.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(l.get(), 0), 0);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(::getsockname(l.get(), reinterpret_cast<sockaddr*>(&a), &len), 0);
+  sockaddr_in a{};
+  Fd l = listener(0, &a);
+  ASSERT_TRUE(l);
   Fd c1(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   Fd c2(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   ::connect(c1.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
@@ -98,12 +107,9 @@ TEST(NetRest, ProcShowsWhatInetDiagShows) {
   std::string error;
   ASSERT_TRUE(diag.open(100, &error)) << error;
   ASSERT_TRUE(proc.open(100, &error, NetRest::Source::kProc)) << error;
-  Fd l(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a = loopback(0);
-  ASSERT_EQ(::bind(l.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(l.get(), 4), 0);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(::getsockname(l.get(), reinterpret_cast<sockaddr*>(&a), &len), 0);
+  sockaddr_in a{};
+  Fd l = listener(4, &a);
+  ASSERT_TRUE(l);
   Fd c(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   ASSERT_EQ(::connect(c.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   Fd s(::accept4(l.get(), nullptr, nullptr, SOCK_CLOEXEC));
