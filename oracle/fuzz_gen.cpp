@@ -346,6 +346,10 @@ class Builder {
         const Obj* x = pick(o.a, [](const Obj& ob) { return ob.kind != Obj::Kind::kEpoll; });
         if (!x) return;
         if (o.kind == K::kFill && (x->blocking || x->tcp)) return;  // TCP fill totals: `= *` (autotuning)
+        // A closed name denotes whatever took its number since, maybe a TCP socket (fuzz
+        // seed 19: fill(l0) after close(l0) filled the TCP client that got fd 3).
+        const bool tcp_made = std::any_of(objs_.begin(), objs_.end(), [](const Obj& ob) { return ob.tcp; });
+        if (o.kind == K::kFill && x->closed && tcp_made) return;
         if (o.kind == K::kWrite && !can_write(x, o.n)) return;
         if (o.kind == K::kWrite) step(Write{use(x), o.n});
         else step(Fill{use(x), o.n});
