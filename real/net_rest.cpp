@@ -87,7 +87,7 @@ bool NetRest::dump(int protocol, std::vector<Row>* rows) {
   for (;;) {
     const ssize_t got = ::recv(nl_.get(), buf, sizeof buf, 0);
     if (got < 0) return false;
-    int n = static_cast<int>(got);
+    auto n = static_cast<unsigned>(got);  // NLMSG_OK compares it with the u32 nlmsg_len
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
       if (h->nlmsg_type == NLMSG_DONE) return true;
       if (h->nlmsg_type == NLMSG_ERROR) return false;
