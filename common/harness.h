@@ -67,6 +67,7 @@ struct RawResult {
   long ret = 0;                  // >= 0: the value returned; < 0: -errno
   int fds[2] = {-1, -1};         // the pair a pipe2 or socketpair made
   uint64_t value = 0;            // the 8 bytes an eventfd_read read (zeroed before)
+  unsigned prio = 0;             // the priority an mq_receive received
   std::vector<RawEvent> events;  // epoll: the events written; poll: every entry
 };
 

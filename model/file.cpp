@@ -60,6 +60,7 @@ long FdTable::close(int fd) {
   --open_;
   next_fd_ = std::min(next_fd_, static_cast<size_t>(fd));  // __put_unused_fd
   while (!fds_.empty() && !fds_.back()) fds_.pop_back();
+  f->flush();  // filp_close
   fput(f);
   return 0;
 }

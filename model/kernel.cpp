@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 #include "af_unix.h"
 #include "eventfd.h"
@@ -156,6 +157,43 @@ long Kernel::dup(Task& t, int fd) {
 long Kernel::shutdown(Task& t, int fd, int how) {
   check_idle(t);
   return enter(t, do_shutdown(g_, fdt_, fd, how));
+}
+
+long Kernel::mq_open(Task& t, const std::string& name, int oflag, const long* attr) {
+  check_idle(t);
+  return enter(t, do_mq_open(g_, mq_ns_, fdt_, name, oflag, attr));
+}
+
+long Kernel::mq_unlink(Task& t, const std::string& name) {
+  check_idle(t);
+  return enter(t, do_mq_unlink(g_, mq_ns_, name));
+}
+
+long Kernel::mq_timedsend(Task& t, int mqdes, size_t len, unsigned prio) {
+  check_idle(t);
+  File* const f = fdt_.fget(mqdes);  // CLASS(fd), pinned if the call sleeps
+  return enter(t, do_mq_timedsend(t, fdt_, mqdes, len, prio), f);
+}
+
+long Kernel::mq_timedreceive(Task& t, int mqdes, size_t len) {
+  check_idle(t);
+  File* const f = fdt_.fget(mqdes);
+  return enter(t, do_mq_timedreceive(t, fdt_, mqdes, len), f);
+}
+
+long Kernel::mq_getattr(Task& t, int mqdes) {
+  check_idle(t);
+  return enter(t, do_mq_getattr(g_, fdt_, mqdes));
+}
+
+long Kernel::mq_notify(Task& t, int mqdes, const int* notify) {
+  check_idle(t);
+  return enter(t, do_mq_notify(g_, fdt_, mqdes, notify));
+}
+
+long Kernel::notifications(Task& t) {
+  check_idle(t);
+  return enter(t, std::exchange(g_.mq_notify_signals, 0));
 }
 
 int Kernel::settle() { return sched_.run_until_idle(); }

@@ -14,6 +14,7 @@
 
 #include "file.h"
 #include "globals.h"
+#include "mqueue.h"
 #include "sched.h"
 #include "uapi.h"
 
@@ -51,6 +52,17 @@ class Kernel {
   long close(Task& t, int fd);
   long dup(Task& t, int fd);
   long shutdown(Task& t, int fd, int how);
+  // POSIX message queues (ipc/mqueue.c). name without the slash; attr {maxmsg, msgsize} or
+  // null; send and receive have no timeout; notify SIGEV_SIGNAL/SIGEV_NONE or null.
+  long mq_open(Task& t, const std::string& name, int oflag, const long* attr);
+  long mq_unlink(Task& t, const std::string& name);
+  long mq_timedsend(Task& t, int mqdes, size_t len, unsigned prio);
+  long mq_timedreceive(Task& t, int mqdes, size_t len);  // the priority in t.msg_prio
+  long mq_getattr(Task& t, int mqdes);                   // mq_curmsgs
+  long mq_notify(Task& t, int mqdes, const int* notify);
+  // The notification signals the process received since the last call (sigtimedwait with
+  // a zero timeout until EAGAIN: the signal is blocked in every thread).
+  long notifications(Task& t);
 
   // Runs woken tasks until every task sleeps or is idle; returns how many ran.
   int settle();
@@ -82,6 +94,7 @@ class Kernel {
   long enter(Task& t, MaySleep call, File* fdget);
   Globals g_;
   Scheduler sched_;
+  MqNamespace mq_ns_;  // before fdt_: the files' inodes outlive the names
   FdTable fdt_;
   std::deque<std::unique_ptr<Task>> tasks_;
   std::map<std::string, Task*, std::less<>> by_name_;

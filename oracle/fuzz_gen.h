@@ -15,6 +15,7 @@ struct FuzzOp {
   enum class Kind : uint8_t {
     kPipe, kSocketpair, kEventfd, kEpoll, kBadCreate, kDup, kClose, kRead, kWrite, kFill, kDrain,
     kEfdWrite, kEfdRead, kShutdown, kCtl, kWait, kPoll, kTaskWait, kTaskRead, kTaskPoll, kTaskWrite,
+    kMqOpen, kMqUnlink, kMqSend, kMqReceive, kMqGetattr, kMqNotify, kNotifications, kTaskMqSend, kTaskMqReceive,
   };
   Kind kind = Kind::kPipe;
   uint8_t a = 0;        // first operand pick (index among candidates, modulo their count)

@@ -1,6 +1,7 @@
 #include "executor.h"
 
 #include <fcntl.h>
+#include <mqueue.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -33,6 +34,7 @@
 
 #include "common/harness.h"
 #include "fd.h"
+#include "mq_names.h"
 
 namespace real {
 
@@ -50,6 +52,25 @@ constexpr long kEpMaxEvents = INT_MAX / static_cast<long>(sizeof(epoll_event));
 // address space only (see EventBuffer).
 constexpr int kHeapEvents = 4096;
 constexpr int kInterruptSignal = SIGUSR1;
+// The message-queue notification signal (SIGEV_SIGNAL), blocked in every thread of a run
+// and counted by notifications(): a real-time signal, so that each one is queued.
+int notify_signal() { return SIGRTMIN + 2; }
+// The signal set of notify_signal().
+sigset_t notify_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, notify_signal());
+  return set;
+}
+// Takes every pending notification signal (rt_sigtimedwait with a zero timeout until
+// EAGAIN); how many there were.
+long take_notifications() {
+  const sigset_t set = notify_set();
+  const timespec zero{0, 0};
+  long n = 0;
+  while (syscall(SYS_rt_sigtimedwait, &set, nullptr, &zero, _NSIG / 8) > 0) ++n;
+  return n;
+}
 // Executor descriptors live at or above this number, out of the trace's way.
 constexpr int kHighFdBase = 900;
 
@@ -104,7 +125,11 @@ static_assert(eo::nr::kRead == SYS_read && eo::nr::kWrite == SYS_write && eo::nr
               eo::nr::kShutdown == SYS_shutdown && eo::nr::kSocketpair == SYS_socketpair &&
               eo::nr::kEpollWait == SYS_epoll_wait && eo::nr::kEpollCtl == SYS_epoll_ctl &&
               eo::nr::kEventfd2 == SYS_eventfd2 && eo::nr::kEpollCreate1 == SYS_epoll_create1 &&
-              eo::nr::kPipe2 == SYS_pipe2 && eo::nr::kEpollPwait2 == SYS_epoll_pwait2);
+              eo::nr::kPipe2 == SYS_pipe2 && eo::nr::kEpollPwait2 == SYS_epoll_pwait2 &&
+              eo::nr::kRtSigtimedwait == SYS_rt_sigtimedwait && eo::nr::kMqOpen == SYS_mq_open &&
+              eo::nr::kMqUnlink == SYS_mq_unlink && eo::nr::kMqTimedsend == SYS_mq_timedsend &&
+              eo::nr::kMqTimedreceive == SYS_mq_timedreceive && eo::nr::kMqNotify == SYS_mq_notify &&
+              eo::nr::kMqGetsetattr == SYS_mq_getsetattr);
 
 // One system call of a step, its arguments resolved by the coordinator (which owns the
 // names); it runs on the task thread, writes what the call returned into the RawResult
@@ -137,7 +162,7 @@ void execute(Command& c, const std::atomic<bool>& cancel) {
 // gets from its own.
 class RawCalls {
  public:
-  explicit RawCalls(eo::StepHarness& h) : h_(h) {}
+  RawCalls(eo::StepHarness& h, const RunQueues& queues) : h_(h), queues_(queues) {}
   std::string error;  // why a call could not be prepared (its buffer cannot be had)
 
   RawCall operator()(const eo::Pipe2& a) {
@@ -222,6 +247,61 @@ class RawCalls {
       return n;
     };
   }
+  // Queue names are the run's (RunQueues); a queue is created with mode 0600.
+  RawCall operator()(const eo::MqOpen& a) {
+    const std::string name = queues_.kernel_name(a.name.name);
+    const long flags = static_cast<int>(a.flags.value);
+    const bool has_attr = a.maxmsg || a.msgsize;
+    mq_attr attr{};
+    attr.mq_maxmsg = a.maxmsg.value_or(0);
+    attr.mq_msgsize = a.msgsize.value_or(0);
+    return [=](eo::RawResult&, const auto&) mutable {
+      return sys(SYS_mq_open, name.c_str(), flags, 0600L, has_attr ? &attr : nullptr);
+    };
+  }
+  RawCall operator()(const eo::MqUnlink& a) {
+    const std::string name = queues_.kernel_name(a.name.name);
+    return [=](eo::RawResult&, const auto&) { return sys(SYS_mq_unlink, name.c_str()); };
+  }
+  // LEN as given: the kernel refuses one above mq_msgsize (at most HARD_MSGSIZEMAX, 16 MiB)
+  // before it reads the buffer, which covers every length it accepts.
+  RawCall operator()(const eo::MqSend& a) {
+    const long fd = h_.fd(a.q), prio = static_cast<unsigned>(a.prio);
+    const size_t len = static_cast<size_t>(a.len);
+    auto buf = std::make_shared<std::vector<char>>(eo::io_buffer_size(len), eo::kFiller);
+    return [=](eo::RawResult&, const auto&) { return sys(SYS_mq_timedsend, fd, buf->data(), len, prio, nullptr); };
+  }
+  // BUFLEN as given; the buffer holds any message the kernel may store (<= 16 MiB).
+  RawCall operator()(const eo::MqReceive& a) {
+    const long fd = h_.fd(a.q);
+    const size_t len = static_cast<size_t>(a.buflen);
+    auto buf = std::make_shared<std::vector<char>>(std::clamp<size_t>(len, 1, eo::kMaxIoBytes));
+    return [=](eo::RawResult& r, const auto&) {
+      unsigned prio = 0;
+      const long n = sys(SYS_mq_timedreceive, fd, buf->data(), len, &prio, nullptr);
+      r.prio = prio;
+      return n;
+    };
+  }
+  RawCall operator()(const eo::MqGetattr& a) {
+    const long fd = h_.fd(a.q);
+    return [=](eo::RawResult&, const auto&) {
+      mq_attr old{};
+      const long r = sys(SYS_mq_getsetattr, fd, nullptr, &old);
+      return r < 0 ? r : static_cast<long>(old.mq_curmsgs);
+    };
+  }
+  RawCall operator()(const eo::MqNotify& a) {
+    const long fd = h_.fd(a.q);
+    const bool has = a.notify.has_value();
+    sigevent sev{};
+    sev.sigev_notify = static_cast<int>(a.notify.value_or(0));
+    sev.sigev_signo = notify_signal();
+    return [=](eo::RawResult&, const auto&) mutable { return sys(SYS_mq_notify, fd, has ? &sev : nullptr); };
+  }
+  RawCall operator()(const eo::Notifications&) {
+    return [](eo::RawResult&, const auto&) { return take_notifications(); };
+  }
   RawCall operator()(const eo::Sleep&) {  // runs on the coordinator (Run::sleep), never on a task
     return [](eo::RawResult&, const auto&) { return 0L; };
   }
@@ -258,6 +338,7 @@ class RawCalls {
     };
   }
   eo::StepHarness& h_;
+  const RunQueues& queues_;
 };
 
 struct Shared {
@@ -336,7 +417,8 @@ struct Snapshot {
 
 class Run {
  public:
-  Run(const KernelOptions& o, const eo::Program& p) : o_(o), p_(p), sh_(std::make_shared<Shared>()), h_(p) {}
+  Run(const KernelOptions& o, const eo::Program& p)
+      : o_(o), p_(p), sh_(std::make_shared<Shared>()), h_(p), queues_(p) {}
   ~Run() { cleanup(); }
 
   eo::RunResult run() {
@@ -382,7 +464,13 @@ class Run {
     sigaction(kInterruptSignal, &sa, &old_interrupt_);
     sa.sa_handler = SIG_IGN;  // a write with no reader gives EPIPE, not a dead process
     sigaction(SIGPIPE, &sa, &old_pipe_);
+    // The notification signal is blocked here before the task threads exist (they inherit
+    // the mask); none left from before the run is counted.
+    const sigset_t notify = notify_set();
+    pthread_sigmask(SIG_BLOCK, &notify, &old_mask_);
+    take_notifications();
     signals_set_ = true;
+    queues_.arm();
 
     // One thread per task that issues calls (sleep runs on the coordinator).
     std::vector<std::string> names;
@@ -473,6 +561,7 @@ class Run {
       if (!t->abandoned && t->state == Task::State::kDone && t->cmd) finish(*t->cmd);
     }
     for (int fd : h_.open_fds()) syscall(SYS_close, long{fd});
+    queues_.unlink_all();  // the run's queues, whatever happened (and again when queues_ goes)
     for (auto& t : tasks_) {
       t->stat_fd.reset();
       t->syscall_fd.reset();
@@ -481,6 +570,8 @@ class Run {
     if (signals_set_) {
       if (!abandoned) sigaction(kInterruptSignal, &old_interrupt_, nullptr);
       sigaction(SIGPIPE, &old_pipe_, nullptr);
+      take_notifications();  // sent to this process by the run's queues: not the caller's
+      pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
     }
     tasks_.clear();
   }
@@ -516,7 +607,7 @@ class Run {
     auto c = std::make_unique<Command>();
     c->step = i;
     c->pending = s.kind == Step::Kind::kPendingCall;
-    RawCalls calls(h_);
+    RawCalls calls(h_, queues_);
     c->run = std::visit(calls, s.call);
     if (!c->run) {
       *error = calls.error;
@@ -728,7 +819,9 @@ class Run {
   std::shared_ptr<Shared> sh_;
   std::vector<std::shared_ptr<Task>> tasks_;
   eo::StepHarness h_;
+  RunQueues queues_;
   eo::RunResult res_;
+  sigset_t old_mask_{};
   struct sigaction old_interrupt_ {};
   struct sigaction old_pipe_ {};
   bool signals_set_ = false;

@@ -39,6 +39,8 @@ model::KernelProfile profile_from(const real::Calibration& c) {
   p.unix_cal.measured = true;
   p.rlimit_nofile = c.rlimit_nofile;
   p.nr_open = c.nr_open;
+  p.mqueue = {c.mqueue.msg_max,     c.mqueue.msgsize_max,     c.mqueue.queues_max,
+              c.mqueue.msg_default, c.mqueue.msgsize_default, c.mqueue.cap_sys_resource};
   p.config_watch_queue = c.config.watch_queue;
   p.other_family_socketpair = real::probe_socketpair;
   return p;

@@ -44,11 +44,17 @@ constexpr int64_t kSocketTypeMask = 0xf;
 constexpr FlagName kEpollCtlOpNames[] = {{"EPOLL_CTL_ADD", 1}, {"EPOLL_CTL_DEL", 2}, {"EPOLL_CTL_MOD", 3},
                                          {"ADD", 1},           {"DEL", 2},           {"MOD", 3}};
 constexpr FlagName kShutdownHowNames[] = {{"SHUT_RD", 0}, {"SHUT_WR", 1}, {"SHUT_RDWR", 2}};
+// O_RDONLY is 0: it is accepted, and a canonical spelling leaves it out.
+constexpr FlagName kMqOpenNames[] = {{"O_RDONLY", 0},       {"O_WRONLY", 01},      {"O_RDWR", 02},
+                                     {"O_CREAT", 0100},     {"O_EXCL", 0200},      {"O_NONBLOCK", 04000},
+                                     {"O_CLOEXEC", 02000000}};
+constexpr FlagName kSigevNotifyNames[] = {{"SIGEV_SIGNAL", 0}, {"SIGEV_NONE", 1}};
 
 constexpr FlagContext kAllContexts[] = {
     FlagContext::kEpollEvents, FlagContext::kPollEvents,   FlagContext::kPipe2,
     FlagContext::kEventfd2,    FlagContext::kEpollCreate1, FlagContext::kSocketDomain,
     FlagContext::kSocketType,  FlagContext::kEpollCtlOp,   FlagContext::kShutdownHow,
+    FlagContext::kMqOpen,      FlagContext::kSigevNotify,
 };
 
 // Every table as the Linux headers spell it: what a flag-set argument may name. The
@@ -57,6 +63,7 @@ const std::span<const FlagName> kHeaderNameTables[] = {
     kEpollNames,      kPollNames,         kPipe2Names,
     kEventfd2Names,   kEpollCreate1Names, kSocketDomainNames,
     kSocketTypeNames, std::span(kEpollCtlOpNames).first<3>(), kShutdownHowNames,
+    kMqOpenNames,     kSigevNotifyNames,
 };
 
 // Appends the names of the bits of v that a table names, in table order; returns the
@@ -94,6 +101,10 @@ std::span<const FlagName> flag_names(FlagContext ctx) {
       return kEpollCtlOpNames;
     case FlagContext::kShutdownHow:
       return kShutdownHowNames;
+    case FlagContext::kMqOpen:
+      return kMqOpenNames;
+    case FlagContext::kSigevNotify:
+      return kSigevNotifyNames;
   }
   return {};
 }
@@ -136,6 +147,10 @@ std::string_view own_names_description(FlagContext ctx) {
       return "EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_CTL_DEL (or ADD, MOD, DEL)";
     case FlagContext::kShutdownHow:
       return "SHUT_RD, SHUT_WR, SHUT_RDWR";
+    case FlagContext::kMqOpen:
+      return "O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_NONBLOCK, O_CLOEXEC";
+    case FlagContext::kSigevNotify:
+      return "SIGEV_SIGNAL, SIGEV_NONE";
   }
   return "no names";
 }
@@ -153,7 +168,8 @@ std::string flag_context_description(FlagContext ctx, FlagUse use) {
 }
 
 bool flag_context_is_single(FlagContext ctx) {
-  return ctx == FlagContext::kSocketDomain || ctx == FlagContext::kEpollCtlOp || ctx == FlagContext::kShutdownHow;
+  return ctx == FlagContext::kSocketDomain || ctx == FlagContext::kEpollCtlOp || ctx == FlagContext::kShutdownHow ||
+         ctx == FlagContext::kSigevNotify;
 }
 
 int64_t flag_context_max(FlagContext ctx) { return ctx == FlagContext::kPollEvents ? 0xffff : kUint32Max; }
