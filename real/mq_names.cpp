@@ -63,6 +63,8 @@ int RunQueues::unlink_all() const {
   return existed;
 }
 
+unsigned RunQueues::runs_started() { return g_runs.load(); }
+
 RunQueues::~RunQueues() {
   unlink_all();
   if (!armed_) return;

@@ -28,6 +28,8 @@ class RunQueues {
   void arm();
   // mq_unlink of every name of the run; how many existed.
   int unlink_all() const;
+  // How many runs have made their names so far: run N (from 0) uses "eo.PID.N.".
+  static unsigned runs_started();
 
  private:
   std::string prefix_;
