@@ -113,6 +113,7 @@ struct Obj {
   int chan;  // write budget slot (-1: none)
   bool semaphore = false;  // EFD_SEMAPHORE
   bool dgram = false;      // an AF_UNIX SOCK_DGRAM socket: each write is charged a whole skb
+  uint8_t queue = 0;       // a queue descriptor: the name it was opened by (mq_name)
 };
 
 class Builder {
@@ -382,7 +383,7 @@ class Builder {
         }
         step(std::move(open));
         bind({q});
-        objs_.push_back({Obj::Kind::kMq, q, !nonblock, -1});
+        objs_.push_back({Obj::Kind::kMq, q, !nonblock, -1, false, false, static_cast<uint8_t>(o.b % 4)});
         break;
       }
       case K::kMqUnlink:
@@ -426,6 +427,13 @@ class Builder {
         const Obj* x = mq(o.a, false);
         if (!x) return;
         tasks_used_ |= 1u << (o.task % 4);
+        if (o.kind == K::kTaskMqSend && (o.variant & 0x30)) {
+          // Main first fills the queue through a non-blocking descriptor of the same name
+          // (EAGAIN once full), so that the task's send sleeps and a later receive hands
+          // its message over (pipelined_receive).
+          const Obj* y = pick(o.b, [&](const Obj& ob) { return ob.kind == Obj::Kind::kMq && !ob.blocking && ob.queue == x->queue; });
+          for (int k = 0; y && k < 1 + (o.variant >> 6); ++k) step(MqSend{use(y), 1, k});
+        }
         if (o.kind == K::kTaskMqSend) step(MqSend{use(x), o.n, o.variant % 4}, t);
         else step(MqReceive{use(x), o.n}, t);
         last().kind = Step::Kind::kPendingCall;

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <linux/sockios.h>
 #include <fcntl.h>
+#include <mqueue.h>
+#include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -274,6 +276,31 @@ TEST_F(Calibration, FdLimitsAreTheProcesss) {
   ASSERT_TRUE(in >> nr_open);
   EXPECT_EQ(cal_->nr_open, nr_open);
   EXPECT_LE(cal_->rlimit_nofile, cal_->nr_open);
+}
+
+// The mqueue limits are the sysctls, and the capability read from CapEff is the one the
+// kernel applies: a queue one message above msg_max is created exactly with it
+// (mqueue_get_inode).
+TEST_F(Calibration, MqueueLimitsAreTheOnesTheKernelApplies) {
+  ASSERT_TRUE(cal_.has_value()) << error_;
+  std::ifstream in("/proc/sys/fs/mqueue/msg_max");
+  long msg_max = 0;
+  ASSERT_TRUE(in >> msg_max);
+  EXPECT_EQ(cal_->mqueue.msg_max, msg_max);
+  const std::string name = "eo-calibration-" + std::to_string(getpid());
+  mq_attr attr{};
+  attr.mq_maxmsg = cal_->mqueue.msg_max + 1;
+  attr.mq_msgsize = 1;
+  const long fd = syscall(SYS_mq_open, name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+  const int err = errno;
+  if (fd >= 0) {
+    close(static_cast<int>(fd));
+    syscall(SYS_mq_unlink, name.c_str());
+  }
+  EXPECT_EQ(fd >= 0, cal_->mqueue.cap_sys_resource) << std::strerror(err);
+  if (fd < 0) {
+    EXPECT_EQ(err, EINVAL);
+  }
 }
 
 // The config says CONFIG_WATCH_QUEUE exactly when the kernel makes a notification pipe
