@@ -196,6 +196,7 @@ class Builder {
   std::string task_name(uint8_t t) { return "t" + std::to_string(1 + t % 4); }
   static std::string mq_name(uint8_t b) { return "q" + std::to_string(b % 4); }
   static constexpr int kMaxMqCreates = 6;
+  static constexpr int kDefaultMsgMax = 10;  // fs.mqueue.msg_default: sends that fill any queue
 
   // The generator rule of each call: one FuzzOp kind (or several) gives one step.
   void add(const FuzzOp& o) {
@@ -424,19 +425,33 @@ class Builder {
         // be handed a message by a pipelined send, or hand one over (pipelined receive).
         const std::string t = task_name(o.task);
         if (tasks_used_ & (1u << (o.task % 4))) return;
-        const Obj* x = mq(o.a, false);
+        const bool fill_first = o.kind == K::kTaskMqSend && (o.variant & 0x30);
+        const Obj* x = fill_first ? pick(o.a, [](const Obj& ob) { return ob.kind == Obj::Kind::kMq && ob.blocking; })
+                                  : mq(o.a, false);
         if (!x) return;
         tasks_used_ |= 1u << (o.task % 4);
-        if (o.kind == K::kTaskMqSend && (o.variant & 0x30)) {
-          // Main first fills the queue through a non-blocking descriptor of the same name
-          // (EAGAIN once full), so that the task's send sleeps and a later receive hands
-          // its message over (pipelined_receive).
-          const Obj* y = pick(o.b, [&](const Obj& ob) { return ob.kind == Obj::Kind::kMq && !ob.blocking && ob.queue == x->queue; });
-          for (int k = 0; y && k < 1 + (o.variant >> 6); ++k) step(MqSend{use(y), 1, k});
+        if (fill_first && !pick(o.b, [&](const Obj& ob) {
+              return ob.kind == Obj::Kind::kMq && !ob.blocking && ob.queue == x->queue;
+            })) {
+          const Obj opened{Obj::Kind::kMq, fresh("q"), false, -1, false, false, x->queue};
+          const uint8_t queue = x->queue;  // x may move when objs_ grows
+          step(MqOpen{{mq_name(queue)}, {O_RDWR_ | O_NONBLOCK_, {}}, std::nullopt, std::nullopt});
+          bind({opened.name});
+          objs_.push_back(opened);
+          x = pick(o.a, [](const Obj& ob) { return ob.kind == Obj::Kind::kMq && ob.blocking; });
         }
+        // Main first fills the queue through a non-blocking descriptor of the same name
+        // (EAGAIN once full), so that the task's send sleeps, and may receive at once,
+        // which hands the task's message over (pipelined_receive).
+        const Obj* y = fill_first ? pick(o.b, [&](const Obj& ob) {
+          return ob.kind == Obj::Kind::kMq && !ob.blocking && ob.queue == x->queue;
+        })
+                                                                        : nullptr;
+        for (int k = 0; y && k < kDefaultMsgMax; ++k) step(MqSend{use(y), 1, k % 3});
         if (o.kind == K::kTaskMqSend) step(MqSend{use(x), o.n, o.variant % 4}, t);
         else step(MqReceive{use(x), o.n}, t);
         last().kind = Step::Kind::kPendingCall;
+        if (y && (o.variant & 0x80)) step(MqReceive{use(y), 8192});
         break;
       }
       case K::kTaskWait:
