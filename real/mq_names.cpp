@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <tuple>
 
 namespace real {
 
@@ -51,10 +52,13 @@ void RunQueues::arm() {
   struct sigaction sa {};
   sa.sa_handler = on_fatal_signal;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &old_int_);
-  sigaction(SIGTERM, &sa, &old_term_);
-  g_old_int = old_int_;
-  g_old_term = old_term_;
+  // A signal the process ignores (SIGINT of a background job) stays ignored: it ends
+  // nothing, so there is nothing to clean up for it.
+  for (auto [sig, old, global] : {std::tuple{SIGINT, &old_int_, &g_old_int}, std::tuple{SIGTERM, &old_term_, &g_old_term}}) {
+    sigaction(sig, nullptr, old);
+    *global = *old;
+    if (old->sa_handler != SIG_IGN) sigaction(sig, &sa, nullptr);
+  }
 }
 
 int RunQueues::unlink_all() const {

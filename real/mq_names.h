@@ -23,8 +23,8 @@ class RunQueues {
 
   // The kernel name of a trace name (NAME without its slash): "eo.PID.N.NAME".
   std::string kernel_name(const std::string& name) const { return prefix_ + name; }
-  // While armed, SIGINT and SIGTERM unlink every queue of the run, then end the process
-  // as the disposition before would have.
+  // While armed, SIGINT and SIGTERM (unless the process ignores them) unlink every queue
+  // of the run, then end the process as the disposition before would have.
   void arm();
   // mq_unlink of every name of the run; how many existed.
   int unlink_all() const;

@@ -110,6 +110,33 @@ void ends_the_run_with(int sig) {
 }
 
 TEST(MqExecutor, SigintEndsTheRunWithoutLeavingItsQueues) { ends_the_run_with(SIGINT); }
+
+// A process that ignores SIGINT (a background job of a shell) keeps ignoring it: the run
+// goes on, its queues stay until it ends.
+TEST(MqExecutor, AnIgnoredSigintChangesNothing) {
+  const unsigned run = real::RunQueues::runs_started();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    signal(SIGINT, SIG_IGN);
+    const eo::Program p = parse(std::string(kTwoQueues) + "sleep(400) = 0\nmq_getattr(a) = 1\n");
+    real::KernelExecutor k;
+    const eo::RunResult r = k.run(p);
+    _exit(r.stopped_at == -1 && r.steps[4].outcome.ret == 1 ? 0 : 3);
+  }
+  const std::string a = run_prefix(child, run) + "a";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!queue_exists(a) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(child, SIGINT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(queue_exists(a));
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_FALSE(queue_exists(a));
+}
 TEST(MqExecutor, SigtermEndsTheRunWithoutLeavingItsQueues) { ends_the_run_with(SIGTERM); }
 
 }  // namespace
