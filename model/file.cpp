@@ -59,7 +59,8 @@ void FdTable::close_files() {
     if (File* f = fds_[fd]) {
       fds_[fd] = nullptr;  // xchg(&fdt->fd[i], NULL)
       --open_;
-      fput(f);  // filp_close
+      f->flush();  // filp_close
+      fput(f);
     }
   }
   fds_.clear();
@@ -125,6 +126,7 @@ long FdTable::close(int fd) {
   --open_;
   next_fd_ = std::min(next_fd_, static_cast<size_t>(fd));  // __put_unused_fd
   trim();
+  f->flush();  // filp_close
   fput(f);
   return 0;
 }

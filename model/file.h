@@ -66,6 +66,8 @@ struct File {
   virtual MaySleep write(Task& t, const void* buf, size_t n);
   // f_op->release: the last reference is gone (after eventpoll_release).
   virtual void release() {}
+  // f_op->flush: every close of a descriptor of the file (filp_close), before its fput.
+  virtual void flush() {}
   virtual bool is_epoll() const { return false; }
   // file->private_data: the object behind the file (pipe inode, eventfd ctx, sock, eventpoll).
   virtual const void* private_data() const { return this; }

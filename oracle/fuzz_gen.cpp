@@ -12,6 +12,7 @@ namespace {
 // x86-64 Linux values (the trace language's).
 constexpr uint32_t IN = 0x1, PRI = 0x2, OUT = 0x4, ERR = 0x8, HUP = 0x10, RDNORM = 0x40, WRNORM = 0x100,
                    RDHUP = 0x2000, EXCLUSIVE = 1u << 28, WAKEUP = 1u << 29, ONESHOT = 1u << 30, ET = 1u << 31;
+constexpr int64_t O_RDONLY_ = 0, O_WRONLY_ = 1, O_RDWR_ = 2, O_CREAT_ = 0100, O_EXCL_ = 0200;
 constexpr int64_t O_NONBLOCK_ = 04000, O_DIRECT_ = 040000, EFD_SEMAPHORE_ = 1, AF_UNIX_ = 1, SOCK_STREAM_ = 1,
                   SOCK_DGRAM_ = 2, SOCK_RAW_ = 3, SOCK_SEQPACKET_ = 5, AF_INET_ = 2, SO_REUSEADDR_ = 2,
                   SO_ERROR_ = 4, SO_RCVBUF_ = 8, SO_LINGER_ = 13, SO_REUSEPORT_ = 15, SO_RCVLOWAT_ = 18;
@@ -60,6 +61,7 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {2, op(K::kSocketpair)},
       {2, op(K::kEventfd, gen::inRange<int64_t>(0, 3))},
       {3, op(K::kEpoll)},
+      {2, op(K::kMqOpen)},
   });
   const auto body = gen::weightedOneOf<FuzzOp>({
       {2, op(K::kPipe)},
@@ -96,6 +98,17 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {1, op(K::kTaskAccept)},
       {1, op(K::kFork)},
       {4, op(K::kChild, gen_size())},
+      // Message queues: opened under four names, sent to and received from by main
+      // (non-blocking descriptors only) and by tasks (pending), watched by epoll and poll.
+      {2, op(K::kMqOpen)},
+      {1, op(K::kMqUnlink)},
+      {5, op(K::kMqSend, gen::weightedElement<int64_t>({{6, 1}, {3, 8}, {2, 0}, {1, 64}, {1, 65}, {1, 8192}, {1, -1}}))},
+      {4, op(K::kMqReceive, gen::weightedElement<int64_t>({{6, 8192}, {3, 64}, {1, 8}, {1, 7}, {1, -1}}))},
+      {1, op(K::kMqGetattr)},
+      {2, op(K::kMqNotify)},
+      {2, op(K::kNotifications)},
+      {2, op(K::kTaskMqSend, gen::weightedElement<int64_t>({{4, 1}, {1, 8}}))},
+      {3, op(K::kTaskMqReceive, gen::weightedElement<int64_t>({{4, 8192}, {1, 64}}))},
   });
   return gen::apply(
       [](std::vector<FuzzOp> head, std::vector<FuzzOp> tail) {
@@ -109,7 +122,7 @@ namespace {
 
 // What the converter knows of each name while it builds the program.
 struct Obj {
-  enum class Kind { kPipeR, kPipeW, kSock, kEfd, kEpoll } kind;
+  enum class Kind { kPipeR, kPipeW, kSock, kEfd, kEpoll, kMq } kind;
   std::string name;
   bool blocking;
   int chan;  // write budget slot (-1: none)
@@ -120,6 +133,7 @@ struct Obj {
   bool tcp = false;        // an AF_INET stream socket (its fill totals depend on autotuning: none)
   bool address = false;    // a TCP socket a connect may name (a listener, or one bound and closed)
   bool closed = false;     // closed by main: its number may now be another socket's
+  uint8_t queue = 0;       // a queue descriptor: the name it was opened by (mq_name)
 };
 
 class Builder {
@@ -143,18 +157,24 @@ class Builder {
   // Any descriptor: a % 5 chooses the kind, a / 5 the one of that kind, so that removing
   // an unrelated object while shrinking does not change what later operations pick.
   const Obj* any(uint8_t a) const {
-    for (int k = 0; k < 5; ++k) {
-      const auto kind = static_cast<Obj::Kind>((a + k) % 5);
-      if (const Obj* o = pick(static_cast<uint8_t>(a / 5), [kind](const Obj& ob) { return ob.kind == kind; })) return o;
+    constexpr int kKinds = 6;
+    for (int k = 0; k < kKinds; ++k) {
+      const auto kind = static_cast<Obj::Kind>((a + k) % kKinds);
+      if (const Obj* o = pick(static_cast<uint8_t>(a / kKinds), [kind](const Obj& ob) { return ob.kind == kind; })) return o;
     }
     return nullptr;
+  }
+  // A queue descriptor; non_blocking: one main may send to and receive from.
+  const Obj* mq(uint8_t a, bool non_blocking) const {
+    return pick(a, [&](const Obj& o) { return o.kind == Obj::Kind::kMq && (!non_blocking || !o.blocking); });
   }
   const Obj* epoll(uint8_t a) const {
     return pick(a, [](const Obj& o) { return o.kind == Obj::Kind::kEpoll; });
   }
-  // A descriptor main may read or write without ever sleeping.
+  // A descriptor main may read or write without ever sleeping. Not a queue: its read gives
+  // a status line with the executor's pid and signal number in it (eventfd_read shows them).
   const Obj* io(uint8_t a) const {
-    return pick(a, [](const Obj& o) { return o.kind != Obj::Kind::kEpoll && !o.blocking; });
+    return pick(a, [](const Obj& o) { return o.kind != Obj::Kind::kEpoll && o.kind != Obj::Kind::kMq && !o.blocking; });
   }
 
   template <class C>
@@ -195,6 +215,9 @@ class Builder {
     return true;
   }
   std::string task_name(uint8_t t) { return "t" + std::to_string(1 + t % 4); }
+  static std::string mq_name(uint8_t b) { return "q" + std::to_string(b % 4); }
+  static constexpr int kMaxMqCreates = 6;
+  static constexpr int kDefaultMsgMax = 10;  // fs.mqueue.msg_default: sends that fill any queue
 
   // A child process made by main's fork: its task's name and the names its table copied.
   struct Child {
@@ -591,6 +614,95 @@ class Builder {
       case K::kChild:
         add_process_op(o);
         break;
+      case K::kMqOpen: {
+        // Creations are capped: every queue is charged to RLIMIT_MSGQUEUE (819200 bytes by
+        // default, about nine default queues), which the model does not keep.
+        if (mq_creates_ >= kMaxMqCreates) return;
+        ++mq_creates_;
+        const std::string q = fresh("q");
+        MqOpen open{{mq_name(o.b)}, {}, std::nullopt, std::nullopt};
+        static const int64_t kAccess[] = {O_RDWR_, O_RDWR_, O_RDWR_, O_RDWR_, O_RDONLY_, O_WRONLY_, O_RDWR_, 3};
+        const int64_t creat = (o.variant & 0x30) == 0x30 ? 0 : (o.variant & 0x30) == 0x20 ? O_CREAT_ | O_EXCL_ : O_CREAT_;
+        open.flags.value = kAccess[(o.variant >> 2) & 7] | creat | (nonblock ? O_NONBLOCK_ : 0);
+        if (o.variant & 0x40) {  // a small queue, now and then an invalid attr
+          open.maxmsg = (o.variant & 0x80) && o.a % 5 == 0 ? 0 : 1 + o.a % 3;
+          open.msgsize = (o.variant & 0x80) && o.a % 5 == 1 ? 8193 : 8 << (o.a % 4);
+        }
+        step(std::move(open));
+        bind({q});
+        Obj queue{Obj::Kind::kMq, q, !nonblock, -1};
+        queue.queue = static_cast<uint8_t>(o.b % 4);
+        objs_.push_back(queue);
+        break;
+      }
+      case K::kMqUnlink:
+        step(MqUnlink{{mq_name(o.b)}});
+        break;
+      case K::kMqSend: {
+        const Obj* x = (o.variant & 0xf0) == 0xf0 ? io(o.a) : mq(o.a, true);  // now and then not a queue: EBADF
+        if (!x) return;
+        static const int64_t kPrio[] = {0, 0, 1, 1, 2, 5, 31, 32767, 0, 1, 3, 7, 0, 2, 32768, 4};
+        step(MqSend{use(x), o.n, kPrio[o.variant & 15]});
+        break;
+      }
+      case K::kMqReceive: {
+        const Obj* x = (o.variant & 0xf0) == 0xf0 ? io(o.a) : mq(o.a, true);
+        if (!x) return;
+        step(MqReceive{use(x), o.n});
+        break;
+      }
+      case K::kMqGetattr: {
+        const Obj* x = (o.variant & 0x7) == 0x7 ? any(o.a) : mq(o.a, false);
+        if (!x) return;
+        step(MqGetattr{use(x)});
+        break;
+      }
+      case K::kMqNotify: {
+        const Obj* x = (o.variant & 0xf0) == 0xf0 ? any(o.a) : mq(o.a, false);
+        if (!x) return;
+        const int v = o.variant % 3;
+        step(MqNotify{use(x), v == 2 ? std::nullopt : std::optional<int64_t>(v == 0 ? MqNotify::kSigevSignal : MqNotify::kSigevNone)});
+        break;
+      }
+      case K::kNotifications:
+        step(Notifications{});
+        break;
+      case K::kTaskMqSend:
+      case K::kTaskMqReceive: {
+        // A task sends to or receives from a queue (blocking or not): it may sleep there,
+        // be handed a message by a pipelined send, or hand one over (pipelined receive).
+        const std::string t = task_name(o.task);
+        if (tasks_used_ & (1u << (o.task % 4))) return;
+        const bool fill_first = o.kind == K::kTaskMqSend && (o.variant & 0x30);
+        const Obj* x = fill_first ? pick(o.a, [](const Obj& ob) { return ob.kind == Obj::Kind::kMq && ob.blocking; })
+                                  : mq(o.a, false);
+        if (!x) return;
+        tasks_used_ |= 1u << (o.task % 4);
+        if (fill_first && !pick(o.b, [&](const Obj& ob) {
+              return ob.kind == Obj::Kind::kMq && !ob.blocking && ob.queue == x->queue;
+            })) {
+          Obj opened{Obj::Kind::kMq, fresh("q"), false, -1};
+          opened.queue = x->queue;
+          const uint8_t queue = x->queue;  // x may move when objs_ grows
+          step(MqOpen{{mq_name(queue)}, {O_RDWR_ | O_NONBLOCK_, {}}, std::nullopt, std::nullopt});
+          bind({opened.name});
+          objs_.push_back(opened);
+          x = pick(o.a, [](const Obj& ob) { return ob.kind == Obj::Kind::kMq && ob.blocking; });
+        }
+        // Main first fills the queue through a non-blocking descriptor of the same name
+        // (EAGAIN once full), so that the task's send sleeps, and may receive at once,
+        // which hands the task's message over (pipelined_receive).
+        const Obj* y = fill_first ? pick(o.b, [&](const Obj& ob) {
+          return ob.kind == Obj::Kind::kMq && !ob.blocking && ob.queue == x->queue;
+        })
+                                                                        : nullptr;
+        for (int k = 0; y && k < kDefaultMsgMax; ++k) step(MqSend{use(y), 1, k % 3});
+        if (o.kind == K::kTaskMqSend) step(MqSend{use(x), o.n, o.variant % 4}, t);
+        else step(MqReceive{use(x), o.n}, t);
+        last().kind = Step::Kind::kPendingCall;
+        if (y && (o.variant & 0x80)) step(MqReceive{use(y), 8192});
+        break;
+      }
       case K::kTaskWait:
       case K::kTaskRead:
       case K::kTaskPoll: {
@@ -625,6 +737,7 @@ class Builder {
   std::vector<long> budget_;
   unsigned tasks_used_ = 0;
   bool dgram_made_ = false;  // a SOCK_DGRAM pair exists
+  int mq_creates_ = 0;
   int next_ = 0;
   std::vector<Child> children_;
   bool aliased_ = false;  // a closed name was closed again: names may have changed sockets

@@ -21,6 +21,7 @@ struct FuzzOp {
     // option (SO_LINGER 0 for RST, SO_RCVLOWAT, SO_ERROR), a task blocked in accept.
     kTcpListen, kTcpConnect, kTcpAccept, kTcpOpt, kTaskAccept,
     kFork, kChild,  // main forks a child; a child closes, writes, reads, waits, deletes or exits
+    kMqOpen, kMqUnlink, kMqSend, kMqReceive, kMqGetattr, kMqNotify, kNotifications, kTaskMqSend, kTaskMqReceive,
   };
   Kind kind = Kind::kPipe;
   uint8_t a = 0;        // first operand pick (index among candidates, modulo their count)
