@@ -506,7 +506,7 @@ class Builder {
         break;
       }
       case K::kAccept: {
-        const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener && !ob.blocking; });
+        const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener && !ob.tcp && !ob.blocking; });
         if (!l) return;
         const bool nb = (o.variant & 3) != 0;
         const std::string a = fresh("a");
@@ -556,9 +556,10 @@ class Builder {
         break;
       }
       case K::kTcpAccept: {
-        // main accepts only on non-blocking listeners; the accepted socket is blocking one
-        // time in four (then main writes to it within a budget and never reads).
-        const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener && !ob.blocking && !ob.closed; });
+        // main accepts only on non-blocking TCP listeners (an AF_UNIX accept is kAccept); the
+        // accepted socket is blocking one time in four (then main writes to it within a budget
+        // and never reads).
+        const Obj* l = pick(o.a, [](const Obj& ob) { return ob.tcp && ob.listener && !ob.blocking && !ob.closed; });
         if (!l || aliased_) return;
         const std::string a = fresh("a");
         step(Accept4{use(l), {nonblock ? O_NONBLOCK_ : 0, {}}});

@@ -161,12 +161,24 @@ int count_threads() {
 }
 
 // A joined thread leaves /proc/self/task a little after pthread_join returns (its futex
-// wake comes before release_task): the count, once it reaches `want` within 200 ms.
+// wake comes before release_task): the count, once it is at most `want` within 200 ms.
 int settled_threads(int want) {
   int n = count_threads();
-  for (int i = 0; i < 200 && n != want; ++i) {
+  for (int i = 0; i < 200 && n > want; ++i) {
     usleep(1000);
     n = count_threads();
+  }
+  return n;
+}
+// The baseline: the count once it has not changed for 50 ms (a thread of the warm-up run
+// may still be leaving; CI once took 4 and then saw 3).
+int stable_threads() {
+  int n = count_threads();
+  for (int same = 0, i = 0; same < 50 && i < 1000; ++i) {
+    usleep(1000);
+    const int now = count_threads();
+    same = now == n ? same + 1 : 0;
+    n = now;
   }
   return n;
 }
@@ -183,7 +195,7 @@ TEST(KernelFork, ChildrenAreReapedAndNothingLeftWhateverHappens) {
   real::KernelExecutor kernel(o);
   // One run first: a sanitizer's runtime starts a thread of its own at the first fork.
   (void)kernel.run(parsed("fork() = c\nc: exit() = 0\n"));
-  const int fds = count_fds(), threads = settled_threads(count_threads());
+  const int fds = count_fds(), threads = stable_threads();
   ASSERT_FALSE(has_children());
   // A run that passes, one whose child is stuck (a blocking read written as a call step:
   // the watchdog), one that ends with a child blocked, one with a failing step.
@@ -204,7 +216,7 @@ TEST(KernelFork, ChildrenAreReapedAndNothingLeftWhateverHappens) {
       const eo::RunResult r = kernel.run(p);
       ASSERT_FALSE(has_children());
       ASSERT_EQ(count_fds(), fds);
-      ASSERT_EQ(settled_threads(threads), threads) << r.error;
+      ASSERT_LE(settled_threads(threads), threads) << r.error;
     }
   }
   if (rounds > 1) {
