@@ -170,6 +170,7 @@ template <class S>
 constexpr Field<S, SockRef> sock_ref(std::string_view name, SockRef S::*m) {
   return make(name, ArgKind::kSockRef, m);
 }
+template <class S>
 constexpr Field<S, MqName> mq_name(std::string_view name, MqName S::*m) {
   return make(name, ArgKind::kMqName, m);
 }
