@@ -37,11 +37,8 @@ struct Globals {
   // reaching it from the added epoll is a loop.
   Eventpoll* inserting_into = nullptr;
 
-  // ipc/mqueue.c: ipc_ns->mq_queues_count, the queues that exist (named or open); and the
-  // notification signals queued to the process and not yet counted by notifications()
-  // (a real-time signal, blocked in every thread: each one is queued).
+  // ipc/mqueue.c: ipc_ns->mq_queues_count, the queues that exist (named or open).
   long mq_queues_count = 0;
-  long mq_notify_signals = 0;
 
   // Live object counts, for leak checks in tests.
   long live_files = 0;

@@ -148,7 +148,7 @@ long Kernel::write(Task& t, int fd, const void* buf, size_t n) {
 
 long Kernel::close(Task& t, int fd) {
   check_idle(t);
-  const long r = files(t).close(fd);
+  const long r = files(t).close(fd, *t.proc);
   return enter(t, r < 0 ? g_.fail(Rule::kCloseEbadf, r) : r);
 }
 
@@ -191,7 +191,7 @@ long Kernel::exit(Task& t) {
     interrupt(*u);
   }
   g_.rule(Rule::kExitFiles);
-  p.files.close_files();
+  p.files.close_files(p);
   p.exited = true;
   return enter(t, 0);
 }
@@ -266,12 +266,12 @@ long Kernel::mq_getattr(Task& t, int mqdes) {
 
 long Kernel::mq_notify(Task& t, int mqdes, const int* notify) {
   check_idle(t);
-  return enter(t, do_mq_notify(g_, files(t), mqdes, notify));
+  return enter(t, do_mq_notify(g_, *t.proc, mqdes, notify));
 }
 
 long Kernel::notifications(Task& t) {
   check_idle(t);
-  return enter(t, std::exchange(g_.mq_notify_signals, 0));
+  return enter(t, std::exchange(t.proc->mq_notify_signals, 0));
 }
 
 int Kernel::settle() { return sched_.run_until_idle(); }

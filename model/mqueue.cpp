@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "process.h"
+
 namespace model {
 
 namespace {
@@ -86,24 +88,26 @@ MaySleep wq_sleep(Task& t, MqueueInode& info, int sr, MqWaiter& ewp) {
   co_return -EINTR;
 }
 
-// __do_notify: the empty-to-non-empty edge with a registration sends the signal (or not,
-// kSigevNone) and drops the registration; wait_q is woken whatever the count.
+// __do_notify: the empty-to-non-empty edge with a registration sends the signal to the
+// owner process (or not, kSigevNone) and drops the registration; wait_q is woken whatever
+// the count. The owner is alive: its exit closed its descriptors, and a close by it drops
+// the registration (mqueue_flush_file), so pid_task always finds it here.
 void do_notify(MqueueInode& info) {
   Globals& g = *info.g;
   if (info.notify_owner && info.curmsgs == 1) {
     if (info.sigev_notify == kSigevSignal) {
-      ++g.mq_notify_signals;  // queued to the process: the signal is blocked in every thread
+      ++info.notify_owner->mq_notify_signals;  // do_send_sig_info(..., PIDTYPE_TGID)
       g.rule(Rule::kMqNotifySignal);
     } else {
       g.rule(Rule::kMqNotifyNone);
     }
-    info.notify_owner = false;
+    info.notify_owner = nullptr;
   }
   wake_up(info.wait_q, Rule::kMqSendWakeWaitQ);
 }
 
 // remove_notification
-void remove_notification(MqueueInode& info) { info.notify_owner = false; }
+void remove_notification(MqueueInode& info) { info.notify_owner = nullptr; }
 
 }  // namespace
 
@@ -137,9 +141,10 @@ MaySleep MqueueFile::read(Task&, void* buf, size_t n) {
   co_return k;
 }
 
-// mqueue_flush_file: every close by the owner process drops its registration.
-void MqueueFile::flush() {
-  if (info->notify_owner) {
+// mqueue_flush_file: every close by the owner process drops its registration (task_tgid
+// of current is the owner); another process's close of its copy does not.
+void MqueueFile::flush(const Process& current) {
+  if (info->notify_owner == &current) {
     g->rule(Rule::kMqFlushDropsNotify);
     remove_notification(*info);
   }
@@ -252,22 +257,22 @@ long do_mq_getattr(Globals& g, FdTable& fdt, int mqdes) {
 
 // do_mq_notify: the sigevent is checked first, then the descriptor; a null one unregisters
 // the caller's process (silently nothing for another); one registrant at a time (EBUSY,
-// also for the owner itself).
+// also for the owner itself, and for a process that forked from it).
 // kSigevThread (a netlink socket) is not in the trace language: the parser refuses it.
-long do_mq_notify(Globals& g, FdTable& fdt, int mqdes, const int* notify) {
+long do_mq_notify(Globals& g, Process& current, int mqdes, const int* notify) {
   if (notify && *notify != kSigevNone && *notify != kSigevSignal && *notify != kSigevThread)
     return g.fail(Rule::kMqNotifyEinval, -EINVAL);
-  MqueueFile* f = mq_file(fdt, mqdes);
+  MqueueFile* f = mq_file(current.files, mqdes);
   if (!f) return g.fail(Rule::kMqNotifyEbadf, -EBADF);
   MqueueInode& info = *f->info;
   if (!notify) {
-    if (info.notify_owner) remove_notification(info);
+    if (info.notify_owner == &current) remove_notification(info);  // task_tgid(current)
     g.rule(Rule::kMqNotifyUnregister);
     return 0;
   }
   if (info.notify_owner) return g.fail(Rule::kMqNotifyEbusy, -EBUSY);
   info.sigev_notify = *notify;
-  info.notify_owner = true;
+  info.notify_owner = &current;  // get_pid(task_tgid(current))
   g.rule(Rule::kMqNotifyRegistered);
   return 0;
 }

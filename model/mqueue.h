@@ -56,8 +56,8 @@ struct MqueueInode {
   std::map<unsigned, std::deque<MqMsg>> msg_tree;
   long maxmsg, msgsize, curmsgs = 0;  // attr.mq_maxmsg, mq_msgsize, mq_curmsgs
   long qsize = 0;                     // bytes queued
-  // notify_owner: with one process, whether it (main's process) is registered, and how.
-  bool notify_owner = false;
+  // notify_owner: the registered process (task_tgid of the registering task), or none.
+  Process* notify_owner = nullptr;
   int sigev_notify = kSigevNone;
   MqWaitList e_wait_q[2];  // SEND, RECV: in wq_add order, served from the back
 };
@@ -70,7 +70,7 @@ struct MqueueFile final : File {
   long f_pos = 0;                                      // mqueue_read_file's position
   poll_t poll(PollTable* pt) override;                 // mqueue_poll_file
   MaySleep read(Task& t, void* buf, size_t n) override;  // mqueue_read_file
-  void flush() override;                               // mqueue_flush_file
+  void flush(const Process& current) override;         // mqueue_flush_file
   std::string describe() const override { return "message queue"; }
 };
 
@@ -85,6 +85,7 @@ long do_mq_unlink(Globals& g, MqNamespace& ns, const std::string& name);
 MaySleep do_mq_timedsend(Task& t, FdTable& fdt, int mqdes, size_t len, unsigned prio);
 MaySleep do_mq_timedreceive(Task& t, FdTable& fdt, int mqdes, size_t len);  // priority in t.msg_prio
 long do_mq_getattr(Globals& g, FdTable& fdt, int mqdes);
-long do_mq_notify(Globals& g, FdTable& fdt, int mqdes, const int* notify);
+// current: the calling task's process (its table, and the owner it registers or removes).
+long do_mq_notify(Globals& g, Process& current, int mqdes, const int* notify);
 
 }  // namespace model

@@ -30,9 +30,9 @@ struct MqSys : ModelSys {
     EXPECT_NE(r, kBlocked);
     return {r, r >= 0 ? t(task).msg_prio : 0};
   }
-  long notify(int q, int how) { return k.mq_notify(main(), q, &how); }
-  long unnotify(int q) { return k.mq_notify(main(), q, nullptr); }
-  long notifications() { return k.notifications(main()); }
+  long notify(int q, int how, const std::string& task = "main") { return k.mq_notify(t(task), q, &how); }
+  long unnotify(int q, const std::string& task = "main") { return k.mq_notify(t(task), q, nullptr); }
+  long notifications(const std::string& task = "main") { return k.notifications(t(task)); }
 };
 
 using Msg = std::pair<long, unsigned>;
@@ -130,6 +130,27 @@ TEST(Mqueue, AnyCloseByTheOwnerDropsTheRegistration) {
   EXPECT_EQ(s.close(d), 0);  // mqueue_flush_file
   EXPECT_EQ(s.send(q, 1, 0), 0);
   EXPECT_EQ(s.notifications(), 0);
+  EXPECT_EQ(s.notify(q, kSigevSignal), 0);
+}
+
+// notify_owner is the registering task's process (task_tgid): __do_notify signals that
+// process only, another process neither unregisters it nor drops it by closing its copy;
+// the owner's exit does (exit_files -> filp_close -> mqueue_flush_file).
+TEST(Mqueue, TheOwnerIsTheRegisteringProcess) {
+  MqSys s;
+  const int q = s.queue("o");
+  s.k.fork(s.main(), "c");
+  s.k.fork(s.main(), "d");
+  EXPECT_EQ(s.notify(q, kSigevSignal, "c"), 0);
+  EXPECT_EQ(s.notify(q, kSigevSignal), -EBUSY);
+  EXPECT_EQ(s.unnotify(q), 0);  // not the owner: nothing
+  EXPECT_EQ(s.k.close(s.t("d"), q), 0);  // another process's copy
+  EXPECT_EQ(s.send(q, 1, 0), 0);
+  EXPECT_EQ(s.notifications(), 0);
+  EXPECT_EQ(s.notifications("c"), 1);
+  s.recv(q);
+  EXPECT_EQ(s.notify(q, kSigevSignal, "c"), 0);
+  EXPECT_EQ(s.k.exit(s.t("c")), 0);  // the owner's table closed: dropped
   EXPECT_EQ(s.notify(q, kSigevSignal), 0);
 }
 
