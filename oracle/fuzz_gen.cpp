@@ -109,6 +109,7 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {2, op(K::kNotifications)},
       {2, op(K::kTaskMqSend, gen::weightedElement<int64_t>({{4, 1}, {1, 8}}))},
       {3, op(K::kTaskMqReceive, gen::weightedElement<int64_t>({{4, 8192}, {1, 64}}))},
+      {3, op(K::kChildMq)},
   });
   return gen::apply(
       [](std::vector<FuzzOp> head, std::vector<FuzzOp> tail) {
@@ -219,18 +220,74 @@ class Builder {
   static constexpr int kMaxMqCreates = 6;
   static constexpr int kDefaultMsgMax = 10;  // fs.mqueue.msg_default: sends that fill any queue
 
-  // A child process made by main's fork: its task's name and the names its table copied.
+  // A child process made by main's fork: its task's name, the names its table copied and
+  // the queue descriptors it opened itself (names only its process has).
   struct Child {
     std::string name;
     std::vector<std::string> names;
     bool alive = true;
+    std::vector<Obj> queues;
   };
   const Obj* held(const Child& c, uint8_t a, bool (*ok)(const Obj&)) const {
     std::vector<const Obj*> v;
     for (const Obj& o : objs_) {
       if (ok(o) && std::find(c.names.begin(), c.names.end(), o.name) != c.names.end()) v.push_back(&o);
     }
+    for (const Obj& o : c.queues) {
+      if (ok(o)) v.push_back(&o);
+    }
     return v.empty() ? nullptr : v[a % v.size()];
+  }
+  Child* live_child(uint8_t task) {
+    for (size_t k = 0; k < children_.size(); ++k) {
+      Child& cand = children_[(task + k) % children_.size()];
+      if (cand.alive) return &cand;
+    }
+    return nullptr;
+  }
+
+  // The queue rules of a child process: notifications are per process (the owner of a
+  // registration is the registering task's process, __do_notify signals it), so a child
+  // registers, counts its own signals, sends and receives without sleeping through the
+  // queues it holds, and opens a queue by name in its own process.
+  void add_child_mq_op(const FuzzOp& o) {
+    Child* c = live_child(o.task);
+    if (!c) return;
+    const auto queue = [](const Obj& ob) { return ob.kind == Obj::Kind::kMq; };
+    const auto quiet_queue = [](const Obj& ob) { return ob.kind == Obj::Kind::kMq && !ob.blocking; };
+    switch (o.variant % 6) {
+      case 0:
+      case 1: {
+        const Obj* x = held(*c, o.a, queue);
+        if (!x) return;
+        const int v = (o.variant >> 3) % 3;
+        step(MqNotify{use(x), v == 2 ? std::nullopt : std::optional<int64_t>(v == 0 ? MqNotify::kSigevSignal : MqNotify::kSigevNone)},
+             c->name);
+        break;
+      }
+      case 2:
+        step(Notifications{}, c->name);
+        break;
+      case 3:
+        if (const Obj* x = held(*c, o.a, quiet_queue)) step(MqSend{use(x), 1 + o.b % 8, o.b % 3}, c->name);
+        break;
+      case 4:
+        if (const Obj* x = held(*c, o.a, quiet_queue)) step(MqReceive{use(x), 8192}, c->name);
+        break;
+      default: {
+        // By name, non-blocking; created if absent while creations are left (each one is
+        // charged to RLIMIT_MSGQUEUE), else ENOENT for a name nobody made or unlinked.
+        const bool creat = mq_creates_ < kMaxMqCreates;
+        mq_creates_ += creat;
+        Obj opened{Obj::Kind::kMq, fresh("q"), false, -1};
+        opened.queue = static_cast<uint8_t>(o.b % 4);
+        step(MqOpen{{mq_name(opened.queue)}, {O_RDWR_ | O_NONBLOCK_ | (creat ? O_CREAT_ : 0), {}}, std::nullopt, std::nullopt},
+             c->name);
+        bind({opened.name});
+        c->queues.push_back(opened);
+        break;
+      }
+    }
   }
 
   // The fork rules: main forks (two children at most; forks come from main only, as the
@@ -239,22 +296,20 @@ class Builder {
   void add_process_op(const FuzzOp& o) {
     if (o.kind == K::kFork) {
       if (children_.size() >= 2) return;
-      Child c{"p" + std::to_string(children_.size()), {}};  // "c" names clients
+      Child c;
+      c.name = "p" + std::to_string(children_.size());  // "c" names clients
       for (const Obj& ob : objs_) c.names.push_back(ob.name);
       step(Fork{});
       bind({c.name});
       children_.push_back(std::move(c));
       return;
     }
-    Child* c = nullptr;
-    for (size_t k = 0; k < children_.size() && !c; ++k) {
-      Child& cand = children_[(o.task + k) % children_.size()];
-      if (cand.alive) c = &cand;
-    }
+    Child* c = live_child(o.task);
     if (!c) return;
     const auto is_epoll = [](const Obj& ob) { return ob.kind == Obj::Kind::kEpoll; };
     const auto not_epoll = [](const Obj& ob) { return ob.kind != Obj::Kind::kEpoll; };
-    const auto quiet = [](const Obj& ob) { return ob.kind != Obj::Kind::kEpoll && !ob.blocking; };
+    // Not a queue: its read gives the status line, with NOTIFY_PID (see io()).
+    const auto quiet = [](const Obj& ob) { return ob.kind != Obj::Kind::kEpoll && ob.kind != Obj::Kind::kMq && !ob.blocking; };
     switch (o.variant % 8) {
       case 0:
       case 1:
@@ -614,6 +669,9 @@ class Builder {
       case K::kFork:
       case K::kChild:
         add_process_op(o);
+        break;
+      case K::kChildMq:
+        add_child_mq_op(o);
         break;
       case K::kMqOpen: {
         // Creations are capped: every queue is charged to RLIMIT_MSGQUEUE (819200 bytes by
