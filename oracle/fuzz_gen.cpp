@@ -135,6 +135,8 @@ struct Obj {
   bool address = false;    // a TCP socket a connect may name (a listener, or one bound and closed)
   bool closed = false;     // closed by main: its number may now be another socket's
   uint8_t queue = 0;       // a queue descriptor: the name it was opened by (mq_name)
+  std::string dup_of = {};  // a dup: the name of the descriptor the open file was made under
+  const std::string& file() const { return dup_of.empty() ? name : dup_of; }
 };
 
 class Builder {
@@ -251,6 +253,7 @@ class Builder {
   // registers, counts its own signals, sends and receives without sleeping through the
   // queues it holds, and opens a queue by name in its own process.
   void add_child_mq_op(const FuzzOp& o) {
+    if (!live_child(o.task)) add_process_op(FuzzOp{K::kFork});  // main forks one first
     Child* c = live_child(o.task);
     if (!c) return;
     const auto queue = [](const Obj& ob) { return ob.kind == Obj::Kind::kMq; };
@@ -263,6 +266,13 @@ class Builder {
         const int v = (o.variant >> 3) % 3;
         step(MqNotify{use(x), v == 2 ? std::nullopt : std::optional<int64_t>(v == 0 ? MqNotify::kSigevSignal : MqNotify::kSigevNone)},
              c->name);
+        // Now and then main sends through its own copy (never sleeping) and the child
+        // counts: the signal of the edge goes to the registering process only.
+        const bool mains = std::any_of(objs_.begin(), objs_.end(), [&](const Obj& ob) { return &ob == x; });
+        if ((o.variant & 0x80) && mains && !x->blocking) {
+          step(MqSend{use(x), 1, 0});
+          step(Notifications{}, c->name);
+        }
         break;
       }
       case 2:
@@ -395,6 +405,7 @@ class Builder {
         const Obj* src = any(o.a);
         if (!src) return;
         Obj copy = *src;
+        copy.dup_of = src->file();
         copy.name = fresh("d");
         step(Dup{use(src)});
         bind({copy.name});
@@ -514,7 +525,12 @@ class Builder {
           }
           case 1: if (x) step(Bind{use(x), other && (o.variant & 8) ? SockRef{other->name, {}} : SockRef{}}); break;
           case 2: if (x) step(Listen{use(x), o.b % 4}); break;
-          case 3: if (x && other && !dgram_made_) step(Connect{use(x), SockRef{other->name, {}}}); break;
+          // Never a TCP socket to its own address: a self-connect (simultaneous open with
+          // itself) succeeds on a kernel, and the model's TCP has no rules for it.
+          case 3:
+            if (x && other && !dgram_made_ && !(x->tcp && x->file() == other->file()))
+              step(Connect{use(x), SockRef{other->name, {}}});
+            break;
           case 4: if (x && !x->blocking) step(Accept4{use(x), {(o.variant & 8) ? O_NONBLOCK_ : 0x10 * ((o.variant >> 4) & 1), {}}}); break;
           case 5: {
             static const int64_t kOpts[] = {SO_LINGER_, SO_REUSEADDR_, SO_REUSEPORT_, SO_RCVBUF_, (int64_t{6} << 32) | 1};
