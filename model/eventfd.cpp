@@ -54,7 +54,9 @@ MaySleep EventfdFile::read(Task& t, void* buf, size_t n) {
 
 // eventfd_write: every successful write wakes with EPOLLIN, even of 0.
 MaySleep EventfdFile::write(Task& t, const void* buf, size_t n) {
-  if (n != sizeof(uint64_t)) co_return g->fail(Rule::kEfdWriteEinvalSize, -EINVAL);  // exactly 8: longer is EINVAL too
+  // Exactly 8 since 6.9 (longer is EINVAL too); before, at least 8, of which 8 are written.
+  const bool bad_size = g->profile.efd_write_exact_size ? n != sizeof(uint64_t) : n < sizeof(uint64_t);
+  if (bad_size) co_return g->fail(Rule::kEfdWriteEinvalSize, -EINVAL);
   uint64_t ucnt;
   std::memcpy(&ucnt, buf, sizeof ucnt);
   if (ucnt == ULLONG_MAX_) co_return g->fail(Rule::kEfdWriteEinvalMax, -EINVAL);

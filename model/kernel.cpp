@@ -111,6 +111,7 @@ long Kernel::epoll_wait(Task& t, int epfd, int maxevents, int timeout_ms) {
 
 long Kernel::epoll_pwait2(Task& t, int epfd, int maxevents, const Timespec64* timeout) {
   check_idle(t);
+  if (!g_.profile.has_epoll_pwait2) return -ENOSYS;  // before 5.11: no such entry in sys_call_table
   File* const ep_file = files(t).fget(epfd);
   return enter(t, sys_epoll_pwait2(g_, files(t), t, epfd, maxevents, timeout), ep_file);
 }

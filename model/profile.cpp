@@ -28,17 +28,29 @@ std::optional<KernelVersion> KernelVersion::parse(std::string_view text) {
   return v;
 }
 
+std::optional<KernelVersion> KernelVersion::from_uname(std::string_view release, std::string_view version) {
+  constexpr std::string_view kDebian = "Debian ";
+  if (const size_t at = version.find(kDebian); at != std::string_view::npos) {
+    const std::string_view rest = version.substr(at + kDebian.size());
+    if (auto v = parse(rest.substr(0, rest.find_first_of(" -+~")))) return v;
+  }
+  return parse(release);
+}
+
 KernelProfile KernelProfile::for_version(KernelVersion v) {
   KernelProfile p;
   p.version = v;
-  if (v < KernelVersion{5, 14, 0}) p.pipe_reader_wake = PipeReaderWake::kOnlyWhenEmpty;
-  else if (v < KernelVersion{5, 15, 0}) p.pipe_reader_wake = PipeReaderWake::kAlways;
-  else p.pipe_reader_wake = PipeReaderWake::kWhenEmptyOrPolled;
-  p.ep_wait_checks_fd_first = v >= KernelVersion{6, 15, 0};
-  p.ep_loop_check_upwards = v >= KernelVersion{6, 17, 0};
-  p.ep_callback_sync_wake = v >= KernelVersion{6, 10, 0};
-  p.has_notification_pipe_flag = v >= KernelVersion{5, 8, 0};  // c73be61cede5 "pipe: Add general notification queue support"
-  p.nproto = v >= KernelVersion{5, 15, 0} ? 46 : 45;           // AF_MCTP (bc49d8169aa7) raised AF_MAX
+  if (changes::kPipeEtWakeWhenPolled.in(v)) p.pipe_reader_wake = PipeReaderWake::kWhenEmptyOrPolled;
+  else if (changes::kPipeAlwaysWake.in(v)) p.pipe_reader_wake = PipeReaderWake::kAlways;
+  else p.pipe_reader_wake = PipeReaderWake::kOnlyWhenEmpty;
+  p.ep_wait_checks_fd_first = changes::kEpCheckParamsFdFirst.in(v);
+  p.ep_loop_check_upwards = changes::kEpLoopCheckUpwards.in(v);
+  p.ep_callback_sync_wake = changes::kEpCallbackSyncWake.in(v);
+  p.has_epoll_pwait2 = changes::kEpollPwait2.in(v);
+  p.efd_write_exact_size = changes::kEventfdWriteExactSize.in(v);
+  p.reuseport_inet_only = changes::kReuseportInetOnly.in(v);
+  p.has_notification_pipe_flag = changes::kNotificationPipe.in(v);
+  p.nproto = changes::kAfMctp.in(v) ? 46 : 45;
   return p;
 }
 

@@ -1,6 +1,7 @@
 // KernelProfile: the one place where kernel versions differ. Every behaviour switch
 // the model has is a field here, derived from the version by for_version().
 #pragma once
+#include <array>
 #include <compare>
 #include <cstdint>
 #include <functional>
@@ -16,13 +17,56 @@ struct KernelVersion {
   std::string str() const;
   // Parses "6.18", "6.18.44" or a uname release such as "6.18.44-fc-v657".
   static std::optional<KernelVersion> parse(std::string_view text);
+  // The version a running kernel is: Debian's `uname -r` is an ABI name ("6.1.0-57-cloud-amd64")
+  // and its `uname -v` carries the package version ("#1 SMP PREEMPT_DYNAMIC Debian
+  // 6.1.192-3 (2026-...)"), which wins when present; otherwise the release.
+  static std::optional<KernelVersion> from_uname(std::string_view release, std::string_view version);
 };
+
+// One kernel change the model follows: the mainline release that brought it and the
+// stable releases of older series it was backported to (Debian's changelogs of the
+// kernels `epoll-oracle kernels` boots name them: usr/share/doc/linux-image-*/changelog*.gz).
+struct KernelChange {
+  std::string_view title;             // "commit-id subject" as in the kernel's git log
+  KernelVersion mainline;             // first release with it (X.Y.0)
+  std::array<KernelVersion, 4> stable{};  // {X, Y, first patch} per series; {0, 0, 0} unused
+  // Whether kernel v has it: v >= mainline, or v is of a listed series at or after its patch.
+  constexpr bool in(KernelVersion v) const {
+    if (v >= mainline) return true;
+    for (const KernelVersion& s : stable) {
+      if (s.major != 0 && s.major == v.major && s.minor == v.minor && v.patch >= s.patch) return true;
+    }
+    return false;
+  }
+};
+
+// The changes for_version() reads, newest last.
+namespace changes {
+inline constexpr KernelChange kNotificationPipe{"c73be61cede5 pipe: Add general notification queue support", {5, 8, 0}};
+inline constexpr KernelChange kEpollPwait2{"b0a0c2615f6f epoll: wire up syscall epoll_pwait2", {5, 11, 0}};
+inline constexpr KernelChange kPipeAlwaysWake{"3a34b13a88ca pipe: make pipe writes always wake up readers", {5, 14, 0},
+                                              {{{5, 10, 56}}}};
+inline constexpr KernelChange kPipeEtWakeWhenPolled{
+    "3b844826b6c6 pipe: avoid unnecessary EPOLLET wakeups under normal loads", {5, 15, 0}, {{{5, 10, 62}}}};
+inline constexpr KernelChange kAfMctp{"bc49d8169aa7 mctp: Add MCTP base (AF_MCTP raises AF_MAX)", {5, 15, 0}};
+inline constexpr KernelChange kEventfdWriteExactSize{
+    "325e56e9236e eventfd: strictly check the count parameter of eventfd_write to avoid inputting illegal strings",
+    {6, 9, 0}};
+inline constexpr KernelChange kEpCallbackSyncWake{"epoll: Add synchronous wakeup support for ep_poll_callback",
+                                                  {6, 13, 0}, {{{5, 10, 233}, {6, 1, 122}, {6, 12, 7}}}};
+inline constexpr KernelChange kEpCheckParamsFdFirst{"6b47d35d4d9e eventpoll: abstract out parameter sanity checking",
+                                                    {6, 15, 0}};
+inline constexpr KernelChange kReuseportInetOnly{"net: restrict SO_REUSEPORT to inet sockets", {6, 13, 0},
+                                                 {{{6, 1, 124}, {6, 12, 9}}}};
+inline constexpr KernelChange kEpLoopCheckUpwards{"f2e467a48287 eventpoll: Fix semi-unbounded recursion", {6, 17, 0},
+                                                  {{{6, 1, 149}, {6, 12, 43}}}};
+}  // namespace changes
 
 // Which writes wake pipe readers (fs/pipe.c pipe_write, by version).
 enum class PipeReaderWake {
-  kOnlyWhenEmpty,      // 5.5 .. 5.13: 1b6b26ae7053, wake only if the pipe was empty
-  kAlways,             // 5.14: 3a34b13a88ca "pipe: make pipe writes always wake up readers"
-  kWhenEmptyOrPolled,  // 5.15+: was_empty || pipe->poll_usage
+  kOnlyWhenEmpty,      // 5.5 .. 5.13 (5.10 before .56): 1b6b26ae7053, wake only if the pipe was empty
+  kAlways,             // changes::kPipeAlwaysWake (5.14; 5.10.56)
+  kWhenEmptyOrPolled,  // changes::kPipeEtWakeWhenPolled (5.15; 5.10.62): was_empty || pipe->poll_usage
 };
 
 // The kernel's preemption model (CONFIG_PREEMPT_NONE / _VOLUNTARY / CONFIG_PREEMPT /
@@ -87,18 +131,27 @@ struct KernelProfile {
   int page_size = 4096;
 
   // fs/eventpoll.c
-  // epoll_wait argument checks: >= 6.15 ep_check_params() checks the fd first (EBADF),
-  // before that maxevents (EINVAL) came first.
+  // epoll_wait argument checks: changes::kEpCheckParamsFdFirst, ep_check_params() checks the
+  // fd first (EBADF); before, maxevents (EINVAL) came first.
   bool ep_wait_checks_fd_first = true;
-  // >= 6.17 ep_loop_check() also counts the epolls above the one being added to
+  // changes::kEpLoopCheckUpwards (6.17; 6.1.149, 6.12.43): ep_loop_check() also counts the epolls above the one being added to
   // (ep_get_upwards_depth_proc), so a too-deep chain fails with ELOOP when built in any
   // order; before, only the depth below counted and deep chains built top-down were
   // refused later by reverse_path_check() with EINVAL.
   bool ep_loop_check_upwards = true;
-  // >= 6.10 (and 6.1.y backport) ep_poll_callback uses wake_up_sync for sync wakeups.
+  // changes::kEpCallbackSyncWake: ep_poll_callback uses wake_up_sync for sync wakeups.
   // A scheduler hint only; kept for explain output.
   bool ep_callback_sync_wake = true;
   long max_user_watches = 1L << 22;  // /proc/sys/fs/epoll/max_user_watches
+  // changes::kEpollPwait2: the syscall exists (before 5.11: ENOSYS, as for any unknown nr).
+  bool has_epoll_pwait2 = true;
+
+  // fs/eventfd.c eventfd_write: changes::kEventfdWriteExactSize, a count other than 8 is
+  // EINVAL; before, only a count below 8 was, and a longer write wrote 8.
+  bool efd_write_exact_size = true;
+  // changes::kReuseportInetOnly: sk_setsockopt refuses SO_REUSEPORT on (EOPNOTSUPP) unless
+  // the socket is an inet one.
+  bool reuseport_inet_only = true;
   int ep_max_nests = 4;              // EP_MAX_NESTS
 
   // fs/file.c, fs/select.c: the process's descriptor limit. get_unused_fd_flags allocates

@@ -183,8 +183,8 @@ long do_setsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, con
   std::memcpy(&val, optval, sizeof val);  // the first int (l_onoff of a struct linger)
   switch (optname) {
     case SO_REUSEPORT_:
-      // sock_setsockopt: turning it on needs an inet socket.
-      if (val != 0) return g.fail(Rule::kSockoptReuseportNotInet, -EOPNOTSUPP);
+      // sk_setsockopt: turning it on needs an inet socket (since changes::kReuseportInetOnly).
+      if (val != 0 && g.profile.reuseport_inet_only) return g.fail(Rule::kSockoptReuseportNotInet, -EOPNOTSUPP);
       g.rule(Rule::kSockoptSet);
       return 0;
     case SO_REUSEADDR_:

@@ -21,6 +21,9 @@
 #include "oracle/calls_doc.h"
 #include "oracle/corpus.h"
 #include "oracle/fuzz.h"
+#include "oracle/guest_run.h"
+#include "oracle/kernels.h"
+#include "oracle/kernel_profile.h"
 #include "oracle/output_file.h"
 #include "oracle/record.h"
 #include "oracle/report.h"
@@ -155,35 +158,11 @@ std::optional<model::KernelProfile> model_profile(const Common& c, std::string* 
   model::KernelProfile p = model::KernelProfile::for_version(*v);
   std::string cal_error;
   if (auto cal = real::calibrate(&cal_error)) {
-    p.unix_cal.sndbuf = cal->af_unix.sndbuf;
-    p.unix_cal.sk_buff_size = cal->af_unix.sk_buff_size;
-    p.unix_cal.shinfo_size = cal->af_unix.shinfo_size;
-    p.unix_cal.frags_size = cal->af_unix.frags_size;
-    p.unix_cal.max_dgram_qlen = cal->unix_max_dgram_qlen;
-    p.unix_cal.measured = true;
-    p.tcp_cal = {.wmem_default = cal->tcp.wmem_default, .rmem_default = cal->tcp.rmem_default,
-                 .rmem_max = cal->tcp.rmem_max, .somaxconn = cal->tcp.somaxconn,
-                 .core_wmem_max = cal->tcp.core_wmem_max, .core_rmem_max = cal->tcp.core_rmem_max,
-                 .wmem_max = cal->tcp.wmem_max, .rcv_capacity = cal->tcp.rcv_capacity,
-                 .snd_capacity = cal->tcp.snd_capacity, .sndbuf_settled = cal->tcp.sndbuf_settled, .measured = true};
-    p.page_size = cal->page_size;
-    p.pipe_def_buffers = cal->pipe_def_buffers;
-    p.max_user_watches = cal->max_user_watches;
-    p.rlimit_nofile = cal->rlimit_nofile;
-    p.nr_open = cal->nr_open;
-    p.mqueue = {cal->mqueue.msg_max,     cal->mqueue.msgsize_max,     cal->mqueue.queues_max,
-                cal->mqueue.msg_default, cal->mqueue.msgsize_default, cal->mqueue.cap_sys_resource};
-    p.other_family_socketpair = real::probe_socketpair;  // on demand: the probe is slow
+    p = eo::measured_profile(*v, *cal, real::probe_socketpair);  // on demand: the probe is slow
     if (cal->config.source.empty()) {
       std::cerr << "epoll-oracle: warning: no kernel config (/proc/config.gz, /boot/config-RELEASE); the model "
                    "assumes CONFIG_WATCH_QUEUE is not set\n";
     }
-    p.config_watch_queue = cal->config.watch_queue;
-    p.nr_cpus = cal->nr_cpus;
-    if (cal->config.preempt == "voluntary") p.preempt = model::Preempt::kVoluntary;
-    else if (cal->config.preempt == "full") p.preempt = model::Preempt::kFull;
-    else if (cal->config.preempt == "lazy") p.preempt = model::Preempt::kLazy;
-    else p.preempt = model::Preempt::kNone;  // also when no config was found
   } else {
     std::cerr << "epoll-oracle: warning: calibration failed (" << cal_error << "); the model uses x86-64 6.18 defaults\n";
   }
@@ -529,6 +508,44 @@ int run_command(int argc, char** argv) {
                 "\n\nThe table is the part of the document between the lines " + std::string(eo::kCallsBegin) +
                 " and " + eo::kCallsEnd + ".");
 
+  eo::KernelsOptions kopt;
+  std::string kernel_list;
+  bool no_host = false;
+  auto* kernels = app.add_subcommand(
+      "kernels", "The kernel matrix: traces (default: the corpus) on Debian kernels under qemu and on this machine, "
+                 "each with the model's prediction for that kernel");
+  kernels->add_option("paths", paths, paths_help);
+  kernels->add_option("--kernels", kernel_list,
+                      "Guest kernels, comma-separated, of 5.10, 6.1, 6.1-rt, 6.12, 7.2 (default: all; none: only this machine)");
+  kernels->add_flag("--no-host", no_host, "Leave out this machine's kernel");
+  kernels->add_option("--format", kopt.format, "Report format: human, json, ktap (one subtest per kernel)")
+      ->check(CLI::IsMember({"human", "json", "ktap"}))
+      ->capture_default_str();
+  kernels->add_flag("--all", kopt.all_rows, "human: a row for every trace, not only those not ok on some kernel");
+  kernels->add_option("--jobs,-j", kopt.jobs, "Guests at once")->check(CLI::Range(1, 16))->capture_default_str();
+  kernels->add_option("--timeout", kopt.timeout_s, "Seconds a guest may take to boot, run and power off (watchdog)")
+      ->check(CLI::Range(5, 7200))
+      ->capture_default_str();
+  kernels->add_option("--guest-watchdog", kopt.guest_watchdog_ms, "The kernel executor's --watchdog inside the guests (ms)")
+      ->check(CLI::Range(50, 600000))
+      ->capture_default_str();
+  kernels->add_option("--cache", kopt.cache_dir, "Cache of kernel images and guest files (default: " + eo::default_cache_dir() + ")");
+  kernels->add_flag("!--no-progress", kopt.progress, "No progress lines on stderr");
+  kernels->add_option("--guest-init", kopt.guest_init, "Another /init for the guests (to see how failures are reported)")
+      ->group("");
+  add_kernel_limits(kernels, common, false);
+  kernels->footer(footer({"0  on every kernel inside each trace's @kernel, the kernel gives the written results and the model predicts them",
+                          "1  a disagreement, or a guest that did not boot, finish or report (its console tail is shown)",
+                          kExit2, "3  nothing disagreed, but a trace is beyond the kernel executor's limits"}) +
+                  "\n\nEnvironment:\n  EPOLL_ORACLE_CACHE   the cache directory\n  EPOLL_ORACLE_TRACES  the corpus used when no path is given");
+  kernels->fallthrough();
+  auto* kernels_fetch = kernels->add_subcommand("fetch", "Fetch the guest kernels into the cache (scripts/kernels-fetch.sh)");
+  std::string guest_dir;
+  auto* guest_run = kernels->add_subcommand("guest-run", "Inside a guest: run the traces of DIR on this kernel, results as JSON lines");
+  guest_run->add_option("dir", guest_dir, "Directory of traces")->required();
+  guest_run->group("");
+  add_kernel_limits(guest_run, common, false);
+
   auto* calibrate = app.add_subcommand("calibrate", "Measure the kernel constants the model takes from this machine");
   calibrate->footer(footer({"0  measured", "1  the measurement failed", "2  a bad option, or output that could not be written"}));
 
@@ -581,6 +598,17 @@ int run_command(int argc, char** argv) {
     std::vector<std::string> files;
     if (!corpus_files(paths, &files)) return kExitBadInput;
     return eo::cmd_bench(files, eo::default_corpus_dir(), ex->list, repeat, std::cout, std::cerr);
+  }
+  if (kernels->parsed()) {
+    kopt.kernels = split(kernel_list);
+    kopt.host = !no_host;
+    if (kopt.cache_dir.empty()) kopt.cache_dir = eo::default_cache_dir();
+    if (guest_run->parsed()) return eo::cmd_guest_run(guest_dir, kernel_options(common), std::cout, std::cerr);
+    if (kernels_fetch->parsed()) return eo::cmd_kernels_fetch(kopt.cache_dir, kopt.kernels, std::cerr);
+    std::vector<std::string> files;
+    if (!corpus_files(paths, &files)) return kExitBadInput;
+    kopt.host_watchdog_ms = common.watchdog_ms;
+    return eo::cmd_kernels(kopt, files, eo::default_corpus_dir(), std::cout, std::cerr);
   }
   if (calibrate->parsed()) {
     std::string error;

@@ -36,7 +36,8 @@ bool parse_version(const std::string& text, int* major, int* minor, int* patch) 
   return std::sscanf(text.c_str(), "%d.%d.%d", major, minor, patch) >= 2;
 }
 
-TraceOutcome run_trace_text(const std::string& path, const std::string& text, const std::vector<Executor*>& executors) {
+TraceOutcome run_trace_text(const std::string& path, const std::string& text, const std::vector<Executor*>& executors,
+                            bool outside_range) {
   TraceOutcome out;
   out.path = path;
   out.shown = path;
@@ -52,7 +53,7 @@ TraceOutcome run_trace_text(const std::string& path, const std::string& text, co
     rep.executor = ex->name();
     rep.version = ex->version();
     int ma, mi, pa;
-    if (parse_version(rep.version, &ma, &mi, &pa) && !p.kernel_matches(ma, mi, pa)) {
+    if (!outside_range && parse_version(rep.version, &ma, &mi, &pa) && !p.kernel_matches(ma, mi, pa)) {
       rep.verdict = Verdict::kSkip;
       rep.skip_reason = rep.version + " is outside @kernel " + p.kernel_text;
       out.reports.push_back(std::move(rep));

@@ -27,8 +27,10 @@ struct TraceOutcome {
 // "6.18.44-fc-v657" -> 6, 18, 44. False if it does not start with a version.
 bool parse_version(const std::string& text, int* major, int* minor, int* patch);
 
-// Parses `text` (read from `path`) and runs it on every executor.
-TraceOutcome run_trace_text(const std::string& path, const std::string& text, const std::vector<Executor*>& executors);
+// Parses `text` (read from `path`) and runs it on every executor. `outside_range`: also on
+// executors whose version is outside the trace's @kernel (`kernels` runs them forced).
+TraceOutcome run_trace_text(const std::string& path, const std::string& text, const std::vector<Executor*>& executors,
+                            bool outside_range = false);
 TraceOutcome run_trace_file(const std::string& path, const std::vector<Executor*>& executors);
 
 }  // namespace eo

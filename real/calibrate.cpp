@@ -180,6 +180,7 @@ void parse_config(const std::string& text, KernelConfig& c) {
   if (config_enabled(text, "CONFIG_PREEMPT_NONE")) c.preempt = "none";
   else if (config_enabled(text, "CONFIG_PREEMPT_VOLUNTARY")) c.preempt = "voluntary";
   else if (config_enabled(text, "CONFIG_PREEMPT")) c.preempt = "full";
+  else if (config_enabled(text, "CONFIG_PREEMPT_RT")) c.preempt = "full";  // 6.1-rt: fully preemptible, CONFIG_PREEMPT unset
   else if (config_enabled(text, "CONFIG_PREEMPT_LAZY")) c.preempt = "lazy";
 }
 

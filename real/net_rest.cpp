@@ -9,9 +9,13 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <sstream>
 
 namespace real {
 
@@ -20,17 +24,34 @@ namespace {
 // include/net/tcp_states.h
 constexpr int kSynSent = 2, kSynRecv = 3, kTimeWait = 6, kListen = 10, kNewSynRecv = 12;
 
+// `fd` at `fd_floor` or above, close-on-exec (the low numbers are the trace's).
+Fd above(Fd fd, int fd_floor) {
+  if (!fd) return fd;
+  return Fd(::fcntl(fd.get(), F_DUPFD_CLOEXEC, fd_floor));
+}
+
 }  // namespace
 
-bool NetRest::open(int fd_floor, std::string* error) {
+bool NetRest::open(int fd_floor, std::string* error, Source source) {
   Fd low(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
   if (!low) {
     *error = std::string("socket(NETLINK_SOCK_DIAG): ") + std::strerror(errno);
     return false;
   }
-  nl_.reset(::fcntl(low.get(), F_DUPFD_CLOEXEC, fd_floor));
+  nl_ = above(std::move(low), fd_floor);
   if (!nl_) {
     *error = std::string("F_DUPFD_CLOEXEC: ") + std::strerror(errno);
+    return false;
+  }
+  std::vector<Row> probe;
+  if (source == Source::kAuto && dump(IPPROTO_TCP, &probe)) return true;
+  // No inet_diag (CONFIG_INET_DIAG=m and no modules, as in the qemu guests): the same
+  // numbers from tcp4_seq_show / udp4_format_sock.
+  nl_.reset();
+  proc_tcp_ = above(Fd(::open("/proc/net/tcp", O_RDONLY | O_CLOEXEC)), fd_floor);
+  proc_udp_ = above(Fd(::open("/proc/net/udp", O_RDONLY | O_CLOEXEC)), fd_floor);
+  if (!proc_tcp_ || !proc_udp_) {
+    *error = std::string("no inet_diag dump, and /proc/net/tcp or /proc/net/udp: ") + std::strerror(errno);
     return false;
   }
   return true;
@@ -92,6 +113,48 @@ bool NetRest::dump(int protocol, std::vector<Row>* rows) {
   }
 }
 
+// One read of /proc/net/tcp or /proc/net/udp from its start (a seq_file restarts at offset
+// 0), as get_tcp4_sock prints it. Its queues are inet_diag's (rx: rcv_nxt - copied_seq, or
+// the accept backlog of a listener; tx: write_seq - snd_una), except a listener's tx, which
+// is 0, not its max_ack_backlog: a SYN dropped by a full listener is then at rest only once
+// it has waited kHandshakeQuiet. tcpi_unacked is not there, but packets are in flight
+// exactly while the retransmit timer (tr 1) is armed (tcp_rearm_rto).
+bool NetRest::read_proc(int protocol, std::vector<Row>* rows) {
+  const int fd = protocol == IPPROTO_TCP ? proc_tcp_.get() : proc_udp_.get();
+  std::string text;
+  char buf[16384];
+  for (off_t at = 0;;) {
+    const ssize_t got = ::pread(fd, buf, sizeof buf, at);
+    if (got < 0) return false;
+    if (got == 0) break;
+    text.append(buf, static_cast<size_t>(got));
+    at += got;
+  }
+  std::istringstream lines(text);
+  std::string line;
+  std::getline(lines, line);  // the header
+  while (std::getline(lines, line)) {
+    unsigned laddr, lport, raddr, rport, state, txq, rxq, timer, retrans;
+    unsigned long when;
+    if (std::sscanf(line.c_str(), " %*u: %x:%x %x:%x %x %x:%x %x:%lx %x", &laddr, &lport, &raddr, &rport, &state, &txq,
+                    &rxq, &timer, &when, &retrans) != 10) {
+      return false;
+    }
+    Row r;
+    r.protocol = protocol;
+    r.state = static_cast<int>(state);
+    r.sport = static_cast<int>(lport);
+    r.dport = static_cast<int>(rport);
+    if (!ports_.count(r.sport) && !ports_.count(r.dport)) continue;
+    r.rqueue = rxq;
+    r.wqueue = txq;
+    r.unacked = protocol == IPPROTO_TCP && timer == 1 ? 1 : 0;
+    r.retransmits = retrans;
+    rows->push_back(r);
+  }
+  return true;
+}
+
 bool NetRest::at_rest(const std::vector<Row>& rows, std::string* why, const std::set<size_t>* waiting) {
   // A listener whose accept queue is full drops SYNs: the client waits for its SYN
   // retransmission timer, which is time, not delivery.
@@ -121,9 +184,11 @@ bool NetRest::at_rest(const std::vector<Row>& rows, std::string* why, const std:
 NetRest::View NetRest::look() {
   View v;
   if (ports_.empty()) return v;
-  if (!dump(IPPROTO_TCP, &v.rows) || !dump(IPPROTO_UDP, &v.rows)) {
+  const bool read = nl_ ? dump(IPPROTO_TCP, &v.rows) && dump(IPPROTO_UDP, &v.rows)
+                        : read_proc(IPPROTO_TCP, &v.rows) && read_proc(IPPROTO_UDP, &v.rows);
+  if (!read) {
     v.at_rest = false;
-    v.why = "sock_diag dump failed";
+    v.why = nl_ ? "sock_diag dump failed" : "reading /proc/net/tcp or /proc/net/udp failed";
     return v;
   }
   std::sort(v.rows.begin(), v.rows.end());

@@ -7,6 +7,7 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libboost-dev libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
   jq time  # the bad-input suite (tests/hostile): JSON validity, max RSS
+  qemu-system-x86 lz4 zstd xz-utils binutils  # `kernels`: guests under TCG, vmlinux out of vmlinuz, strip
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -205,8 +205,14 @@ TEST(KernelFork, ChildrenAreReapedAndNothingLeftWhateverHappens) {
       "pipe2(0) = [r, w]\nfork() = c\nc: read(r, 1) = 1\n",
       "pipe2(0) = [r, w]\nfork() = c\nfork() = d\nc: read(r, 1) ...\nd: epoll_create1(0) = ep\n",
       "pipe2(0) = [r, w]\nfork() = c\nc: close(w) = 0\nc: write(w, 1) = 1\n",
+      // Sockets: a TCP listener whose child connects and exits, and an AF_UNIX listener
+      // with a child blocked in accept4 when a step fails.
+      ("socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK) = l\nlisten(l, 4) = 0\nfork() = c\n"
+       "c: socket(AF_INET, SOCK_STREAM) = s\nc: connect(s, l) = 0\nc: exit() = 0\naccept4(l, 0) = a\nread(a, 1) = 0\n"),
+      ("socket(AF_UNIX, SOCK_STREAM) = u\nbind(u) = 0\nlisten(u, 1) = 0\nfork() = c\nc: accept4(u, 0) ...\n"
+       "socket(AF_UNIX, SOCK_STREAM) = v\nconnect(v, u) = 0\nwrite(v, 1) = 2\n"),
   };
-  // EO_FORK_ROUNDS=250 makes it 1000 runs (the leak count of the processes work).
+  // EO_FORK_ROUNDS=250 makes it 1500 runs (the leak count of the processes work).
   const char* env = std::getenv("EO_FORK_ROUNDS");
   const int rounds = env ? std::max(1, std::atoi(env)) : 1;
   for (int round = 0; round < rounds; ++round) {
@@ -220,7 +226,7 @@ TEST(KernelFork, ChildrenAreReapedAndNothingLeftWhateverHappens) {
     }
   }
   if (rounds > 1) {
-    std::printf("%d runs: fds %d -> %d, threads %d -> %d, children left: %d\n", 4 * rounds, fds, count_fds(), threads,
+    std::printf("%d runs: fds %d -> %d, threads %d -> %d, children left: %d\n", static_cast<int>(std::size(traces)) * rounds, fds, count_fds(), threads,
                 count_threads(), has_children() ? 1 : 0);
   }
   const eo::RunResult ok = kernel.run(parsed(traces[0]));

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -41,16 +42,29 @@ sockaddr_in loopback(int port) {
   return a;
 }
 
-TEST(NetRest, SeesTheRunsConnectionsOnLoopback) {
+// A TCP listener on 127.0.0.1 with a port the kernel picks; *a gets its address.
+Fd listener(int backlog, sockaddr_in* a) {
+  Fd l(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  *a = loopback(0);
+  socklen_t len = sizeof *a;
+  if (::bind(l.get(), reinterpret_cast<sockaddr*>(a), sizeof *a) != 0 || ::listen(l.get(), backlog) != 0 ||
+      ::getsockname(l.get(), reinterpret_cast<sockaddr*>(a), &len) != 0) {
+    return Fd();
+  }
+  return l;
+}
+
+// Both sources: inet_diag, and /proc/net where inet_diag is a module not loaded (guests).
+class NetRestSource : public testing::TestWithParam<NetRest::Source> {};
+INSTANTIATE_TEST_SUITE_P(Sources, NetRestSource, testing::Values(NetRest::Source::kAuto, NetRest::Source::kProc));
+
+TEST_P(NetRestSource, SeesTheRunsConnectionsOnLoopback) {
   NetRest net;
   std::string error;
-  ASSERT_TRUE(net.open(100, &error)) << error;
-  Fd l(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a = loopback(0);
-  ASSERT_EQ(::bind(l.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(l.get(), 0), 0);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(::getsockname(l.get(), reinterpret_cast<sockaddr*>(&a), &len), 0);
+  ASSERT_TRUE(net.open(100, &error, GetParam())) << error;
+  sockaddr_in a{};
+  Fd l = listener(0, &a);
+  ASSERT_TRUE(l);
   Fd c1(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   Fd c2(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   ::connect(c1.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
@@ -84,6 +98,42 @@ TEST(NetRest, SeesTheRunsConnectionsOnLoopback) {
   // A fresh half-open handshake is not at rest until it has been seen for kHandshakeQuiet.
   const std::set<size_t> none;
   EXPECT_FALSE(NetRest::at_rest(v.rows, nullptr, &none));
+}
+
+// A connection filled until EAGAIN holds unsent bytes (zero window) and is at rest; both
+// sources show the same rows.
+TEST(NetRest, ProcShowsWhatInetDiagShows) {
+  NetRest diag, proc;
+  std::string error;
+  ASSERT_TRUE(diag.open(100, &error)) << error;
+  ASSERT_TRUE(proc.open(100, &error, NetRest::Source::kProc)) << error;
+  sockaddr_in a{};
+  Fd l = listener(4, &a);
+  ASSERT_TRUE(l);
+  Fd c(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_EQ(::connect(c.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  Fd s(::accept4(l.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(s);
+  static char block[65536];
+  while (::send(c.get(), block, sizeof block, MSG_DONTWAIT) > 0) {
+  }
+  const std::vector<int> fds{l.get(), c.get(), s.get()};
+  diag.note(fds);
+  proc.note(fds);
+  NetRest::View d, p;
+  for (int i = 0; i < 500; ++i) {
+    d = diag.look();
+    p = proc.look();
+    if (d.at_rest && p.at_rest && d.rows.size() == 3 && p.rows.size() == 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_TRUE(d.at_rest) << d.why;
+  EXPECT_TRUE(p.at_rest) << p.why;
+  ASSERT_EQ(p.rows.size(), 3u);
+  // /proc shows a listener's write_seq - snd_una (0), inet_diag its max_ack_backlog.
+  for (Row& r : d.rows) r.wqueue = r.state == 10 ? 0 : r.wqueue;
+  EXPECT_EQ(p.rows, d.rows);
+  EXPECT_TRUE(std::any_of(p.rows.begin(), p.rows.end(), [](const Row& r) { return r.wqueue > 0; }));  // unsent bytes
 }
 
 }  // namespace
