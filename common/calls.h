@@ -47,6 +47,13 @@ struct SockRef {
   friend bool operator==(const SockRef&, const SockRef&) = default;
 };
 
+// A message queue name argument, written `/NAME` (TRACE_FORMAT.md v1.1 "Message queues"):
+// name holds NAME without the slash; an executor makes it unique to the run.
+struct MqName {
+  std::string name;
+  friend bool operator==(const MqName&, const MqName&) = default;
+};
+
 // One descriptor of poll's list with the events asked for (16 bits).
 struct PollEntry {
   FdRef fd;
@@ -68,6 +75,8 @@ enum class FlagContext {
   kShutdownHow,   // shutdown HOW: SHUT_RD/WR/RDWR (one value)
   kSockOpt,       // setsockopt OPT: SO_LINGER, SO_RCVLOWAT, ... TCP_NODELAY (one value, see sockopt_of)
   kGetSockOpt,    // getsockopt OPT: SO_ERROR (one value)
+  kMqOpen,        // mq_open FLAGS: O_RDONLY/O_WRONLY/O_RDWR, O_CREAT, O_EXCL, O_NONBLOCK, O_CLOEXEC
+  kSigevNotify,   // mq_notify NOTIFY: SIGEV_SIGNAL, SIGEV_NONE (one value)
 };
 
 // setsockopt OPT: the level follows the name (TRACE_FORMAT.md v1.1 "Options"): TCP_* names
@@ -98,6 +107,7 @@ enum class ArgKind {
   kPollList,    // std::vector<PollEntry>: `[FD: EVENTS, ...]`
   kLabel,       // std::string: an epoll label, "" when not written
   kSockRef,     // SockRef: a socket named for its address (bind/connect OTHER)
+  kMqName,      // MqName: `/NAME`
 };
 
 // One argument of a call: its name in signatures and messages, its kind, the member of the
@@ -161,6 +171,31 @@ constexpr Field<S, SockRef> sock_ref(std::string_view name, SockRef S::*m) {
   return make(name, ArgKind::kSockRef, m);
 }
 template <class S>
+constexpr Field<S, MqName> mq_name(std::string_view name, MqName S::*m) {
+  return make(name, ArgKind::kMqName, m);
+}
+// A number that may be left out at the end (nullopt: not written): MAXMSG, MSGSIZE.
+template <class S>
+constexpr Field<S, std::optional<int64_t>> optional_number(std::string_view name, std::optional<int64_t> S::*m,
+                                                           int64_t min, int64_t max) {
+  Field<S, std::optional<int64_t>> f = make(name, ArgKind::kNumber, m);
+  f.min = min;
+  f.max = max;
+  f.optional = true;
+  return f;
+}
+// One value of a family that may be left out at the end (nullopt: not written), and only
+// the values min..max (mq_notify's NOTIFY: SIGEV_SIGNAL or SIGEV_NONE).
+template <class S>
+constexpr Field<S, std::optional<int64_t>> optional_value(std::string_view name, std::optional<int64_t> S::*m,
+                                                          FlagContext family, int64_t min, int64_t max) {
+  Field<S, std::optional<int64_t>> f = make(name, ArgKind::kValue, m, family);
+  f.min = min;
+  f.max = max;
+  f.optional = true;
+  return f;
+}
+template <class S>
 constexpr Field<S, std::vector<PollEntry>> poll_list(std::string_view name, std::vector<PollEntry> S::*m) {
   return make(name, ArgKind::kPollList, m);
 }
@@ -196,6 +231,7 @@ enum class ResultShape {
   kPollEvents,   // [FD: REVENTS, ...] with POLL* masks: the entries with revents, in argument order
   kSockError,    // getsockopt SO_ERROR: the value read, written as an errno name or 0 (v1.1)
   kTask,         // binds one name: the task that starts a new process (fork); the call returns 0 there
+  kLenPrio,      // [LEN, PRIO]: mq_receive's length and priority (a list of numbers)
 };
 
 // How many names a successful call of this shape binds.
@@ -212,7 +248,9 @@ namespace nr {
 inline constexpr int kRead = 0, kWrite = 1, kClose = 3, kPoll = 7, kDup = 32, kNanosleep = 35, kShutdown = 48,
                      kSocketpair = 53, kEpollWait = 232, kEpollCtl = 233, kEventfd2 = 290, kEpollCreate1 = 291,
                      kPipe2 = 293, kEpollPwait2 = 441, kSocket = 41, kConnect = 42, kBind = 49, kListen = 50,
-                     kSetsockopt = 54, kGetsockopt = 55, kAccept4 = 288, kFork = 57, kExitGroup = 231;
+                     kSetsockopt = 54, kGetsockopt = 55, kAccept4 = 288, kFork = 57, kExitGroup = 231,
+                     kRtSigtimedwait = 128, kMqOpen = 240, kMqUnlink = 241, kMqTimedsend = 242,
+                     kMqTimedreceive = 243, kMqNotify = 244, kMqGetsetattr = 245;
 }  // namespace nr
 
 // A call's row, beside its arguments.
@@ -687,10 +725,119 @@ struct Exit {
   friend bool operator==(const Exit&, const Exit&) = default;
 };
 
+// ---- POSIX message queues (TRACE_FORMAT.md v1.1) ----------------------------------------
+
+struct MqOpen {
+  MqName name;
+  FlagArg flags;
+  std::optional<int64_t> maxmsg;   // with msgsize: a struct mq_attr; neither: a null attr
+  std::optional<int64_t> msgsize;
+  static constexpr CallInfo info{.name = "mq_open",
+                                 .result = ResultShape::kName,
+                                 .result_form = "NAME",
+                                 .result_doc = "a name",
+                                 .doc = "opens (O_CREAT: creates, mode 0600) the run's queue /NAME; MAXMSG and MSGSIZE its mq_attr",
+                                 .syscalls = {nr::kMqOpen, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::mq_name("/NAME", &MqOpen::name), field::flags("FLAGS", &MqOpen::flags, FlagContext::kMqOpen),
+                      field::optional_number("MAXMSG", &MqOpen::maxmsg, kInt64Min, kInt64Max),
+                      field::optional_number("MSGSIZE", &MqOpen::msgsize, kInt64Min, kInt64Max)};
+  }
+  friend bool operator==(const MqOpen&, const MqOpen&) = default;
+};
+
+struct MqUnlink {
+  MqName name;
+  static constexpr CallInfo info{.name = "mq_unlink",
+                                 .result = ResultShape::kZero,
+                                 .result_form = "0",
+                                 .result_doc = "`0`",
+                                 .doc = "removes the name /NAME (the queue lives on while open)",
+                                 .syscalls = {nr::kMqUnlink, -1}};
+  static constexpr auto fields() { return std::tuple{field::mq_name("/NAME", &MqUnlink::name)}; }
+  friend bool operator==(const MqUnlink&, const MqUnlink&) = default;
+};
+
+struct MqSend {
+  FdRef q;
+  int64_t len = 0;
+  int64_t prio = 0;
+  static constexpr CallInfo info{.name = "mq_send",
+                                 .result = ResultShape::kZero,
+                                 .result_form = "0",
+                                 .result_doc = "`0`",
+                                 .doc = "sends LEN filler bytes with priority PRIO (mq_timedsend, no timeout)",
+                                 .may_block = true,
+                                 .syscalls = {nr::kMqTimedsend, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("Q", &MqSend::q), field::number("LEN", &MqSend::len, ArgKind::kCount, kInt64Min, kInt64Max),
+                      field::number("PRIO", &MqSend::prio, ArgKind::kNumber, 0, kUint32Max)};
+  }
+  friend bool operator==(const MqSend&, const MqSend&) = default;
+};
+
+struct MqReceive {
+  FdRef q;
+  int64_t buflen = 0;
+  static constexpr CallInfo info{.name = "mq_receive",
+                                 .result = ResultShape::kLenPrio,
+                                 .result_form = "[LEN, PRIO]",
+                                 .result_doc = "`[LEN, PRIO]`",
+                                 .doc = "receives the oldest message of the highest priority into BUFLEN bytes (mq_timedreceive, no timeout)",
+                                 .may_block = true,
+                                 .syscalls = {nr::kMqTimedreceive, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("Q", &MqReceive::q),
+                      field::number("BUFLEN", &MqReceive::buflen, ArgKind::kCount, kInt64Min, kInt64Max)};
+  }
+  friend bool operator==(const MqReceive&, const MqReceive&) = default;
+};
+
+struct MqGetattr {
+  FdRef q;
+  static constexpr CallInfo info{.name = "mq_getattr",
+                                 .result = ResultShape::kCount,
+                                 .result_form = "MESSAGES",
+                                 .result_doc = "messages queued (mq_curmsgs)",
+                                 .doc = "the number of messages in the queue (mq_getsetattr)",
+                                 .syscalls = {nr::kMqGetsetattr, -1}};
+  static constexpr auto fields() { return std::tuple{field::fd("Q", &MqGetattr::q)}; }
+  friend bool operator==(const MqGetattr&, const MqGetattr&) = default;
+};
+
+struct MqNotify {
+  static constexpr int64_t kSigevSignal = 0, kSigevNone = 1;
+  FdRef q;
+  std::optional<int64_t> notify;  // nullopt: a null sigevent (unregister)
+  static constexpr CallInfo info{.name = "mq_notify",
+                                 .result = ResultShape::kZero,
+                                 .result_form = "0",
+                                 .result_doc = "`0`",
+                                 .doc = "registers for a notification signal (SIGEV_SIGNAL) or none (SIGEV_NONE); without NOTIFY unregisters",
+                                 .syscalls = {nr::kMqNotify, -1}};
+  static constexpr auto fields() {
+    return std::tuple{field::fd("Q", &MqNotify::q), field::optional_value("NOTIFY", &MqNotify::notify,
+                                                                          FlagContext::kSigevNotify, 0, 1)};
+  }
+  friend bool operator==(const MqNotify&, const MqNotify&) = default;
+};
+
+struct Notifications {
+  static constexpr CallInfo info{.name = "notifications",
+                                 .result = ResultShape::kCount,
+                                 .result_form = "SIGNALS",
+                                 .result_doc = "notification signals received",
+                                 .doc = "the message-queue notification signals the process received since the last call",
+                                 .syscalls = {nr::kRtSigtimedwait, -1}};
+  static constexpr auto fields() { return std::tuple{}; }
+  friend bool operator==(const Notifications&, const Notifications&) = default;
+};
+
 // Every call, in the order of the calls table.
 using CallArgs = std::variant<Pipe2, Socketpair, Eventfd2, EpollCreate1, Dup, Close, Read, Write, Fill, Drain,
                               EventfdWrite, EventfdRead, Shutdown, Socket, Bind, Listen, Connect, Accept4,
-                              Setsockopt, Getsockopt, EpollCtl, EpollWait, EpollPwait2, Poll, Sleep, Fork, Exit>;
+                              Setsockopt, Getsockopt, EpollCtl, EpollWait, EpollPwait2, Poll, MqOpen, MqUnlink,
+                              MqSend, MqReceive, MqGetattr, MqNotify, Notifications, Sleep, Fork, Exit>;
 inline constexpr size_t kCallCount = std::variant_size_v<CallArgs>;
 
 // ---- reading the table ------------------------------------------------------------------

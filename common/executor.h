@@ -24,13 +24,15 @@ struct Outcome {
   int64_t ret = 0;                  // value, or errno (positive) for kError
   std::vector<int> fds;             // descriptors a creating call returned
   std::vector<EventSpec> events;    // epoll_wait labels / poll fd names, in order
+  std::vector<int64_t> numbers;     // a list-of-numbers result: mq_receive's [LEN, PRIO]
   friend bool operator==(const Outcome&, const Outcome&) = default;
 };
 
 // Whether two outcomes are equal as a trace sees them: descriptor numbers are not compared
 // (each executor has its own), kinds, values, errors and events are.
 inline bool same_outcome(const Outcome& a, const Outcome& b) {
-  return a.kind == b.kind && (a.ret == b.ret || !a.fds.empty()) && a.events == b.events && a.fds.size() == b.fds.size();
+  return a.kind == b.kind && (a.ret == b.ret || !a.fds.empty()) && a.events == b.events && a.numbers == b.numbers &&
+         a.fds.size() == b.fds.size();
 }
 
 // A pending call that returned while the system settled after a step.

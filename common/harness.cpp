@@ -72,6 +72,9 @@ Outcome StepHarness::finish(size_t i, const RawResult& r) {
         o.ret = 0;
       }
       break;
+    case ResultShape::kLenPrio:
+      if (ok) o.numbers = {r.ret, static_cast<int64_t>(r.prio)};
+      break;
     case ResultShape::kEpollEvents:
       for (size_t k = 0; ok && k < r.events.size(); ++k) {
         o.events.push_back({names_.label(r.events[k].data), r.events[k].events});

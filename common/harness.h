@@ -68,6 +68,7 @@ struct RawResult {
   long ret = 0;                  // >= 0: the value returned; < 0: -errno
   int fds[2] = {-1, -1};         // the pair a pipe2 or socketpair made
   uint64_t value = 0;            // the 8 bytes an eventfd_read read (zeroed before)
+  unsigned prio = 0;             // the priority an mq_receive received
   std::vector<RawEvent> events;  // epoll: the events written; poll: every entry
   // A call with CallInfo::notes_address: the address of its socket after the call, as
   // getsockname gave it (empty if it could not): [0] of S or of the socket made, [1] of a

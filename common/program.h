@@ -27,11 +27,13 @@ struct ResultAlt {
     kError,   // -1 ERRNO
     kBind,    // names bound by a creating call: "ep" or "[r, w]"
     kEvents,  // [LABEL: MASK, ...] (epoll_wait) or [FD: REVENTS, ...] (poll)
+    kNumbers, // a list of numbers: [LEN, PRIO] (mq_receive)
   };
   Kind kind = Kind::kAny;
   int64_t value = 0;                // kValue; for kError the errno number
   std::vector<std::string> names;   // kBind
   std::vector<EventSpec> events;    // kEvents
+  std::vector<int64_t> numbers;     // kNumbers
   friend bool operator==(const ResultAlt&, const ResultAlt&) = default;
 };
 

@@ -143,6 +143,9 @@ class Run {
       case eo::ResultShape::kSockError:
         raw_.value = t.value;
         break;
+      case eo::ResultShape::kLenPrio:
+        raw_.prio = t.msg_prio;
+        break;
       default:
         break;
     }
@@ -243,6 +246,21 @@ class Run {
     const eo::SockOptName o = eo::sockopt_of(a.opt);
     return k_.getsockopt(t, fd(a.sock), o.level, o.optname);
   }
+  long sys(Task& t, const eo::MqOpen& a) {
+    const long attr[2] = {a.maxmsg.value_or(0), a.msgsize.value_or(0)};
+    return k_.mq_open(t, a.name.name, static_cast<int>(a.flags.value), a.maxmsg || a.msgsize ? attr : nullptr);
+  }
+  long sys(Task& t, const eo::MqUnlink& a) { return k_.mq_unlink(t, a.name.name); }
+  long sys(Task& t, const eo::MqSend& a) {
+    return k_.mq_timedsend(t, fd(a.q), static_cast<size_t>(a.len), static_cast<unsigned>(a.prio));
+  }
+  long sys(Task& t, const eo::MqReceive& a) { return k_.mq_timedreceive(t, fd(a.q), static_cast<size_t>(a.buflen)); }
+  long sys(Task& t, const eo::MqGetattr& a) { return k_.mq_getattr(t, fd(a.q)); }
+  long sys(Task& t, const eo::MqNotify& a) {
+    const int notify = static_cast<int>(a.notify.value_or(0));
+    return k_.mq_notify(t, fd(a.q), a.notify ? &notify : nullptr);
+  }
+  long sys(Task& t, const eo::Notifications&) { return k_.notifications(t); }
   long sys(Task&, const eo::Sleep& a) {
     k_.advance_ms(a.ms);
     return 0;

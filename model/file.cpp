@@ -54,12 +54,13 @@ FdTable FdTable::dup_fd() const {
   return copy;
 }
 
-void FdTable::close_files() {
+void FdTable::close_files(const Process& current) {
   for (size_t fd = 0; fd < fds_.size(); ++fd) {
     if (File* f = fds_[fd]) {
       fds_[fd] = nullptr;  // xchg(&fdt->fd[i], NULL)
       --open_;
-      fput(f);  // filp_close
+      f->flush(current);  // filp_close
+      fput(f);
     }
   }
   fds_.clear();
@@ -118,20 +119,27 @@ File* FdTable::fget(int fd) const {
   return fds_[fd];
 }
 
-long FdTable::close(int fd) {
+File* FdTable::file_close_fd(int fd) {
   File* f = fget(fd);
-  if (!f) return -EBADF;
+  if (!f) return nullptr;
   fds_[fd] = nullptr;
   --open_;
   next_fd_ = std::min(next_fd_, static_cast<size_t>(fd));  // __put_unused_fd
   trim();
+  return f;
+}
+
+long FdTable::close(int fd, const Process& current) {
+  File* f = file_close_fd(fd);
+  if (!f) return -EBADF;
+  f->flush(current);  // filp_close
   fput(f);
   return 0;
 }
 
 void FdTable::close_all() {
   for (int fd = static_cast<int>(fds_.size()) - 1; fd >= 0; --fd) {
-    if (fd < static_cast<int>(fds_.size()) && fds_[fd]) close(fd);
+    if (File* f = file_close_fd(fd)) fput(f);
   }
   fds_.clear();
   reserved_.clear();

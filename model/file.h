@@ -14,6 +14,7 @@ namespace model {
 
 struct Task;
 struct EpitemsHead;
+struct Process;
 
 inline constexpr unsigned FMODE_READ = 0x1;
 inline constexpr unsigned FMODE_WRITE = 0x2;
@@ -66,6 +67,9 @@ struct File {
   virtual MaySleep write(Task& t, const void* buf, size_t n);
   // f_op->release: the last reference is gone (after eventpoll_release).
   virtual void release() {}
+  // f_op->flush: every close of a descriptor of the file (filp_close), before its fput;
+  // current: the process whose task closes it (its table's).
+  virtual void flush(const Process& current) { (void)current; }
   virtual bool is_epoll() const { return false; }
   // file->private_data: the object behind the file (pipe inode, eventfd ctx, sock, eventpoll).
   virtual const void* private_data() const { return this; }
@@ -106,18 +110,21 @@ class FdTable {
   void fd_install(int fd, File* f);  // takes the reference
   void put_unused_fd(int fd);
   File* fget(int fd) const;  // borrowed pointer (no reference taken), nullptr if not open
-  long close(int fd);        // close_fd: -EBADF or 0
+  // close_fd by a task of current (this table's process): -EBADF or 0.
+  long close(int fd, const Process& current);
+  // Teardown of the model: every reference dropped, no flush (no task is closing).
   void close_all();
-  // close_files (fs/file.c), from put_files_struct at exit_files: every open descriptor
-  // from 0 up, each through filp_close as close(2) does (fput: the last reference runs
-  // eventpoll_release, then the file's release).
-  void close_files();
+  // close_files (fs/file.c), from put_files_struct at exit_files of current (this table's
+  // process): every open descriptor from 0 up, each through filp_close as close(2) does
+  // (fput: the last reference runs eventpoll_release, then the file's release).
+  void close_files(const Process& current);
   int open_count() const;
   int size() const { return static_cast<int>(fds_.size()); }  // highest open fd + 1
 
  private:
   bool taken(size_t i) const { return fds_[i] || reserved_[i]; }
   void trim();  // drops the free numbers at the end
+  File* file_close_fd(int fd);  // takes the file out of slot fd (nullptr if none open)
   std::vector<File*> fds_;
   std::vector<bool> reserved_;  // by number: held by get_unused_fd_flags, no file yet
   long max_fds_;

@@ -37,6 +37,9 @@ struct Globals {
   // reaching it from the added epoll is a loop.
   Eventpoll* inserting_into = nullptr;
 
+  // ipc/mqueue.c: ipc_ns->mq_queues_count, the queues that exist (named or open).
+  long mq_queues_count = 0;
+
   // Live object counts, for leak checks in tests.
   long live_files = 0;
   long live_epitems = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 #include "af_inet.h"
 #include "af_unix.h"
@@ -148,7 +149,7 @@ long Kernel::write(Task& t, int fd, const void* buf, size_t n) {
 
 long Kernel::close(Task& t, int fd) {
   check_idle(t);
-  const long r = files(t).close(fd);
+  const long r = files(t).close(fd, *t.proc);
   return enter(t, r < 0 ? g_.fail(Rule::kCloseEbadf, r) : r);
 }
 
@@ -191,7 +192,7 @@ long Kernel::exit(Task& t) {
     interrupt(*u);
   }
   g_.rule(Rule::kExitFiles);
-  p.files.close_files();
+  p.files.close_files(p);
   p.exited = true;
   return enter(t, 0);
 }
@@ -236,6 +237,43 @@ long Kernel::getsockopt(Task& t, int fd, int level, int optname) {
 }
 
 long Kernel::getsockname(Task& t, int fd, std::vector<uint8_t>* addr) { return do_getsockname(g_, files(t), fd, addr); }
+
+long Kernel::mq_open(Task& t, const std::string& name, int oflag, const long* attr) {
+  check_idle(t);
+  return enter(t, do_mq_open(g_, mq_ns_, files(t), name, oflag, attr));
+}
+
+long Kernel::mq_unlink(Task& t, const std::string& name) {
+  check_idle(t);
+  return enter(t, do_mq_unlink(g_, mq_ns_, name));
+}
+
+long Kernel::mq_timedsend(Task& t, int mqdes, size_t len, unsigned prio) {
+  check_idle(t);
+  File* const f = files(t).fget(mqdes);  // CLASS(fd), pinned if the call sleeps
+  return enter(t, do_mq_timedsend(t, files(t), mqdes, len, prio), f);
+}
+
+long Kernel::mq_timedreceive(Task& t, int mqdes, size_t len) {
+  check_idle(t);
+  File* const f = files(t).fget(mqdes);
+  return enter(t, do_mq_timedreceive(t, files(t), mqdes, len), f);
+}
+
+long Kernel::mq_getattr(Task& t, int mqdes) {
+  check_idle(t);
+  return enter(t, do_mq_getattr(g_, files(t), mqdes));
+}
+
+long Kernel::mq_notify(Task& t, int mqdes, const int* notify) {
+  check_idle(t);
+  return enter(t, do_mq_notify(g_, *t.proc, mqdes, notify));
+}
+
+long Kernel::notifications(Task& t) {
+  check_idle(t);
+  return enter(t, std::exchange(t.proc->mq_notify_signals, 0));
+}
 
 int Kernel::settle() { return sched_.run_until_idle(); }
 

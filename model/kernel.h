@@ -14,6 +14,7 @@
 
 #include "file.h"
 #include "globals.h"
+#include "mqueue.h"
 #include "process.h"
 #include "sched.h"
 #include "uapi.h"
@@ -68,6 +69,17 @@ class Kernel {
   // exit_group: the other tasks of t's process end (their calls are interrupted and never
   // return to the trace), then exit_files closes its table (close_files). Returns 0.
   long exit(Task& t);
+  // POSIX message queues (ipc/mqueue.c). name without the slash; attr {maxmsg, msgsize} or
+  // null; send and receive have no timeout; notify SIGEV_SIGNAL/SIGEV_NONE or null.
+  long mq_open(Task& t, const std::string& name, int oflag, const long* attr);
+  long mq_unlink(Task& t, const std::string& name);
+  long mq_timedsend(Task& t, int mqdes, size_t len, unsigned prio);
+  long mq_timedreceive(Task& t, int mqdes, size_t len);  // the priority in t.msg_prio
+  long mq_getattr(Task& t, int mqdes);                   // mq_curmsgs
+  long mq_notify(Task& t, int mqdes, const int* notify);
+  // The notification signals the process received since the last call (sigtimedwait with
+  // a zero timeout until EAGAIN: the signal is blocked in every thread).
+  long notifications(Task& t);
 
   // Runs woken tasks until every task sleeps or is idle; returns how many ran.
   int settle();
@@ -102,6 +114,7 @@ class Kernel {
   Globals g_;
   Scheduler sched_;
   Task& new_task(std::string_view name, Process& p);
+  MqNamespace mq_ns_;  // before procs_: the files' inodes outlive the names
   std::deque<std::unique_ptr<Process>> procs_;  // main's first
   std::deque<std::unique_ptr<Task>> tasks_;
   std::map<std::string, Task*, std::less<>> by_name_;

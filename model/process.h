@@ -16,6 +16,9 @@ struct Process {
   std::string name;  // the trace name of its first task ("main", or the name fork bound)
   FdTable files;
   bool exited = false;  // exit() closed its table; no task of it runs again
+  // The mq_notify signals __do_notify queued to it (tgid-directed, blocked in every
+  // thread: a real-time signal, each one queued) not yet taken by notifications().
+  long mq_notify_signals = 0;
 };
 
 }  // namespace model

@@ -107,6 +107,21 @@ struct TcpCalibration {
   friend bool operator==(const TcpCalibration&, const TcpCalibration&) = default;
 };
 
+// ipc/mqueue.c limits: the sysctls of /proc/sys/fs/mqueue and whether the trace's process
+// has CAP_SYS_RESOURCE (then mqueue_get_inode checks HARD_MSGMAX / HARD_MSGSIZEMAX instead
+// of msg_max / msgsize_max, and mqueue_create_attr ignores queues_max). The defaults are
+// the kernel's (mq_init_ns) for a process without the capability (so is root in this
+// project's sandbox: its CapEff lacks it); real/calibrate reads the running ones.
+struct MqueueLimits {
+  long msg_max = 10;           // DFLT_MSGMAX
+  long msgsize_max = 8192;     // DFLT_MSGSIZEMAX
+  long queues_max = 256;       // DFLT_QUEUESMAX
+  long msg_default = 10;       // DFLT_MSG
+  long msgsize_default = 8192; // DFLT_MSGSIZE
+  bool cap_sys_resource = false;
+  friend bool operator==(const MqueueLimits&, const MqueueLimits&) = default;
+};
+
 struct KernelProfile {
   KernelVersion version{6, 18, 0};
 
@@ -164,6 +179,9 @@ struct KernelProfile {
   UnixCalibration unix_cal;
   // net/ipv4
   TcpCalibration tcp_cal;
+
+  // ipc/mqueue.c
+  MqueueLimits mqueue;
 
   // kernel/sched: the CPUs a woken task may be placed on. With one CPU and no kernel
   // preemption a wakee runs only after the waker's syscall (or when the waker sleeps);

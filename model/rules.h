@@ -312,7 +312,40 @@ namespace model {
   X(kDoneScanOvflist, "ep_done_scan", "items chained during the scan go back on rdllist")                     \
   X(kDoneScanWake, "ep_done_scan", "rdllist not empty: wake one more epoll_wait waiter")                      \
   X(kEpollPollReady, "__ep_eventpoll_poll", "a queued item is ready: EPOLLIN|EPOLLRDNORM")                    \
-  X(kEpollPollPrune, "__ep_eventpoll_poll", "a queued item is not ready: pruned")
+  X(kEpollPollPrune, "__ep_eventpoll_poll", "a queued item is not ready: pruned")                           \
+  /* ipc/mqueue.c */                                                                                           \
+  X(kMqOpenEnoent, "prepare_open", "no such queue and no O_CREAT: ENOENT")                                    \
+  X(kMqOpenEexist, "prepare_open", "the queue exists and O_CREAT|O_EXCL: EEXIST")                              \
+  X(kMqOpenEinvalAccmode, "prepare_open", "an existing queue opened O_WRONLY|O_RDWR: EINVAL")                  \
+  X(kMqOpenEnospc, "mqueue_create_attr", "queues_max queues exist (no CAP_SYS_RESOURCE): ENOSPC")              \
+  X(kMqOpenEinvalAttr, "mqueue_get_inode", "mq_maxmsg or mq_msgsize <= 0: EINVAL")                            \
+  X(kMqOpenEinvalLimit, "mqueue_get_inode", "mq_maxmsg or mq_msgsize above the limit: EINVAL")               \
+  X(kMqOpenCreated, "mqueue_create_attr", "a new queue")                                                      \
+  X(kMqUnlinkEnoent, "mq_unlink", "no such queue: ENOENT")                                                    \
+  X(kMqUnlinked, "mq_unlink", "the name is gone; the queue lives while open")                                \
+  X(kMqSendEinvalPrio, "do_mq_timedsend", "msg_prio >= MQ_PRIO_MAX: EINVAL (before the descriptor)")          \
+  X(kMqSendEbadf, "do_mq_timedsend", "not a queue, or not open for writing: EBADF")                           \
+  X(kMqSendEmsgsize, "do_mq_timedsend", "msg_len > mq_msgsize: EMSGSIZE")                                     \
+  X(kMqSendEagain, "do_mq_timedsend", "queue full and O_NONBLOCK: EAGAIN")                                    \
+  X(kMqSendSleeps, "do_mq_timedsend", "queue full: the sender sleeps (wq_sleep)")                             \
+  X(kMqPipelinedSend, "pipelined_send", "a receiver waits: the message goes to it, not into the queue")        \
+  X(kMqSendQueued, "msg_insert", "queued at the tail of its priority")                                        \
+  X(kMqSendWakeWaitQ, "__do_notify", "wake_up(&info->wait_q) after every queued message")                    \
+  X(kMqNotifySignal, "__do_notify", "count became 1 with a SIGEV_SIGNAL registration: signal, unregister")   \
+  X(kMqNotifyNone, "__do_notify", "count became 1 with a SIGEV_NONE registration: unregister only")           \
+  X(kMqReceiveEbadf, "do_mq_timedreceive", "not a queue, or not open for reading: EBADF")                     \
+  X(kMqReceiveEmsgsize, "do_mq_timedreceive", "msg_len < mq_msgsize: EMSGSIZE")                               \
+  X(kMqReceiveEagain, "do_mq_timedreceive", "queue empty and O_NONBLOCK: EAGAIN")                             \
+  X(kMqReceiveSleeps, "do_mq_timedreceive", "queue empty: the receiver sleeps (wq_sleep)")                    \
+  X(kMqPipelinedReceive, "pipelined_receive", "a sender waits: its message moves into the queue, it is woken") \
+  X(kMqReceiveWakeWaitQ, "pipelined_receive", "no sender waits: wake_up_interruptible(&info->wait_q)")         \
+  X(kMqGetattrEbadf, "do_mq_getsetattr", "not a queue: EBADF")                                                \
+  X(kMqNotifyEinval, "do_mq_notify", "invalid sigev_notify: EINVAL")                                          \
+  X(kMqNotifyEbadf, "do_mq_notify", "not a queue: EBADF")                                                     \
+  X(kMqNotifyEbusy, "do_mq_notify", "a process is registered already (even the caller): EBUSY")              \
+  X(kMqNotifyRegistered, "do_mq_notify", "the process is registered")                                         \
+  X(kMqNotifyUnregister, "do_mq_notify", "null sigevent: the caller's registration (if any) is removed")     \
+  X(kMqFlushDropsNotify, "mqueue_flush_file", "a close by the owner process drops its registration")
 
 enum class Rule : unsigned short {
   kNone,

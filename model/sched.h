@@ -93,6 +93,7 @@ struct Task {
   std::vector<EpollEvent> events;  // epoll_wait's events
   std::vector<PollFd> pollfds;     // poll's array, with revents
   uint64_t value = 0;              // eventfd_read's value
+  unsigned msg_prio = 0;           // mq_timedreceive's priority (its u_msg_prio)
 };
 
 class Scheduler {

@@ -34,6 +34,9 @@ inline constexpr int EPOLL_CTL_MOD = 3;
 
 inline constexpr int O_NONBLOCK_ = 04000;
 inline constexpr int O_CLOEXEC_ = 02000000;
+inline constexpr int O_ACCMODE_ = 03;
+inline constexpr int O_CREAT_ = 0100;
+inline constexpr int O_EXCL_ = 0200;
 inline constexpr int O_DIRECT_ = 040000;
 inline constexpr int O_NOTIFICATION_PIPE_ = 0200;  // O_EXCL (include/uapi/linux/watch_queue.h)
 inline constexpr int EPOLL_CLOEXEC = O_CLOEXEC_;

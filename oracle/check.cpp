@@ -31,10 +31,11 @@ bool outcome_matches(const CallArgs& call, const Outcome& o, const ResultAlt& a)
   switch (a.kind) {
     case ResultAlt::Kind::kAny:
     case ResultAlt::Kind::kBind: return o.kind == Outcome::Kind::kValue;
-    case ResultAlt::Kind::kValue: return o.kind == Outcome::Kind::kValue && o.ret == a.value && o.events.empty();
+    case ResultAlt::Kind::kValue: return o.kind == Outcome::Kind::kValue && o.ret == a.value && o.events.empty() && o.numbers.empty();
     case ResultAlt::Kind::kError: return o.kind == Outcome::Kind::kError && o.ret == a.value;
     case ResultAlt::Kind::kEvents:
       return o.kind == Outcome::Kind::kValue && has_events(call_info(call).result) && o.events == a.events;
+    case ResultAlt::Kind::kNumbers: return o.kind == Outcome::Kind::kValue && o.numbers == a.numbers;
   }
   return false;
 }

@@ -641,10 +641,12 @@ int run_command(int argc, char** argv) {
     std::cout << fmt::format(
         "descriptors: RLIMIT_NOFILE {}, fs.nr_open {}\nkernel config: {} (CONFIG_WATCH_QUEUE {}, preemption {})\n"
         "cpus: {} online\n"
+        "mqueue: msg_max {}, msgsize_max {}, queues_max {}, msg_default {}, msgsize_default {}, CAP_SYS_RESOURCE {}\n"
         "socketpair: families {} make pairs (of {} probed)\n",
         cal->rlimit_nofile, cal->nr_open, cal->config.source.empty() ? "not found" : cal->config.source,
         cal->config.watch_queue ? "y" : "n", cal->config.preempt.empty() ? "unknown" : cal->config.preempt,
-        cal->nr_cpus, fmt::join(pair_families, ", "), families.size());
+        cal->nr_cpus, cal->mqueue.msg_max, cal->mqueue.msgsize_max, cal->mqueue.queues_max, cal->mqueue.msg_default,
+        cal->mqueue.msgsize_default, cal->mqueue.cap_sys_resource ? "yes" : "no", fmt::join(pair_families, ", "), families.size());
     return kExitPass;
   }
   return kExitBadInput;

@@ -12,6 +12,7 @@ namespace {
 // x86-64 Linux values (the trace language's).
 constexpr uint32_t IN = 0x1, PRI = 0x2, OUT = 0x4, ERR = 0x8, HUP = 0x10, RDNORM = 0x40, WRNORM = 0x100,
                    RDHUP = 0x2000, EXCLUSIVE = 1u << 28, WAKEUP = 1u << 29, ONESHOT = 1u << 30, ET = 1u << 31;
+constexpr int64_t O_RDONLY_ = 0, O_WRONLY_ = 1, O_RDWR_ = 2, O_CREAT_ = 0100, O_EXCL_ = 0200;
 constexpr int64_t O_NONBLOCK_ = 04000, O_DIRECT_ = 040000, EFD_SEMAPHORE_ = 1, AF_UNIX_ = 1, SOCK_STREAM_ = 1,
                   SOCK_DGRAM_ = 2, SOCK_RAW_ = 3, SOCK_SEQPACKET_ = 5, AF_INET_ = 2, SO_REUSEADDR_ = 2,
                   SO_ERROR_ = 4, SO_RCVBUF_ = 8, SO_LINGER_ = 13, SO_REUSEPORT_ = 15, SO_RCVLOWAT_ = 18;
@@ -60,6 +61,7 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {2, op(K::kSocketpair)},
       {2, op(K::kEventfd, gen::inRange<int64_t>(0, 3))},
       {3, op(K::kEpoll)},
+      {2, op(K::kMqOpen)},
   });
   const auto body = gen::weightedOneOf<FuzzOp>({
       {2, op(K::kPipe)},
@@ -96,6 +98,18 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {1, op(K::kTaskAccept)},
       {1, op(K::kFork)},
       {4, op(K::kChild, gen_size())},
+      // Message queues: opened under four names, sent to and received from by main
+      // (non-blocking descriptors only) and by tasks (pending), watched by epoll and poll.
+      {2, op(K::kMqOpen)},
+      {1, op(K::kMqUnlink)},
+      {5, op(K::kMqSend, gen::weightedElement<int64_t>({{6, 1}, {3, 8}, {2, 0}, {1, 64}, {1, 65}, {1, 8192}, {1, -1}}))},
+      {4, op(K::kMqReceive, gen::weightedElement<int64_t>({{6, 8192}, {3, 64}, {1, 8}, {1, 7}, {1, -1}}))},
+      {1, op(K::kMqGetattr)},
+      {2, op(K::kMqNotify)},
+      {2, op(K::kNotifications)},
+      {2, op(K::kTaskMqSend, gen::weightedElement<int64_t>({{4, 1}, {1, 8}}))},
+      {3, op(K::kTaskMqReceive, gen::weightedElement<int64_t>({{4, 8192}, {1, 64}}))},
+      {3, op(K::kChildMq)},
   });
   return gen::apply(
       [](std::vector<FuzzOp> head, std::vector<FuzzOp> tail) {
@@ -109,7 +123,7 @@ namespace {
 
 // What the converter knows of each name while it builds the program.
 struct Obj {
-  enum class Kind { kPipeR, kPipeW, kSock, kEfd, kEpoll } kind;
+  enum class Kind { kPipeR, kPipeW, kSock, kEfd, kEpoll, kMq } kind;
   std::string name;
   bool blocking;
   int chan;  // write budget slot (-1: none)
@@ -120,6 +134,9 @@ struct Obj {
   bool tcp = false;        // an AF_INET stream socket (its fill totals depend on autotuning: none)
   bool address = false;    // a TCP socket a connect may name (a listener, or one bound and closed)
   bool closed = false;     // closed by main: its number may now be another socket's
+  uint8_t queue = 0;       // a queue descriptor: the name it was opened by (mq_name)
+  std::string dup_of = {};  // a dup: the name of the descriptor the open file was made under
+  const std::string& file() const { return dup_of.empty() ? name : dup_of; }
 };
 
 class Builder {
@@ -143,18 +160,24 @@ class Builder {
   // Any descriptor: a % 5 chooses the kind, a / 5 the one of that kind, so that removing
   // an unrelated object while shrinking does not change what later operations pick.
   const Obj* any(uint8_t a) const {
-    for (int k = 0; k < 5; ++k) {
-      const auto kind = static_cast<Obj::Kind>((a + k) % 5);
-      if (const Obj* o = pick(static_cast<uint8_t>(a / 5), [kind](const Obj& ob) { return ob.kind == kind; })) return o;
+    constexpr int kKinds = 6;
+    for (int k = 0; k < kKinds; ++k) {
+      const auto kind = static_cast<Obj::Kind>((a + k) % kKinds);
+      if (const Obj* o = pick(static_cast<uint8_t>(a / kKinds), [kind](const Obj& ob) { return ob.kind == kind; })) return o;
     }
     return nullptr;
+  }
+  // A queue descriptor; non_blocking: one main may send to and receive from.
+  const Obj* mq(uint8_t a, bool non_blocking) const {
+    return pick(a, [&](const Obj& o) { return o.kind == Obj::Kind::kMq && (!non_blocking || !o.blocking); });
   }
   const Obj* epoll(uint8_t a) const {
     return pick(a, [](const Obj& o) { return o.kind == Obj::Kind::kEpoll; });
   }
-  // A descriptor main may read or write without ever sleeping.
+  // A descriptor main may read or write without ever sleeping. Not a queue: its read gives
+  // a status line with the executor's pid and signal number in it (eventfd_read shows them).
   const Obj* io(uint8_t a) const {
-    return pick(a, [](const Obj& o) { return o.kind != Obj::Kind::kEpoll && !o.blocking; });
+    return pick(a, [](const Obj& o) { return o.kind != Obj::Kind::kEpoll && o.kind != Obj::Kind::kMq && !o.blocking; });
   }
 
   template <class C>
@@ -195,19 +218,86 @@ class Builder {
     return true;
   }
   std::string task_name(uint8_t t) { return "t" + std::to_string(1 + t % 4); }
+  static std::string mq_name(uint8_t b) { return "q" + std::to_string(b % 4); }
+  static constexpr int kMaxMqCreates = 6;
+  static constexpr int kDefaultMsgMax = 10;  // fs.mqueue.msg_default: sends that fill any queue
 
-  // A child process made by main's fork: its task's name and the names its table copied.
+  // A child process made by main's fork: its task's name, the names its table copied and
+  // the queue descriptors it opened itself (names only its process has).
   struct Child {
     std::string name;
     std::vector<std::string> names;
     bool alive = true;
+    std::vector<Obj> queues;
   };
   const Obj* held(const Child& c, uint8_t a, bool (*ok)(const Obj&)) const {
     std::vector<const Obj*> v;
     for (const Obj& o : objs_) {
       if (ok(o) && std::find(c.names.begin(), c.names.end(), o.name) != c.names.end()) v.push_back(&o);
     }
+    for (const Obj& o : c.queues) {
+      if (ok(o)) v.push_back(&o);
+    }
     return v.empty() ? nullptr : v[a % v.size()];
+  }
+  Child* live_child(uint8_t task) {
+    for (size_t k = 0; k < children_.size(); ++k) {
+      Child& cand = children_[(task + k) % children_.size()];
+      if (cand.alive) return &cand;
+    }
+    return nullptr;
+  }
+
+  // The queue rules of a child process: notifications are per process (the owner of a
+  // registration is the registering task's process, __do_notify signals it), so a child
+  // registers, counts its own signals, sends and receives without sleeping through the
+  // queues it holds, and opens a queue by name in its own process.
+  void add_child_mq_op(const FuzzOp& o) {
+    if (!live_child(o.task)) add_process_op(FuzzOp{K::kFork});  // main forks one first
+    Child* c = live_child(o.task);
+    if (!c) return;
+    const auto queue = [](const Obj& ob) { return ob.kind == Obj::Kind::kMq; };
+    const auto quiet_queue = [](const Obj& ob) { return ob.kind == Obj::Kind::kMq && !ob.blocking; };
+    switch (o.variant % 6) {
+      case 0:
+      case 1: {
+        const Obj* x = held(*c, o.a, queue);
+        if (!x) return;
+        const int v = (o.variant >> 3) % 3;
+        step(MqNotify{use(x), v == 2 ? std::nullopt : std::optional<int64_t>(v == 0 ? MqNotify::kSigevSignal : MqNotify::kSigevNone)},
+             c->name);
+        // Now and then main sends through its own copy (never sleeping) and the child
+        // counts: the signal of the edge goes to the registering process only.
+        const bool mains = std::any_of(objs_.begin(), objs_.end(), [&](const Obj& ob) { return &ob == x; });
+        if ((o.variant & 0x80) && mains && !x->blocking) {
+          step(MqSend{use(x), 1, 0});
+          step(Notifications{}, c->name);
+        }
+        break;
+      }
+      case 2:
+        step(Notifications{}, c->name);
+        break;
+      case 3:
+        if (const Obj* x = held(*c, o.a, quiet_queue)) step(MqSend{use(x), 1 + o.b % 8, o.b % 3}, c->name);
+        break;
+      case 4:
+        if (const Obj* x = held(*c, o.a, quiet_queue)) step(MqReceive{use(x), 8192}, c->name);
+        break;
+      default: {
+        // By name, non-blocking; created if absent while creations are left (each one is
+        // charged to RLIMIT_MSGQUEUE), else ENOENT for a name nobody made or unlinked.
+        const bool creat = mq_creates_ < kMaxMqCreates;
+        mq_creates_ += creat;
+        Obj opened{Obj::Kind::kMq, fresh("q"), false, -1};
+        opened.queue = static_cast<uint8_t>(o.b % 4);
+        step(MqOpen{{mq_name(opened.queue)}, {O_RDWR_ | O_NONBLOCK_ | (creat ? O_CREAT_ : 0), {}}, std::nullopt, std::nullopt},
+             c->name);
+        bind({opened.name});
+        c->queues.push_back(opened);
+        break;
+      }
+    }
   }
 
   // The fork rules: main forks (two children at most; forks come from main only, as the
@@ -216,22 +306,20 @@ class Builder {
   void add_process_op(const FuzzOp& o) {
     if (o.kind == K::kFork) {
       if (children_.size() >= 2) return;
-      Child c{"p" + std::to_string(children_.size()), {}};  // "c" names clients
+      Child c;
+      c.name = "p" + std::to_string(children_.size());  // "c" names clients
       for (const Obj& ob : objs_) c.names.push_back(ob.name);
       step(Fork{});
       bind({c.name});
       children_.push_back(std::move(c));
       return;
     }
-    Child* c = nullptr;
-    for (size_t k = 0; k < children_.size() && !c; ++k) {
-      Child& cand = children_[(o.task + k) % children_.size()];
-      if (cand.alive) c = &cand;
-    }
+    Child* c = live_child(o.task);
     if (!c) return;
     const auto is_epoll = [](const Obj& ob) { return ob.kind == Obj::Kind::kEpoll; };
     const auto not_epoll = [](const Obj& ob) { return ob.kind != Obj::Kind::kEpoll; };
-    const auto quiet = [](const Obj& ob) { return ob.kind != Obj::Kind::kEpoll && !ob.blocking; };
+    // Not a queue: its read gives the status line, with NOTIFY_PID (see io()).
+    const auto quiet = [](const Obj& ob) { return ob.kind != Obj::Kind::kEpoll && ob.kind != Obj::Kind::kMq && !ob.blocking; };
     switch (o.variant % 8) {
       case 0:
       case 1:
@@ -317,6 +405,7 @@ class Builder {
         const Obj* src = any(o.a);
         if (!src) return;
         Obj copy = *src;
+        copy.dup_of = src->file();
         copy.name = fresh("d");
         step(Dup{use(src)});
         bind({copy.name});
@@ -440,7 +529,12 @@ class Builder {
           }
           case 1: if (x) step(Bind{use(x), other && (o.variant & 8) ? SockRef{other->name, {}} : SockRef{}}); break;
           case 2: if (x) step(Listen{use(x), o.b % 4}); break;
-          case 3: if (x && other && !dgram_made_) step(Connect{use(x), SockRef{other->name, {}}}); break;
+          // Never a TCP socket to its own address: a self-connect (simultaneous open with
+          // itself) succeeds on a kernel, and the model's TCP has no rules for it.
+          case 3:
+            if (x && other && !dgram_made_ && !(x->tcp && x->file() == other->file()))
+              step(Connect{use(x), SockRef{other->name, {}}});
+            break;
           case 4: if (x && !x->blocking) step(Accept4{use(x), {(o.variant & 8) ? O_NONBLOCK_ : 0x10 * ((o.variant >> 4) & 1), {}}}); break;
           case 5: {
             static const int64_t kOpts[] = {SO_LINGER_, SO_REUSEADDR_, SO_REUSEPORT_, SO_RCVBUF_, (int64_t{6} << 32) | 1};
@@ -596,6 +690,98 @@ class Builder {
       case K::kChild:
         add_process_op(o);
         break;
+      case K::kChildMq:
+        add_child_mq_op(o);
+        break;
+      case K::kMqOpen: {
+        // Creations are capped: every queue is charged to RLIMIT_MSGQUEUE (819200 bytes by
+        // default, about nine default queues), which the model does not keep.
+        if (mq_creates_ >= kMaxMqCreates) return;
+        ++mq_creates_;
+        const std::string q = fresh("q");
+        MqOpen open{{mq_name(o.b)}, {}, std::nullopt, std::nullopt};
+        static const int64_t kAccess[] = {O_RDWR_, O_RDWR_, O_RDWR_, O_RDWR_, O_RDONLY_, O_WRONLY_, O_RDWR_, 3};
+        const int64_t creat = (o.variant & 0x30) == 0x30 ? 0 : (o.variant & 0x30) == 0x20 ? O_CREAT_ | O_EXCL_ : O_CREAT_;
+        open.flags.value = kAccess[(o.variant >> 2) & 7] | creat | (nonblock ? O_NONBLOCK_ : 0);
+        if (o.variant & 0x40) {  // a small queue, now and then an invalid attr
+          open.maxmsg = (o.variant & 0x80) && o.a % 5 == 0 ? 0 : 1 + o.a % 3;
+          open.msgsize = (o.variant & 0x80) && o.a % 5 == 1 ? 8193 : 8 << (o.a % 4);
+        }
+        step(std::move(open));
+        bind({q});
+        Obj queue{Obj::Kind::kMq, q, !nonblock, -1};
+        queue.queue = static_cast<uint8_t>(o.b % 4);
+        objs_.push_back(queue);
+        break;
+      }
+      case K::kMqUnlink:
+        step(MqUnlink{{mq_name(o.b)}});
+        break;
+      case K::kMqSend: {
+        const Obj* x = (o.variant & 0xf0) == 0xf0 ? io(o.a) : mq(o.a, true);  // now and then not a queue: EBADF
+        if (!x) return;
+        static const int64_t kPrio[] = {0, 0, 1, 1, 2, 5, 31, 32767, 0, 1, 3, 7, 0, 2, 32768, 4};
+        step(MqSend{use(x), o.n, kPrio[o.variant & 15]});
+        break;
+      }
+      case K::kMqReceive: {
+        const Obj* x = (o.variant & 0xf0) == 0xf0 ? io(o.a) : mq(o.a, true);
+        if (!x) return;
+        step(MqReceive{use(x), o.n});
+        break;
+      }
+      case K::kMqGetattr: {
+        const Obj* x = (o.variant & 0x7) == 0x7 ? any(o.a) : mq(o.a, false);
+        if (!x) return;
+        step(MqGetattr{use(x)});
+        break;
+      }
+      case K::kMqNotify: {
+        const Obj* x = (o.variant & 0xf0) == 0xf0 ? any(o.a) : mq(o.a, false);
+        if (!x) return;
+        const int v = o.variant % 3;
+        step(MqNotify{use(x), v == 2 ? std::nullopt : std::optional<int64_t>(v == 0 ? MqNotify::kSigevSignal : MqNotify::kSigevNone)});
+        break;
+      }
+      case K::kNotifications:
+        step(Notifications{});
+        break;
+      case K::kTaskMqSend:
+      case K::kTaskMqReceive: {
+        // A task sends to or receives from a queue (blocking or not): it may sleep there,
+        // be handed a message by a pipelined send, or hand one over (pipelined receive).
+        const std::string t = task_name(o.task);
+        if (tasks_used_ & (1u << (o.task % 4))) return;
+        const bool fill_first = o.kind == K::kTaskMqSend && (o.variant & 0x30);
+        const Obj* x = fill_first ? pick(o.a, [](const Obj& ob) { return ob.kind == Obj::Kind::kMq && ob.blocking; })
+                                  : mq(o.a, false);
+        if (!x) return;
+        tasks_used_ |= 1u << (o.task % 4);
+        if (fill_first && !pick(o.b, [&](const Obj& ob) {
+              return ob.kind == Obj::Kind::kMq && !ob.blocking && ob.queue == x->queue;
+            })) {
+          Obj opened{Obj::Kind::kMq, fresh("q"), false, -1};
+          opened.queue = x->queue;
+          const uint8_t queue = x->queue;  // x may move when objs_ grows
+          step(MqOpen{{mq_name(queue)}, {O_RDWR_ | O_NONBLOCK_, {}}, std::nullopt, std::nullopt});
+          bind({opened.name});
+          objs_.push_back(opened);
+          x = pick(o.a, [](const Obj& ob) { return ob.kind == Obj::Kind::kMq && ob.blocking; });
+        }
+        // Main first fills the queue through a non-blocking descriptor of the same name
+        // (EAGAIN once full), so that the task's send sleeps, and may receive at once,
+        // which hands the task's message over (pipelined_receive).
+        const Obj* y = fill_first ? pick(o.b, [&](const Obj& ob) {
+          return ob.kind == Obj::Kind::kMq && !ob.blocking && ob.queue == x->queue;
+        })
+                                                                        : nullptr;
+        for (int k = 0; y && k < kDefaultMsgMax; ++k) step(MqSend{use(y), 1, k % 3});
+        if (o.kind == K::kTaskMqSend) step(MqSend{use(x), o.n, o.variant % 4}, t);
+        else step(MqReceive{use(x), o.n}, t);
+        last().kind = Step::Kind::kPendingCall;
+        if (y && (o.variant & 0x80)) step(MqReceive{use(y), 8192});
+        break;
+      }
       case K::kTaskWait:
       case K::kTaskRead:
       case K::kTaskPoll: {
@@ -630,6 +816,7 @@ class Builder {
   std::vector<long> budget_;
   unsigned tasks_used_ = 0;
   bool dgram_made_ = false;  // a SOCK_DGRAM pair exists
+  int mq_creates_ = 0;
   int next_ = 0;
   std::vector<Child> children_;
   bool aliased_ = false;  // a closed name was closed again: names may have changed sockets

@@ -21,6 +21,8 @@ struct FuzzOp {
     // option (SO_LINGER 0 for RST, SO_RCVLOWAT, SO_ERROR), a task blocked in accept.
     kTcpListen, kTcpConnect, kTcpAccept, kTcpOpt, kTaskAccept,
     kFork, kChild,  // main forks a child; a child closes, writes, reads, waits, deletes or exits
+    kMqOpen, kMqUnlink, kMqSend, kMqReceive, kMqGetattr, kMqNotify, kNotifications, kTaskMqSend, kTaskMqReceive,
+    kChildMq,  // a child's queue call: mq_notify, notifications(), a send or receive, mq_open by name
   };
   Kind kind = Kind::kPipe;
   uint8_t a = 0;        // first operand pick (index among candidates, modulo their count)
@@ -40,8 +42,10 @@ rc::Gen<FuzzCase> gen_fuzz_case();
 
 // The program of a case: creating calls bind names (p0r, p0w, s1a, s1b, e2, ep3, d4...),
 // the main task never makes a call that could sleep, each of the tasks t1..t4 makes at
-// most one pending call; main forks children c0, c1 (each one task of its own process),
-// whose calls never sleep either and use only the names their table copied. No results are written: executors are compared with each other.
+// most one pending call; main forks children p0, p1 (each one task of its own process),
+// whose calls never sleep either and use only the names their table copied and the
+// queues they opened by name themselves. No results are written: executors are compared
+// with each other.
 Program to_program(const FuzzCase& c);
 
 }  // namespace eo

@@ -9,7 +9,7 @@ namespace {
 json outcome_json(const Outcome& o) {
   json events = json::array();
   for (const EventSpec& e : o.events) events.push_back({e.name, e.mask});
-  return {{"kind", static_cast<int>(o.kind)}, {"ret", o.ret}, {"fds", o.fds}, {"events", events}};
+  return {{"kind", static_cast<int>(o.kind)}, {"ret", o.ret}, {"fds", o.fds}, {"events", events}, {"numbers", o.numbers}};
 }
 
 Outcome outcome_from(const json& j) {
@@ -20,6 +20,7 @@ Outcome outcome_from(const json& j) {
   o.ret = j.at("ret").get<int64_t>();
   o.fds = j.at("fds").get<std::vector<int>>();
   for (const json& e : j.at("events")) o.events.push_back({e.at(0).get<std::string>(), e.at(1).get<uint32_t>()});
+  o.numbers = j.at("numbers").get<std::vector<int64_t>>();  // mq_receive's [LEN, PRIO]
   return o;
 }
 
@@ -80,6 +81,13 @@ json to_json(const real::Calibration& c) {
             {"rcv_capacity", c.tcp.rcv_capacity},
             {"snd_capacity", c.tcp.snd_capacity},
             {"sndbuf_settled", c.tcp.sndbuf_settled}}},
+          {"mqueue",
+           {{"msg_max", c.mqueue.msg_max},
+            {"msgsize_max", c.mqueue.msgsize_max},
+            {"queues_max", c.mqueue.queues_max},
+            {"msg_default", c.mqueue.msg_default},
+            {"msgsize_default", c.mqueue.msgsize_default},
+            {"cap_sys_resource", c.mqueue.cap_sys_resource}}},
           {"samples", samples}};
 }
 
@@ -112,6 +120,13 @@ real::Calibration calibration_from_json(const json& j) {
            .rcv_capacity = t.at("rcv_capacity").get<long>(),
            .snd_capacity = t.at("snd_capacity").get<long>(),
            .sndbuf_settled = t.at("sndbuf_settled").get<int>()};
+  const json& q = j.at("mqueue");
+  c.mqueue = {.msg_max = q.at("msg_max").get<long>(),
+              .msgsize_max = q.at("msgsize_max").get<long>(),
+              .queues_max = q.at("queues_max").get<long>(),
+              .msg_default = q.at("msg_default").get<long>(),
+              .msgsize_default = q.at("msgsize_default").get<long>(),
+              .cap_sys_resource = q.at("cap_sys_resource").get<bool>()};
   for (const json& s : j.at("samples")) c.samples.push_back({s.at(0).get<int>(), s.at(1).get<int>(), s.at(2).get<int>()});
   return c;
 }

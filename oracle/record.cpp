@@ -29,6 +29,9 @@ std::optional<ResultAlt> alt_of(const CallArgs& call, const Outcome& o) {
   } else if (has_events(shape)) {
     a.kind = ResultAlt::Kind::kEvents;
     a.events = o.events;
+  } else if (shape == ResultShape::kLenPrio) {
+    a.kind = ResultAlt::Kind::kNumbers;
+    a.numbers = o.numbers;
   } else {
     a.kind = ResultAlt::Kind::kValue;
     a.value = o.ret;

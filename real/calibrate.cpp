@@ -126,6 +126,27 @@ bool read_fd_limits(Calibration& cal, std::string* error) {
   return true;
 }
 
+// /proc/sys/fs/mqueue and CAP_SYS_RESOURCE (24) in CapEff.
+bool read_mqueue_limits(MqueueSysctls& m, std::string* error) {
+  const std::pair<const char*, long*> sysctls[] = {{"/proc/sys/fs/mqueue/msg_max", &m.msg_max},
+                                                   {"/proc/sys/fs/mqueue/msgsize_max", &m.msgsize_max},
+                                                   {"/proc/sys/fs/mqueue/queues_max", &m.queues_max},
+                                                   {"/proc/sys/fs/mqueue/msg_default", &m.msg_default},
+                                                   {"/proc/sys/fs/mqueue/msgsize_default", &m.msgsize_default}};
+  for (const auto& [path, out] : sysctls) {
+    if (!read_sysctl(path, 0, out, error)) return false;
+  }
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("CapEff:", 0) != 0) continue;
+    const unsigned long long caps = std::stoull(line.substr(7), nullptr, 16);
+    m.cap_sys_resource = (caps >> 24) & 1;
+    return true;
+  }
+  return fail(error, "no CapEff in /proc/self/status");
+}
+
 // The whole of a gzip file, or nullopt.
 std::optional<std::string> read_gzip(const char* path) {
   gzFile f = gzopen(path, "rb");
@@ -412,6 +433,7 @@ std::optional<Calibration> calibrate(std::string* error) {
   if (!read_sysctl("/proc/sys/net/unix/max_dgram_qlen", 0, &qlen, error)) return std::nullopt;
   cal.unix_max_dgram_qlen = static_cast<int>(qlen);
   if (!read_fd_limits(cal, error)) return std::nullopt;
+  if (!read_mqueue_limits(cal.mqueue, error)) return std::nullopt;
   cal.config = read_kernel_config();
   cal.nr_cpus = static_cast<int>(std::max(::sysconf(_SC_NPROCESSORS_ONLN), 1L));
   int sndbuf = 0;

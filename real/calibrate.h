@@ -63,6 +63,14 @@ struct TcpConstants {
   int sndbuf_settled = 0;  // the writer's SO_SNDBUF then
 };
 
+// ipc/mqueue.c's limits: the sysctls of /proc/sys/fs/mqueue, and whether this process has
+// CAP_SYS_RESOURCE (CapEff bit 24 of /proc/self/status), which lifts them to HARD_MSGMAX /
+// HARD_MSGSIZEMAX and lifts queues_max. Field for field model::MqueueLimits.
+struct MqueueSysctls {
+  long msg_max = 0, msgsize_max = 0, queues_max = 0, msg_default = 0, msgsize_default = 0;
+  bool cap_sys_resource = false;
+};
+
 struct Calibration {
   int page_size = 0;           // sysconf(_SC_PAGESIZE)
   int pipe_capacity = 0;       // F_GETPIPE_SZ of a fresh pipe, in bytes
@@ -72,6 +80,7 @@ struct Calibration {
   long rlimit_nofile = 0;      // getrlimit(RLIMIT_NOFILE).rlim_cur (RLIM_INFINITY: nr_open)
   long nr_open = 0;            // /proc/sys/fs/nr_open
   int nr_cpus = 0;             // sysconf(_SC_NPROCESSORS_ONLN)
+  MqueueSysctls mqueue;
   KernelConfig config;
   UnixConstants af_unix;
   std::vector<UnixSample> samples;  // the measurements af_unix was fitted to

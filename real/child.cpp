@@ -36,6 +36,8 @@ struct CommandHeader {
   uint32_t exit = 0;
   uint32_t pre_bind = 0;
   WireAddr addr;
+  uint32_t mq_name_len = 0;
+  char mq_name[256] = {};  // NAME_MAX + 1
 };
 
 struct ResultHeader {
@@ -43,6 +45,7 @@ struct ResultHeader {
   int32_t fds[2] = {-1, -1};
   uint64_t value = 0;
   uint64_t nevents = 0;
+  uint32_t prio = 0;  // mq_receive's
   WireAddr addr[2];
 };
 
@@ -84,6 +87,7 @@ bool send_result(int chan, const eo::RawResult& raw) {
   h.fds[1] = raw.fds[1];
   h.value = raw.value;
   h.nevents = raw.events.size();
+  h.prio = raw.prio;
   h.addr[0].set(raw.addr[0]);
   h.addr[1].set(raw.addr[1]);
   if (!send_all(chan, &h, sizeof h)) return false;
@@ -112,6 +116,7 @@ bool send_result(int chan, const eo::RawResult& raw) {
     r.data = h.data;
     r.pre_bind = h.pre_bind != 0;
     r.addr = h.addr.get();
+    r.mq_name.assign(h.mq_name, std::min<size_t>(h.mq_name_len, sizeof h.mq_name));
     r.fds.resize(h.nfds);
     if (h.nfds && !recv_all(chan, r.fds.data(), h.nfds * sizeof(int))) _exit(0);
     const char ack = 1;
@@ -145,6 +150,8 @@ bool send_command(int chan, size_t step, const Resolved& r, bool exit) {
   h.exit = exit;
   h.pre_bind = r.pre_bind;
   h.addr.set(r.addr);
+  h.mq_name_len = static_cast<uint32_t>(std::min(r.mq_name.size(), sizeof h.mq_name));
+  if (h.mq_name_len) std::memcpy(h.mq_name, r.mq_name.data(), h.mq_name_len);
   return send_all(chan, &h, sizeof h) && (r.fds.empty() || send_all(chan, r.fds.data(), r.fds.size() * sizeof(int)));
 }
 
@@ -160,6 +167,7 @@ bool recv_result(int chan, eo::RawResult& raw) {
   raw.fds[0] = h.fds[0];
   raw.fds[1] = h.fds[1];
   raw.value = h.value;
+  raw.prio = h.prio;
   raw.addr[0] = h.addr[0].get();
   raw.addr[1] = h.addr[1].get();
   raw.events.clear();

@@ -1,6 +1,7 @@
 #include "executor.h"
 
 #include <fcntl.h>
+#include <mqueue.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -39,6 +40,7 @@
 #include "real/fd.h"
 #include "real/net_rest.h"
 #include "real/raw_calls.h"
+#include "real/mq_names.h"
 
 namespace real {
 
@@ -205,7 +207,7 @@ struct Snapshot {
 class Run {
  public:
   Run(const KernelOptions& o, const eo::Program& p)
-      : o_(o), p_(p), sh_(std::make_shared<Shared>()), h_(p, run_tag()) {}
+      : o_(o), p_(p), sh_(std::make_shared<Shared>()), h_(p, run_tag()), queues_(p) {}
   ~Run() { cleanup(); }
 
   eo::RunResult run() {
@@ -251,7 +253,13 @@ class Run {
     sigaction(kInterruptSignal, &sa, &old_interrupt_);
     sa.sa_handler = SIG_IGN;  // a write with no reader gives EPIPE, not a dead process
     sigaction(SIGPIPE, &sa, &old_pipe_);
+    // The notification signal is blocked here before the task threads exist (they inherit
+    // the mask); none left from before the run is counted.
+    const sigset_t notify = notify_set();
+    pthread_sigmask(SIG_BLOCK, &notify, &old_mask_);
+    take_notifications();
     signals_set_ = true;
+    queues_.arm();
 
     // One thread per task that issues calls (sleep runs on the coordinator), but for the
     // tasks fork() binds: those are child processes, made when their fork runs.
@@ -434,6 +442,7 @@ class Run {
       if (!t->abandoned && t->state == Task::State::kDone && t->cmd) finish(*t->cmd);
     }
     for (int fd : h_.open_fds()) syscall(SYS_close, long{fd});
+    queues_.unlink_all();  // the run's queues, whatever happened (and again when queues_ goes)
     for (auto& t : tasks_) {
       t->stat_fd.reset();
       t->syscall_fd.reset();
@@ -445,6 +454,8 @@ class Run {
     if (signals_set_) {
       if (!abandoned) sigaction(kInterruptSignal, &old_interrupt_, nullptr);
       sigaction(SIGPIPE, &old_pipe_, nullptr);
+      take_notifications();  // sent to this process by the run's queues: not the caller's
+      pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
     }
     tasks_.clear();
   }
@@ -486,6 +497,8 @@ class Run {
     c->pending = s.kind == Step::Kind::kPendingCall;
     c->exit = eo::call_info(s.call).ends_process;
     c->resolved = resolve(h_, s.call);
+    if (const auto* q = std::get_if<eo::MqOpen>(&s.call)) c->resolved.mq_name = queues_.kernel_name(q->name.name);
+    if (const auto* q = std::get_if<eo::MqUnlink>(&s.call)) c->resolved.mq_name = queues_.kernel_name(q->name.name);
     if (t.is_process()) return c;  // the child makes the raw call from the numbers
     if (c->exit) c->resolved.exit_closes = h_.open_fds("main");
     c->run = make_raw_call(s.call, c->resolved, &fork_ctx_, error);
@@ -711,7 +724,9 @@ class Run {
   eo::StepHarness h_;
   NetRest net_;  // the network part of "settled" (TRACE_FORMAT.md v1.1)
   std::string net_why_;  // why the network was last seen not at rest
+  RunQueues queues_;
   eo::RunResult res_;
+  sigset_t old_mask_{};
   struct sigaction old_interrupt_ {};
   struct sigaction old_pipe_ {};
   bool signals_set_ = false;

@@ -1,6 +1,8 @@
 #include "real/raw_calls.h"
 
 #include <fcntl.h>
+#include <mqueue.h>
+#include <signal.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -17,6 +19,7 @@
 #include <optional>
 
 #include "real/child.h"
+#include "real/mq_names.h"
 
 namespace real {
 
@@ -75,7 +78,11 @@ static_assert(eo::nr::kRead == SYS_read && eo::nr::kWrite == SYS_write && eo::nr
               eo::nr::kFork == SYS_fork && eo::nr::kExitGroup == SYS_exit_group &&
               eo::nr::kSocket == SYS_socket && eo::nr::kConnect == SYS_connect && eo::nr::kBind == SYS_bind &&
               eo::nr::kListen == SYS_listen && eo::nr::kSetsockopt == SYS_setsockopt &&
-              eo::nr::kGetsockopt == SYS_getsockopt && eo::nr::kAccept4 == SYS_accept4);
+              eo::nr::kGetsockopt == SYS_getsockopt && eo::nr::kAccept4 == SYS_accept4 &&
+              eo::nr::kRtSigtimedwait == SYS_rt_sigtimedwait && eo::nr::kMqOpen == SYS_mq_open &&
+              eo::nr::kMqUnlink == SYS_mq_unlink && eo::nr::kMqTimedsend == SYS_mq_timedsend &&
+              eo::nr::kMqTimedreceive == SYS_mq_timedreceive && eo::nr::kMqNotify == SYS_mq_notify &&
+              eo::nr::kMqGetsetattr == SYS_mq_getsetattr);
 
 // The address of fd's socket (getsockname), empty if it has none to give.
 eo::SockAddr local_address(long fd) {
@@ -265,6 +272,63 @@ class RawCalls {
       for (size_t k = 0; k < pfds.size(); ++k) r.events.push_back({static_cast<uint16_t>(pfds[k].revents), k});
       return n;
     };
+  }
+  // Queue names are the run's (RunQueues, resolved by the coordinator); a queue is created
+  // with mode 0600.
+  RawCall operator()(const eo::MqOpen& a) {
+    const std::string name = r_.mq_name;
+    const long flags = static_cast<int>(a.flags.value);
+    const bool has_attr = a.maxmsg || a.msgsize;
+    mq_attr attr{};
+    attr.mq_maxmsg = a.maxmsg.value_or(0);
+    attr.mq_msgsize = a.msgsize.value_or(0);
+    return [=](eo::RawResult&, const auto&) mutable {
+      return sys(SYS_mq_open, name.c_str(), flags, 0600L, has_attr ? &attr : nullptr);
+    };
+  }
+  RawCall operator()(const eo::MqUnlink&) {
+    const std::string name = r_.mq_name;
+    return [=](eo::RawResult&, const auto&) { return sys(SYS_mq_unlink, name.c_str()); };
+  }
+  // LEN as given: the kernel refuses one above mq_msgsize (at most HARD_MSGSIZEMAX, 16 MiB)
+  // before it reads the buffer, which covers every length it accepts.
+  RawCall operator()(const eo::MqSend& a) {
+    const long fd = num(a.q), prio = static_cast<unsigned>(a.prio);
+    const size_t len = static_cast<size_t>(a.len);
+    auto buf = std::make_shared<std::vector<char>>(eo::io_buffer_size(len), eo::kFiller);
+    return [=](eo::RawResult&, const auto&) { return sys(SYS_mq_timedsend, fd, buf->data(), len, prio, nullptr); };
+  }
+  // BUFLEN as given; the buffer holds any message the kernel may store (<= 16 MiB).
+  RawCall operator()(const eo::MqReceive& a) {
+    const long fd = num(a.q);
+    const size_t len = static_cast<size_t>(a.buflen);
+    auto buf = std::make_shared<std::vector<char>>(std::clamp<size_t>(len, 1, eo::kMaxIoBytes));
+    return [=](eo::RawResult& r, const auto&) {
+      unsigned prio = 0;
+      const long n = sys(SYS_mq_timedreceive, fd, buf->data(), len, &prio, nullptr);
+      r.prio = prio;
+      return n;
+    };
+  }
+  RawCall operator()(const eo::MqGetattr& a) {
+    const long fd = num(a.q);
+    return [=](eo::RawResult&, const auto&) {
+      mq_attr old{};
+      const long r = sys(SYS_mq_getsetattr, fd, nullptr, &old);
+      return r < 0 ? r : static_cast<long>(old.mq_curmsgs);
+    };
+  }
+  RawCall operator()(const eo::MqNotify& a) {
+    const long fd = num(a.q);
+    const bool has = a.notify.has_value();
+    sigevent sev{};
+    sev.sigev_notify = static_cast<int>(a.notify.value_or(0));
+    sev.sigev_signo = notify_signal();
+    return [=](eo::RawResult&, const auto&) mutable { return sys(SYS_mq_notify, fd, has ? &sev : nullptr); };
+  }
+  // In the calling task's process (a forked child counts its own).
+  RawCall operator()(const eo::Notifications&) {
+    return [](eo::RawResult&, const auto&) { return take_notifications(); };
   }
   RawCall operator()(const eo::Sleep&) {  // runs on the coordinator (Run::sleep), never on a task
     return [](eo::RawResult&, const auto&) { return 0L; };

@@ -29,6 +29,7 @@ struct Resolved {
   // address an unbound AF_INET socket is bound to first (pre_bind set).
   eo::SockAddr addr;
   bool pre_bind = false;
+  std::string mq_name;  // mq_open, mq_unlink: the queue's kernel name (RunQueues::kernel_name)
 };
 Resolved resolve(eo::StepHarness& h, const eo::CallArgs& call);
 

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <linux/sockios.h>
 #include <fcntl.h>
+#include <mqueue.h>
+#include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -39,6 +41,8 @@ model::KernelProfile profile_from(const real::Calibration& c) {
   p.unix_cal.measured = true;
   p.rlimit_nofile = c.rlimit_nofile;
   p.nr_open = c.nr_open;
+  p.mqueue = {c.mqueue.msg_max,     c.mqueue.msgsize_max,     c.mqueue.queues_max,
+              c.mqueue.msg_default, c.mqueue.msgsize_default, c.mqueue.cap_sys_resource};
   p.config_watch_queue = c.config.watch_queue;
   p.other_family_socketpair = real::probe_socketpair;
   return p;
@@ -272,6 +276,31 @@ TEST_F(Calibration, FdLimitsAreTheProcesss) {
   ASSERT_TRUE(in >> nr_open);
   EXPECT_EQ(cal_->nr_open, nr_open);
   EXPECT_LE(cal_->rlimit_nofile, cal_->nr_open);
+}
+
+// The mqueue limits are the sysctls, and the capability read from CapEff is the one the
+// kernel applies: a queue one message above msg_max is created exactly with it
+// (mqueue_get_inode).
+TEST_F(Calibration, MqueueLimitsAreTheOnesTheKernelApplies) {
+  ASSERT_TRUE(cal_.has_value()) << error_;
+  std::ifstream in("/proc/sys/fs/mqueue/msg_max");
+  long msg_max = 0;
+  ASSERT_TRUE(in >> msg_max);
+  EXPECT_EQ(cal_->mqueue.msg_max, msg_max);
+  const std::string name = "eo-calibration-" + std::to_string(getpid());
+  mq_attr attr{};
+  attr.mq_maxmsg = cal_->mqueue.msg_max + 1;
+  attr.mq_msgsize = 1;
+  const long fd = syscall(SYS_mq_open, name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+  const int err = errno;
+  if (fd >= 0) {
+    close(static_cast<int>(fd));
+    syscall(SYS_mq_unlink, name.c_str());
+  }
+  EXPECT_EQ(fd >= 0, cal_->mqueue.cap_sys_resource) << std::strerror(err);
+  if (fd < 0) {
+    EXPECT_EQ(err, EINVAL);
+  }
 }
 
 // The config says CONFIG_WATCH_QUEUE exactly when the kernel makes a notification pipe

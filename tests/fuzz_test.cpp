@@ -2,6 +2,7 @@
 // bug (level-triggered items not requeued), run against this machine's kernel.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "model/coverage.h"
@@ -42,6 +43,27 @@ TEST(FuzzGen, EveryCallOfTheSchemaIsGenerated) {
     if (!eo::kCallInfos[i]->in_task) continue;
     EXPECT_TRUE(seen[i]) << eo::kCallInfos[i]->name << " is never generated";
   }
+}
+
+// The queue rules reach forked children: a child opens a queue by name, registers for
+// notification and counts its own signals (mq_notify's owner is a process).
+TEST(FuzzGen, ChildrenUseQueues) {
+  bool opened = false, notified = false, counted = false;
+  for (uint64_t seed = 1; seed <= 300; ++seed) {
+    const eo::FuzzCase c = eo::gen_fuzz_case()(rc::Random(seed), 100).value();
+    const eo::Program p = eo::to_program(c);
+    std::vector<std::string> children;
+    for (const eo::Step& s : p.steps) {
+      if (std::holds_alternative<eo::Fork>(s.call) && !s.expect.alts.empty()) children.push_back(s.expect.alts[0].names[0]);
+      if (std::find(children.begin(), children.end(), s.task) == children.end()) continue;
+      opened = opened || std::holds_alternative<eo::MqOpen>(s.call);
+      notified = notified || std::holds_alternative<eo::MqNotify>(s.call);
+      counted = counted || std::holds_alternative<eo::Notifications>(s.call);
+    }
+  }
+  EXPECT_TRUE(opened);
+  EXPECT_TRUE(notified);
+  EXPECT_TRUE(counted);
 }
 
 // A search that finds the planted bug (seed 7 reaches it within 400 cases).

@@ -77,7 +77,7 @@ TEST(GuestWire, RunResultRoundTrip) {
   s.outcome.ret = 3;
   s.outcome.fds = {3, 4};
   s.outcome.events = {{"r", 0x1}, {"w", 0x4}};
-  s.returned.push_back({"t1", {eo::Outcome::Kind::kError, 11, {}, {}}, 2});
+  s.returned.push_back({"t1", {eo::Outcome::Kind::kValue, 8, {}, {}, {8, 5}}, 2});  // an mq_receive's [8, 5]
   s.still_blocked = {"t2"};
   r.steps = {s, eo::StepObservation{}};
   r.error = "stopped";
@@ -107,6 +107,8 @@ TEST(GuestWire, CalibrationBecomesTheGuestsProfile) {
   c.tcp = {.wmem_default = 16384, .wmem_max = 4194304, .rmem_default = 131072, .rmem_max = 6291456, .somaxconn = 4096,
            .core_wmem_max = 212992, .core_rmem_max = 212992, .fill_total = 3932160, .rcv_capacity = 2621440,
            .snd_capacity = 1310720, .sndbuf_settled = 2626560};
+  c.mqueue = {.msg_max = 12, .msgsize_max = 9000, .queues_max = 300, .msg_default = 11, .msgsize_default = 8000,
+              .cap_sys_resource = true};
   real::SocketpairErrnos families(2);
   families[1].fill(0);
   const real::Calibration back = eo::calibration_from_json(nlohmann::json::parse(eo::to_json(c).dump()));
@@ -121,6 +123,9 @@ TEST(GuestWire, CalibrationBecomesTheGuestsProfile) {
   EXPECT_EQ(p.tcp_cal.somaxconn, 4096);
   EXPECT_EQ(p.tcp_cal.rcv_capacity, 2621440);
   EXPECT_EQ(p.tcp_cal.sndbuf_settled, 2626560);
+  EXPECT_EQ(p.mqueue.msg_max, 12);  // and its message queue limits (a guest's root has CAP_SYS_RESOURCE)
+  EXPECT_EQ(p.mqueue.msgsize_default, 8000);
+  EXPECT_TRUE(p.mqueue.cap_sys_resource);
   EXPECT_FALSE(p.efd_write_exact_size);  // the version's switches stay
   EXPECT_EQ(p.other_family_socketpair(1, 1), 0);
   EXPECT_EQ(p.other_family_socketpair(0, 1), families[0][1]);

@@ -203,9 +203,9 @@ TEST(Record, ACreatingCallWithoutNamesGetsAny) {
   eo::Program p = parse("eventfd2(0, 0)\npipe2(0)\nsleep(1)\n");
   eo::RunResult run;
   run.steps.resize(3);
-  run.steps[0].outcome = {eo::Outcome::Kind::kValue, 3, {3}, {}};
-  run.steps[1].outcome = {eo::Outcome::Kind::kValue, 0, {4, 5}, {}};
-  run.steps[2].outcome = {eo::Outcome::Kind::kValue, 0, {}, {}};
+  run.steps[0].outcome = {eo::Outcome::Kind::kValue, 3, {3}, {}, {}};
+  run.steps[1].outcome = {eo::Outcome::Kind::kValue, 0, {4, 5}, {}, {}};
+  run.steps[2].outcome = {eo::Outcome::Kind::kValue, 0, {}, {}, {}};
   EXPECT_EQ(eo::fill_in_results(p, run), 3);
   const std::string text = eo::print_trace(p);
   EXPECT_EQ(text, "eventfd2(0, 0) = *\npipe2(0) = *\nsleep(1) = 0\n");

@@ -749,7 +749,7 @@ TEST(TraceFlags, StepsKeepForeignNamesThroughEveryPrinter) {
   expect_round_trips(text);
   // A changed step is reprinted canonically, its other arguments as written.
   Program changed = p;
-  changed.steps[5].expect.alts[0] = ResultAlt{ResultAlt::Kind::kError, 9, {}, {}};
+  changed.steps[5].expect.alts[0] = ResultAlt{ResultAlt::Kind::kError, 9, {}, {}, {}};
   EXPECT_NE(print_trace(changed).find("epoll_ctl(ep, EPOLL_CTL_ADD, r, POLLIN|EPOLLET) = -1 EBADF\n"),
             std::string::npos);
 }

@@ -53,12 +53,18 @@ constexpr FlagName kSockOptHeaderNames[] = {{"SO_REUSEADDR", 2},  {"SO_ERROR", 4
                                             {"SO_RCVBUF", 8},     {"SO_LINGER", 13}, {"SO_REUSEPORT", 15},
                                             {"SO_RCVLOWAT", 18},  {"TCP_NODELAY", 1}};
 constexpr FlagName kGetSockOptNames[] = {{"SO_ERROR", 4}};
+// O_RDONLY is 0: it is accepted, and a canonical spelling leaves it out.
+constexpr FlagName kMqOpenNames[] = {{"O_RDONLY", 0},       {"O_WRONLY", 01},      {"O_RDWR", 02},
+                                     {"O_CREAT", 0100},     {"O_EXCL", 0200},      {"O_NONBLOCK", 04000},
+                                     {"O_CLOEXEC", 02000000}};
+constexpr FlagName kSigevNotifyNames[] = {{"SIGEV_SIGNAL", 0}, {"SIGEV_NONE", 1}};
 
 constexpr FlagContext kAllContexts[] = {
     FlagContext::kEpollEvents, FlagContext::kPollEvents,   FlagContext::kPipe2,
     FlagContext::kEventfd2,    FlagContext::kEpollCreate1, FlagContext::kSocketDomain,
     FlagContext::kSocketType,  FlagContext::kEpollCtlOp,   FlagContext::kShutdownHow,
     FlagContext::kSockOpt,     FlagContext::kGetSockOpt,
+    FlagContext::kMqOpen,      FlagContext::kSigevNotify,
 };
 
 // Every table as the Linux headers spell it: what a flag-set argument may name. The
@@ -68,6 +74,7 @@ const std::span<const FlagName> kHeaderNameTables[] = {
     kEventfd2Names,   kEpollCreate1Names, kSocketDomainNames,
     kSocketTypeNames, std::span(kEpollCtlOpNames).first<3>(), kShutdownHowNames,
     kSockOptHeaderNames,
+    kMqOpenNames,     kSigevNotifyNames,
 };
 
 // Appends the names of the bits of v that a table names, in table order; returns the
@@ -109,6 +116,10 @@ std::span<const FlagName> flag_names(FlagContext ctx) {
       return kSockOptNames;
     case FlagContext::kGetSockOpt:
       return kGetSockOptNames;
+    case FlagContext::kMqOpen:
+      return kMqOpenNames;
+    case FlagContext::kSigevNotify:
+      return kSigevNotifyNames;
   }
   return {};
 }
@@ -155,6 +166,10 @@ std::string_view own_names_description(FlagContext ctx) {
       return "SO_LINGER, SO_RCVLOWAT, SO_SNDBUF, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT, SO_ERROR, TCP_NODELAY";
     case FlagContext::kGetSockOpt:
       return "SO_ERROR";
+    case FlagContext::kMqOpen:
+      return "O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_NONBLOCK, O_CLOEXEC";
+    case FlagContext::kSigevNotify:
+      return "SIGEV_SIGNAL, SIGEV_NONE";
   }
   return "no names";
 }
@@ -173,7 +188,7 @@ std::string flag_context_description(FlagContext ctx, FlagUse use) {
 
 bool flag_context_is_single(FlagContext ctx) {
   return ctx == FlagContext::kSocketDomain || ctx == FlagContext::kEpollCtlOp || ctx == FlagContext::kShutdownHow ||
-         ctx == FlagContext::kSockOpt || ctx == FlagContext::kGetSockOpt;
+         ctx == FlagContext::kSockOpt || ctx == FlagContext::kGetSockOpt || ctx == FlagContext::kSigevNotify;
 }
 
 int64_t flag_context_max(FlagContext ctx) { return ctx == FlagContext::kPollEvents ? 0xffff : kUint32Max; }

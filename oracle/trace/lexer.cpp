@@ -9,6 +9,7 @@ namespace {
 
 bool is_name_start(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
 bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
+bool is_mq_name_char(char c) { return is_name_char(c) || c == '.' || c == '-'; }
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 int digit_value(char c) {
@@ -75,6 +76,17 @@ std::vector<Token> lex_line(std::string_view line) {
       }
       push(Tok::kNumber, i, j - i);
       out.back().number = value;
+      i = j;
+      continue;
+    }
+    if (c == '/') {
+      size_t j = i + 1;
+      while (j < line.size() && is_mq_name_char(line[j])) ++j;
+      if (j == i + 1) {
+        bad(i, "expected a queue name after '/' (letters, digits, '_', '.', '-')");
+        break;
+      }
+      push(Tok::kMqName, i, j - i);
       i = j;
       continue;
     }

@@ -1,5 +1,5 @@
 // Tokens of one line of a trace (docs/LANGUAGE.md "Lexical rules"): names, numbers
-// (decimal or 0x hex), punctuation, `...`, and a trailing `# comment`.
+// (decimal or 0x hex), punctuation, `...`, queue names `/NAME`, and a trailing `# comment`.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -22,6 +22,7 @@ enum class Tok {
   kStar,      // *
   kMinus,     // -
   kEllipsis,  // ...
+  kMqName,    // /NAME: a message queue name, [A-Za-z0-9_.-]+ after the slash (text has the slash)
   kComment,   // # to the end of the line; text is what follows '#'
   kEnd,       // the end of the line
   kBad,       // a character or number that is not a token; text says why

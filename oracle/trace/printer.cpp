@@ -57,6 +57,11 @@ std::string format_field(const S& a, const Field<S, T>& f) {
     return out + "]";
   } else if constexpr (std::is_same_v<T, std::string>) {
     return v.empty() ? "" : fmt::format("{}={}", f.keyword, v);
+  } else if constexpr (std::is_same_v<T, MqName>) {
+    return "/" + v.name;
+  } else if constexpr (std::is_same_v<T, std::optional<int64_t>>) {
+    if (!v) return "";
+    return f.kind == ArgKind::kValue ? format_flags(f.family, *v) : std::to_string(*v);
   } else {
     static_assert(std::is_same_v<T, int64_t>);
     if (f.kind == ArgKind::kValue) return format_flags(f.family, v);
@@ -257,6 +262,8 @@ std::string format_result(const CallArgs& call, const ResultAlt& r) {
       return r.names.size() == 1 ? r.names[0] : fmt::format("[{}]", fmt::join(r.names, ", "));
     case ResultAlt::Kind::kEvents:
       return format_events(call, r.events);
+    case ResultAlt::Kind::kNumbers:
+      return fmt::format("[{}]", fmt::join(r.numbers, ", "));
   }
   return {};
 }
@@ -302,6 +309,7 @@ std::string format_outcome(const CallArgs& call, const Outcome& o) {
       return format_errno(o.ret);
     case Outcome::Kind::kValue:
       if (has_events(shape)) return format_events(call, o.events);
+      if (shape == ResultShape::kLenPrio) return fmt::format("[{}]", fmt::join(o.numbers, ", "));
       if (names_bound(shape) > 0 && !o.fds.empty()) {
         std::vector<std::string> fds;
         for (const int fd : o.fds) fds.push_back(fmt::format("fd {}", fd));

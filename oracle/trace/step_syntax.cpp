@@ -12,6 +12,9 @@
 namespace eo {
 namespace {
 
+// A queue name's longest NAME: the kernel executor prefixes it (NAME_MAX is 255).
+constexpr size_t kMaxMqNameChars = 200;
+
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -169,6 +172,27 @@ class StepReader {
       v = arg_fd(f.name, first);
     } else if constexpr (std::is_same_v<T, SockRef>) {
       if (!f.optional || cur_.at(Tok::kComma)) v = arg_sock_ref(f.name, first);
+    } else if constexpr (std::is_same_v<T, MqName>) {
+      before_arg(f.name, first);
+      const Token& t = cur_.expect(Tok::kMqName, fmt::format("a queue name /NAME ({})", signature()));
+      if (t.text.size() > kMaxMqNameChars + 1) {
+        cur_.fail_at(t.col, fmt::format("queue name longer than {} characters", kMaxMqNameChars));
+      }
+      v = MqName{std::string(t.text.substr(1))};
+    } else if constexpr (std::is_same_v<T, std::optional<int64_t>>) {  // optional at the end
+      if (!cur_.at(Tok::kComma)) return;
+      if (f.kind == ArgKind::kValue) {
+        const Token& written = cur_.peek(1);
+        const int64_t x = arg_value(f.family, f.name, first);
+        if (written.kind != Tok::kName || x < f.min || x > f.max) {  // only the names (TRACE_FORMAT.md v1.1)
+          std::vector<std::string_view> names;
+          for (const FlagName& n : flag_names(f.family)) names.push_back(n.name);
+          cur_.fail_at(written.col, fmt::format("{} is one of {}", f.name, fmt::join(names, ", ")));
+        }
+        v = x;
+      } else {
+        v = arg_number(f.name, first, f.min, f.max);
+      }
     } else if constexpr (std::is_same_v<T, FlagArg> || std::is_same_v<T, std::optional<FlagArg>>) {
       v = arg_flag_set(f.family, f.name, first);
     } else if constexpr (std::is_same_v<T, std::vector<PollEntry>>) {
@@ -413,6 +437,19 @@ class StepReader {
         return read_events(call);
       case ResultShape::kTask:  // read above
         break;
+      case ResultShape::kLenPrio: {
+        if (!cur_.at(Tok::kLBracket)) cur_.fail_expected("'[LEN, PRIO]', '*' or '-1 ERRNO'");
+        cur_.next();
+        r.kind = ResultAlt::Kind::kNumbers;
+        for (const char* what : {"the message length", "the priority"}) {
+          if (!r.numbers.empty()) cur_.expect(Tok::kComma, fmt::format("',' and {} of [LEN, PRIO]", what));
+          const Token& t = cur_.expect(Tok::kNumber, fmt::format("{} of [LEN, PRIO]", what));
+          if (t.number > static_cast<uint64_t>(kInt64Max)) cur_.fail_at(t.col, "number out of range");
+          r.numbers.push_back(static_cast<int64_t>(t.number));
+        }
+        cur_.expect(Tok::kRBracket, "']' after [LEN, PRIO]");
+        return r;
+      }
       case ResultShape::kZero: {
         const Token& t = cur_.peek();
         if (t.kind != Tok::kNumber || t.number != 0) {
