@@ -8,6 +8,7 @@
 
 #include "af_inet.h"
 #include "af_unix.h"
+#include "af_unix_dgram.h"
 #include "af_unix_listen.h"
 
 namespace model {
@@ -129,7 +130,7 @@ long do_listen(Globals& g, FdTable& fdt, int fd, int backlog) {
 }
 
 // __sys_connect -> __sys_connect_file -> the family's connect: __inet_stream_connect or
-// unix_stream_connect (datagram sockets' connect, unix_dgram_connect, is not modelled).
+// unix_stream_connect, or unix_dgram_connect for datagram sockets.
 MaySleep do_connect(Globals& g, FdTable& fdt, Task& t, int fd, std::vector<uint8_t> addr) {
   long err = 0;
   File* f = sockfd_lookup(g, fdt, fd, &err);
@@ -137,7 +138,7 @@ MaySleep do_connect(Globals& g, FdTable& fdt, Task& t, int fd, std::vector<uint8
   if (addr.size() > kSockaddrStorage) co_return -EINVAL;
   if (TcpSocketFile* tf = tcp_file(f)) co_return co_await inet_stream_connect(t, *tf, addr.data(), addr.size());
   auto* sock = static_cast<UnixSocketFile*>(f);
-  if (sock->sk->type == SOCK_DGRAM_) co_return g.fail(Rule::kSocketOpUnsupported, -EOPNOTSUPP);
+  if (sock->sk->type == SOCK_DGRAM_) co_return unix_dgram_connect(*sock->sk, addr);
   co_return co_await unix_stream_connect(t, *sock, std::move(addr));
 }
 
