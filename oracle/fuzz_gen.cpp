@@ -96,6 +96,8 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {1, op(K::kTaskAccept)},
       {1, op(K::kFork)},
       {4, op(K::kChild, gen_size())},
+      {2, op(K::kDgramReceiver)},
+      {3, op(K::kDgramConnect)},
   });
   return gen::apply(
       [](std::vector<FuzzOp> head, std::vector<FuzzOp> tail) {
@@ -120,6 +122,7 @@ struct Obj {
   bool tcp = false;        // an AF_INET stream socket (its fill totals depend on autotuning: none)
   bool address = false;    // a TCP socket a connect may name (a listener, or one bound and closed)
   bool closed = false;     // closed by main: its number may now be another socket's
+  bool receiver = false;   // an AF_UNIX datagram socket bound by name: senders connect to it
 };
 
 class Builder {
@@ -258,6 +261,43 @@ class Builder {
         c->alive = false;
         break;
     }
+  }
+
+  // AF_UNIX datagram sockets with names (unix_dgram_connect): receivers bound to a fresh
+  // name (now and then to another receiver's: EADDRINUSE, or 0 once it closed), and
+  // senders connected to one, several to one receiver, reconnected, or to a name that
+  // leads nowhere (closed receiver, stream listener, never-bound socket). Main's own
+  // sockets here are non-blocking: a blocking sender to a full receiver sleeps in
+  // unix_wait_for_peer, which no byte budget foresees; blocking ones get no budget, so
+  // only tasks write (and sleep) there.
+  void add_dgram_op(const FuzzOp& o) {
+    const bool blocking = (o.variant & 3) == 0;
+    const auto make = [&](const char* prefix, bool receiver) -> const Obj& {
+      const std::string n = fresh(prefix);
+      const int64_t type = (o.variant & 0xe0) == 0xe0 ? SOCK_RAW_ : SOCK_DGRAM_;
+      step(Socket{AF_UNIX_, {type | (blocking ? 0 : O_NONBLOCK_), {}}});
+      bind({n});
+      Obj obj{Obj::Kind::kSock, n, blocking, new_chan(blocking ? 0 : 200000), false, true};
+      obj.receiver = receiver;
+      objs_.push_back(obj);
+      dgram_made_ = true;
+      return objs_.back();
+    };
+    if (o.kind == K::kDgramReceiver) {
+      const Obj& r = make("r", true);
+      const Obj* taken = (o.variant & 0x1c) == 0x1c ? pick(o.b, [](const Obj& ob) { return ob.receiver; }) : nullptr;
+      step(Bind{use(&r), taken && taken != &r ? SockRef{taken->name, {}} : SockRef{}});
+      return;
+    }
+    // A fresh sender one time in two, else an open datagram socket main made (a pair's
+    // end too: its old peer may be connected back).
+    const auto own = [this](const Obj& ob) {
+      return ob.dgram && ob.type == 0 && !ob.closed && (!ob.blocking || budget_[static_cast<size_t>(ob.chan)] == 0);
+    };
+    const Obj* from = (o.variant & 0x10) || aliased_ ? nullptr : pick(o.a, own);
+    if (!from) from = &make("u", false);
+    const Obj* to = (o.variant & 0x0c) == 0x0c ? any(o.b) : pick(o.b, [](const Obj& ob) { return ob.receiver; });
+    if (to) step(Connect{use(from), SockRef{to->name, {}}});
   }
 
   // The generator rule of each call: one FuzzOp kind (or several) gives one step.
@@ -423,8 +463,10 @@ class Builder {
       case K::kSockCall: {
         // The calls of sockets with addresses on anything (a pipe, an eventfd, an epoll:
         // ENOTSOCK; a closed name: EBADF; a socket: the family's answer), and socket()
-        // with arguments __sys_socket refuses. connect is left out once a datagram pair
-        // exists: a name's number may have gone to one (unix_dgram_connect is not modelled).
+        // with arguments __sys_socket refuses. connect is left out once a datagram socket
+        // exists: a name's number may have gone to one, and a blocking one connected to a
+        // full receiver would put main to sleep in unix_wait_for_peer (add_dgram_op
+        // connects datagram sockets where main never writes to a blocking one).
         const Obj* x = any(o.a);
         const Obj* other = any(o.b);
         switch (o.variant % 8) {
@@ -591,6 +633,10 @@ class Builder {
       case K::kFork:
       case K::kChild:
         add_process_op(o);
+        break;
+      case K::kDgramReceiver:
+      case K::kDgramConnect:
+        add_dgram_op(o);
         break;
       case K::kTaskWait:
       case K::kTaskRead:

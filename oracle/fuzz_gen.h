@@ -21,6 +21,9 @@ struct FuzzOp {
     // option (SO_LINGER 0 for RST, SO_RCVLOWAT, SO_ERROR), a task blocked in accept.
     kTcpListen, kTcpConnect, kTcpAccept, kTcpOpt, kTaskAccept,
     kFork, kChild,  // main forks a child; a child closes, writes, reads, waits, deletes or exits
+    // AF_UNIX datagram sockets with names: a bound receiver; a sender connected (or
+    // reconnected) by name, many to one.
+    kDgramReceiver, kDgramConnect,
   };
   Kind kind = Kind::kPipe;
   uint8_t a = 0;        // first operand pick (index among candidates, modulo their count)
