@@ -148,11 +148,8 @@ MaySleep do_accept4(Globals& g, FdTable& fdt, Task& t, int fd, int flags) {
   File* f = fdt.fget(fd);
   if (!f) co_return g.fail(Rule::kSockfdEbadf, -EBADF);
   if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) co_return g.fail(Rule::kAccept4Einval, -EINVAL);
-  if (TcpSocketFile* tf = tcp_file(f)) {
-    if (!fdt.has_free(1)) co_return g.fail(Rule::kFdEmfile, -EMFILE);
-    co_return co_await inet_accept4(t, fdt, *tf, flags);
-  }
-  // get_unused_fd_flags: the number is held from here on, while the accept sleeps too.
+  // get_unused_fd_flags: the number is held from here on, while the accept sleeps too
+  // (TCP as AF_UNIX: a socket made meanwhile gets the next number; fuzz seed 2454254864).
   struct Reservation {
     FdTable& fdt;
     int fd;
@@ -161,6 +158,12 @@ MaySleep do_accept4(Globals& g, FdTable& fdt, Task& t, int fd, int flags) {
     }
   } newfd{fdt, fdt.reserve()};
   if (newfd.fd < 0) co_return g.fail(Rule::kFdEmfile, std::exchange(newfd.fd, -1));
+  if (TcpSocketFile* tf = tcp_file(f)) {
+    File* accepted = nullptr;
+    if (const long r = co_await inet_accept4(t, *tf, flags, &accepted); r < 0) co_return r;
+    fdt.fd_install(newfd.fd, accepted);
+    co_return std::exchange(newfd.fd, -1);
+  }
   auto* sock = dynamic_cast<UnixSocketFile*>(f);
   if (!sock) co_return g.fail(Rule::kSockfdEnotsock, -ENOTSOCK);
   std::shared_ptr<UnixSock> tsk;
