@@ -295,9 +295,21 @@ class Builder {
       return ob.dgram && ob.type == 0 && !ob.closed && (!ob.blocking || budget_[static_cast<size_t>(ob.chan)] == 0);
     };
     const Obj* from = (o.variant & 0x10) || aliased_ ? nullptr : pick(o.a, own);
+    const bool fresh_sender = !from;
     if (!from) from = &make("u", false);
     const Obj* to = (o.variant & 0x0c) == 0x0c ? any(o.b) : pick(o.b, [](const Obj& ob) { return ob.receiver; });
-    if (to) step(Connect{use(from), SockRef{to->name, {}}});
+    if (!to) return;
+    step(Connect{use(from), SockRef{to->name, {}}});
+    // One time in four the sender fills the receiver's queue (max_dgram_qlen + 1
+    // datagrams): the others' sends and polls then meet the peer-wake path.
+    if ((o.variant & 0x60) == 0x60 && !from->blocking) step(Fill{use(from), 1 + (o.b & 1) * 99});
+    // A fresh blocking sender: a task sends on it (and sleeps in unix_wait_for_peer if the
+    // receiver is full, or on its sndbuf).
+    if (fresh_sender && from->blocking && !(tasks_used_ & (1u << (o.task % 4)))) {
+      tasks_used_ |= 1u << (o.task % 4);
+      step(Write{use(from), 1 + (o.b & 2) * 50}, task_name(o.task));
+      last().kind = Step::Kind::kPendingCall;
+    }
   }
 
   // The generator rule of each call: one FuzzOp kind (or several) gives one step.
