@@ -172,9 +172,9 @@ MaySleep do_accept4(Globals& g, FdTable& fdt, Task& t, int fd, int flags) {
   co_return std::exchange(newfd.fd, -1);
 }
 
-// __sys_setsockopt -> do_sock_setsockopt: SOL_SOCKET options go to sock_setsockopt (the
-// ones the model has change nothing an AF_UNIX socket does, and SO_REUSEPORT may only be
-// turned off); any other level is
+// __sys_setsockopt -> do_sock_setsockopt: SOL_SOCKET options go to sock_setsockopt
+// (SO_SNDBUF sets sk_sndbuf; the others the model has change nothing an AF_UNIX socket
+// does, and SO_REUSEPORT may only be turned off); any other level is
 // EOPNOTSUPP (unix_setsockopt for stream, no setsockopt op for the others).
 long do_setsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, const void* optval, int optlen) {
   if (optlen < 0) return -EINVAL;
@@ -196,7 +196,10 @@ long do_setsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, con
     case SO_LINGER_:
       g.rule(Rule::kSockoptSet);
       return 0;
-    default:  // SO_SNDBUF, SO_RCVLOWAT and the rest: not modelled
+    case SO_SNDBUF_:
+      static_cast<UnixSocketFile*>(f)->sk->set_sndbuf(val);
+      return 0;
+    default:  // SO_RCVLOWAT and the rest: not modelled
       return g.fail(Rule::kSocketOpUnsupported, -EOPNOTSUPP);
   }
 }

@@ -14,7 +14,7 @@ constexpr uint32_t IN = 0x1, PRI = 0x2, OUT = 0x4, ERR = 0x8, HUP = 0x10, RDNORM
                    RDHUP = 0x2000, EXCLUSIVE = 1u << 28, WAKEUP = 1u << 29, ONESHOT = 1u << 30, ET = 1u << 31;
 constexpr int64_t O_NONBLOCK_ = 04000, O_DIRECT_ = 040000, EFD_SEMAPHORE_ = 1, AF_UNIX_ = 1, SOCK_STREAM_ = 1,
                   SOCK_DGRAM_ = 2, SOCK_RAW_ = 3, SOCK_SEQPACKET_ = 5, AF_INET_ = 2, SO_REUSEADDR_ = 2,
-                  SO_ERROR_ = 4, SO_RCVBUF_ = 8, SO_LINGER_ = 13, SO_REUSEPORT_ = 15, SO_RCVLOWAT_ = 18;
+                  SO_ERROR_ = 4, SO_SNDBUF_ = 7, SO_RCVBUF_ = 8, SO_LINGER_ = 13, SO_REUSEPORT_ = 15, SO_RCVLOWAT_ = 18;
 
 using K = FuzzOp::Kind;
 
@@ -299,6 +299,9 @@ class Builder {
     if (!from) from = &make("u", false);
     const Obj* to = (o.variant & 0x0c) == 0x0c ? any(o.b) : pick(o.b, [](const Obj& ob) { return ob.receiver; });
     if (!to) return;
+    // Now and then a small SO_SNDBUF on a non-blocking sender (a blocking one would make
+    // the write budget wrong): its own buffer, not the receiver's queue, stops it.
+    if ((o.variant & 0x0c) == 0x04 && !from->blocking) step(Setsockopt{use(from), SO_SNDBUF_, 1 + (o.b % 8) * 1000});
     step(Connect{use(from), SockRef{to->name, {}}});
     // One time in four the sender fills the receiver's queue (max_dgram_qlen + 1
     // datagrams): the others' sends and polls then meet the peer-wake path.

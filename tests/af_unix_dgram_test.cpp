@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/af_inet.h"
 #include "model/af_unix.h"
 #include "model/af_unix_dgram.h"
 #include "model/af_unix_seqpacket.h"
@@ -300,6 +301,29 @@ TEST(UnixDgramConnect, AfUnspecDisconnects) {
   EXPECT_EQ(s.write(x, 1), -ENOTCONN);
   EXPECT_EQ(s.write(r, 1), 1);
   EXPECT_EQ(s.read(r, 10), 1);
+}
+
+// sk_setsockopt SO_SNDBUF (traces/unix-dgram/so-sndbuf): doubled, at least
+// SOCK_MIN_SNDBUF (4608 on 6.18.44), capped at net.core.wmem_max; sk_write_space wakes.
+TEST(UnixDgramConnect, SoSndbuf) {
+  ModelSys s;
+  const int r = receiver(s, "r"), x = dgram_socket(s);
+  ASSERT_EQ(s.k.connect(s.main(), x, abstract("r")), 0);
+  auto set = [&](int v) { return s.k.setsockopt(s.main(), x, SOL_SOCKET_, SO_SNDBUF_, &v, sizeof v); };
+  ASSERT_EQ(set(1), 0);
+  EXPECT_EQ(sk(s, x).sndbuf, 4608);
+  EXPECT_EQ(s.write(x, 4577), -EMSGSIZE);
+  ASSERT_EQ(set(4096), 0);
+  const int ep = s.epoll();
+  s.add(ep, x, EPOLLOUT | EPOLLET);
+  EXPECT_EQ(s.wait(ep).size(), 1u);
+  EXPECT_EQ(s.fill(x, 1000), 4000);
+  EXPECT_TRUE(s.wait(ep).empty());
+  ASSERT_EQ(set(100000), 0);
+  EXPECT_EQ(s.wait(ep), eo_test::evs({{static_cast<uint64_t>(x), EPOLLOUT}})) << "sk_write_space";
+  ASSERT_EQ(set(-1), 0);
+  EXPECT_EQ(sk(s, x).sndbuf, 2 * s.k.profile().tcp_cal.core_wmem_max);
+  (void)r;
 }
 
 // The shared __skb_recv_datagram loop: each caller's sleep is reported under its own rule.
