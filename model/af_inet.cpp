@@ -66,7 +66,7 @@ long inet_listen(TcpSock& sk, int backlog) {
   Globals& g = *sk.g;
   const int somaxconn = g.profile.tcp_cal.somaxconn;
   if (static_cast<unsigned>(backlog) > static_cast<unsigned>(somaxconn)) backlog = somaxconn;
-  if (sk.connecting || sk.connected) return g.fail(Rule::kInetListenEinval, -EINVAL);
+  if (sk.connecting || sk.connected || sk.disconnecting) return g.fail(Rule::kInetListenEinval, -EINVAL);
   if (sk.state != TCP_CLOSE && sk.state != TCP_LISTEN) return g.fail(Rule::kInetListenEinval, -EINVAL);
   if (sk.state == TCP_LISTEN) {
     g.rule(Rule::kInetListenBacklog);
@@ -128,7 +128,9 @@ MaySleep inet_stream_connect(Task& t, TcpSocketFile& f, const uint8_t* addr, siz
   if (len < 2) co_return g.fail(Rule::kConnectEinval, -EINVAL);
   long err = 0;
   bool refused_later = false;  // the RST waits in the backlog until the socket is released
-  if (sk.connected) {
+  if (sk.disconnecting) {  // __inet_stream_connect: a sock->state it has no case for
+    co_return g.fail(Rule::kConnectEinval, -EINVAL);
+  } else if (sk.connected) {
     co_return g.fail(Rule::kConnectEisconn, -EISCONN);
   } else if (sk.connecting) {
     err = g.fail(Rule::kConnectEalready, -EALREADY);
@@ -169,17 +171,14 @@ MaySleep inet_stream_connect(Task& t, TcpSocketFile& f, const uint8_t* addr, siz
   co_return 0;
 }
 
-MaySleep inet_accept4(Task& t, FdTable& fdt, TcpSocketFile& f, int flags) {
-  Globals& g = *f.g;
-  if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) co_return g.fail(Rule::kAccept4Einval, -EINVAL);
-  if (!fdt.has_free(1)) co_return g.fail(Rule::kFdEmfile, -EMFILE);  // get_unused_fd_flags first
+MaySleep inet_accept4(Task& t, TcpSocketFile& f, int flags, File** out) {
   const std::shared_ptr<TcpSock> keep = f.sk;
   std::shared_ptr<TcpSock> child;
   // inet_accept: the listener's file flags decide whether it waits (arg.flags = f_flags).
   if (const long err = co_await inet_csk_accept(t, *keep, f.nonblock(), &child)) co_return err;
   child->connected = true;  // sock_graft, SS_CONNECTED
-  if (!fdt.has_free(1)) co_return g.fail(Rule::kFdEmfile, -EMFILE);
-  co_return fdt.install(new TcpSocketFile(g, std::move(child), flags & (O_NONBLOCK_ | O_CLOEXEC_)));
+  *out = new TcpSocketFile(*f.g, std::move(child), flags & (O_NONBLOCK_ | O_CLOEXEC_));
+  co_return 0;
 }
 
 void inet_getname(const TcpSock& sk, uint8_t out[kSockaddrInSize], bool peer) {

@@ -29,9 +29,10 @@ long inet_listen(TcpSock& sk, int backlog);
 // __inet_stream_connect: 0, -EINPROGRESS, -ECONNREFUSED, ...; a blocking connect sleeps
 // while the handshake is not done.
 MaySleep inet_stream_connect(Task& t, TcpSocketFile& f, const uint8_t* addr, size_t len);
-// __sys_accept4 -> inet_accept: the new descriptor, or -errno. Blocks unless the
-// listener's file is O_NONBLOCK.
-MaySleep inet_accept4(Task& t, FdTable& fdt, TcpSocketFile& f, int flags);
+// inet_accept: 0 with the accepted socket's file in *out (FLAGS: its O_NONBLOCK and
+// O_CLOEXEC), or -errno. Blocks unless the listener's file is O_NONBLOCK. __sys_accept4
+// (do_accept4) has reserved the descriptor before and installs the file.
+MaySleep inet_accept4(Task& t, TcpSocketFile& f, int flags, File** out);
 // inet_getname: the local (or peer) sockaddr_in, 16 bytes into out.
 void inet_getname(const TcpSock& sk, uint8_t out[kSockaddrInSize], bool peer = false);
 // sk_setsockopt / tcp_setsockopt: an int option, or SO_LINGER's struct linger.

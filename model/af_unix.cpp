@@ -7,6 +7,8 @@
 #include "af_unix_seqpacket.h"
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 
 #include "wait_event.h"
@@ -72,6 +74,18 @@ void UnixSock::write_space() {
   }
   if (!orphaned && wq.active())
     wake_up_interruptible_sync_poll(wq, EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND, Rule::kUnixWriteSpaceWake);
+}
+
+// sk_setsockopt SO_SNDBUF (net/core/sock.c): capped at net.core.wmem_max, doubled (at
+// least SOCK_MIN_SNDBUF, twice TCP_SKB_MIN_TRUESIZE), then sk_write_space: writers may go on.
+void UnixSock::set_sndbuf(int val) {
+  const long capped = std::min<long>(std::min<unsigned long>(static_cast<uint32_t>(val),
+                                                             static_cast<unsigned long>(g->profile.tcp_cal.core_wmem_max)),
+                                     INT_MAX / 2);
+  const int sock_min_sndbuf = 2 * (2048 + g->profile.unix_cal.sk_buff_size);
+  g->rule(Rule::kSockSetSndbuf);
+  sndbuf = std::max(static_cast<int>(capped * 2), sock_min_sndbuf);
+  write_space();
 }
 
 // sock_def_readable

@@ -63,6 +63,7 @@ struct UnixSock : std::enable_shared_from_this<UnixSock> {  // sock_hold: a shar
   std::optional<std::string> addr;
 
   bool writable() const;  // unix_writable
+  void set_sndbuf(int val);  // sock_setsockopt(SO_SNDBUF)
   void write_space();     // unix_write_space
   void data_ready();      // sock_def_readable
   void state_change();    // sock_def_wakeup

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "af_unix_listen.h"
 #include "wait_event.h"
 
 namespace model {
@@ -119,7 +120,7 @@ MaySleep unix_wait_for_peer(Task& t, UnixSock& other, long timeo) {
 // receiver_wake_function, then the checks; 0: try to receive again (after a sleep, or
 // because a datagram came), else stop with *err set (0 and 1 for RCV_SHUTDOWN). The model
 // waits only with an empty queue, so the `last` skb it compares with is NULL.
-MaySleep __skb_wait_for_more_packets(Task& t, UnixSock& sk, long* err, long* timeo_p) {
+MaySleep __skb_wait_for_more_packets(Task& t, UnixSock& sk, long* err, long* timeo_p, Rule sleeps) {
   WaitQueueEntry wait;
   init_wait_func(wait, t, receiver_wake_function);  // DEFINE_WAIT_FUNC
   prepare_to_wait_exclusive(sk.wq, wait);
@@ -135,11 +136,30 @@ MaySleep __skb_wait_for_more_packets(Task& t, UnixSock& sk, long* err, long* tim
     error = -EINTR;  // interrupted: sock_intr_errno
     *err = error;
   } else {
-    sk.g->rule(Rule::kUnixDgramRecvSleeps);
+    sk.g->rule(sleeps);
     *timeo_p = co_await schedule_timeout(t, *timeo_p);
   }
   finish_wait(sk.wq, wait);
   co_return error;
+}
+
+// __skb_recv_datagram (net/core/datagram.c): __skb_try_recv_datagram (the pending error
+// first, even before queued datagrams), and while the queue is empty and time is left,
+// __skb_wait_for_more_packets. 1: a datagram is at the head of the queue; 0 with *err set.
+MaySleep __skb_recv_datagram(Task& t, UnixSock& sk, long timeo, Rule sleeps, long* err) {
+  bool got = false;
+  for (;;) {
+    if ((*err = sock_error(sk))) {
+    } else if (!sk.receive_queue.empty()) {
+      got = true;
+      break;
+    } else {
+      *err = -EAGAIN;
+    }
+    if (*err != -EAGAIN || !timeo) break;
+    if (co_await __skb_wait_for_more_packets(t, sk, err, &timeo, sleeps)) break;
+  }
+  co_return got ? 1 : 0;
 }
 
 bool unix_recvq_full(const UnixSock& sk) { return sk.receive_queue.size() > sk.max_ack_backlog; }
@@ -158,6 +178,45 @@ int unix_dgram_peer_wake_relay(WaitQueueEntry* q, unsigned, int, poll_t key) {
   q->del_init();
   u.peer_wake_other = nullptr;
   if (!u.orphaned) wake_up_interruptible_poll(u.wq, key, Rule::kUnixPeerWakeRelay);
+  return 0;
+}
+
+// unix_dgram_connect: find the receiver by name (no autobind: only SO_PASSCRED asks for
+// one), check it may take our datagrams, then connect or reconnect. Reconnecting wakes
+// our own writers, and a new peer drops what the old one had queued here.
+long unix_dgram_connect(UnixSock& sk, const std::vector<uint8_t>& a) {
+  Globals& g = *sk.g;
+  constexpr size_t kFamilyEnd = 2;  // offsetofend(struct sockaddr, sa_family)
+  if (a.size() < kFamilyEnd) return g.fail(Rule::kUnixDgramConnectEinval, -EINVAL);
+  std::shared_ptr<UnixSock> other;  // AF_UNSPEC: none (disconnect)
+  const bool unspec = a[0] == 0 && a[1] == 0;
+  if (!unspec) {
+    if (!valid_addr(a)) return g.fail(Rule::kUnixDgramConnectEinval, -EINVAL);
+    if (a[2] != 0) return g.fail(Rule::kSocketOpUnsupported, -EOPNOTSUPP);  // unix_find_bsd: a path
+    // unix_find_other; a dead socket has left the table already (unix_release_sock
+    // removes the name first), so the kernel's "VFS overslept" retry cannot happen here.
+    UnixSock* found = find_abstract(g, sk.type, a);
+    if (!found) return g.fail(Rule::kUnixDgramConnectRefused, -ECONNREFUSED);
+    other = found->shared_from_this();
+    if (other->peer && other->peer.get() != &sk) return g.fail(Rule::kUnixDgramConnectEperm, -EPERM);  // unix_may_send
+    sk.state = TCP_ESTABLISHED_;
+    other->state = TCP_ESTABLISHED_;
+  }
+  if (!sk.peer) {
+    if (other) g.rule(Rule::kUnixDgramConnected);
+    sk.peer = std::move(other);
+    return 0;
+  }
+  const std::shared_ptr<UnixSock> old_peer = sk.peer;
+  sk.peer = other;
+  if (!other) sk.state = TCP_CLOSE_;
+  g.rule(Rule::kUnixDgramReconnect);
+  unix_dgram_peer_wake_disconnect_wakeup(sk, *old_peer);
+  if (other != old_peer) {
+    unix_dgram_disconnected(sk, *old_peer);
+    if (!old_peer->peer) old_peer->state = TCP_CLOSE_;
+  }
+  g.sched->wake_point("unix_dgram_connect after unix_dgram_disconnected");
   return 0;
 }
 
@@ -192,22 +251,9 @@ MaySleep UnixDgramSocketFile::read(Task& t, void* buf, size_t size) {
   if (size == 0) co_return 0;  // sock_read_iter: "match SYS5 semantics"
   UnixSock& sk = *this->sk;
   Globals& g = *sk.g;
-  long timeo = nonblock() ? 0 : MAX_SCHEDULE_TIMEOUT;  // sock_rcvtimeo
+  const long timeo = nonblock() ? 0 : MAX_SCHEDULE_TIMEOUT;  // sock_rcvtimeo
   long err = 0;
-  bool got = false;
-  for (;;) {
-    // __skb_try_recv_datagram: the error comes first, even before queued datagrams.
-    if ((err = sock_error(sk))) {
-    } else if (!sk.receive_queue.empty()) {
-      got = true;
-      break;
-    } else {
-      err = -EAGAIN;
-    }
-    if (err != -EAGAIN || !timeo) break;
-    if (co_await __skb_wait_for_more_packets(t, sk, &err, &timeo)) break;
-  }
-  if (!got) {
+  if (!co_await __skb_recv_datagram(t, sk, timeo, Rule::kUnixDgramRecvSleeps, &err)) {
     // EOF on a disconnected non-blocking SOCK_SEQPACKET socket.
     if (sk.type == SOCK_SEQPACKET_ && err == -EAGAIN && (sk.shutdown & RCV_SHUTDOWN)) {
       g.rule(Rule::kUnixSeqpacketRecvEof);
@@ -271,6 +317,7 @@ MaySleep UnixDgramSocketFile::write(Task& t, const void* buf, size_t len) {
       if (sk.peer != other) co_return drop(Rule::kUnixDgramPeerChanged, -ECONNRESET);
       sk.peer.reset();
       unix_dgram_peer_wake_disconnect_wakeup(sk, *other);
+      sk.state = TCP_CLOSE_;
       unix_dgram_disconnected(sk, *other);
       co_return drop(Rule::kUnixDgramPeerDead, -ECONNREFUSED);
     }

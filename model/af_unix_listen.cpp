@@ -23,10 +23,6 @@ uint16_t family(const std::vector<uint8_t>& a) {
   return f;
 }
 
-// unix_validate_addr
-bool valid_addr(const std::vector<uint8_t>& a) {
-  return a.size() > kSunPath && a.size() <= kSockaddrUn && family(a) == kAfUnix;
-}
 
 // __unix_set_addr_hash: bound under this name from now on.
 void set_addr(UnixSock& sk, std::string addr) {
@@ -34,11 +30,6 @@ void set_addr(UnixSock& sk, std::string addr) {
   sk.addr = std::move(addr);
 }
 
-// unix_find_other for an abstract name: the socket bound to it with the same type.
-UnixSock* find_abstract(Globals& g, int type, const std::vector<uint8_t>& a) {
-  const auto it = g.unix_names.find(table_key(type, bytes(a)));
-  return it == g.unix_names.end() ? nullptr : it->second;
-}
 
 // unix_autobind: an abstract name of five hex digits, the next free one.
 long unix_autobind(UnixSock& sk) {
@@ -60,6 +51,15 @@ long unix_autobind(UnixSock& sk) {
 }
 
 }  // namespace
+
+bool valid_addr(const std::vector<uint8_t>& a) {
+  return a.size() > kSunPath && a.size() <= kSockaddrUn && family(a) == kAfUnix;
+}
+
+UnixSock* find_abstract(Globals& g, int type, const std::vector<uint8_t>& a) {
+  const auto it = g.unix_names.find(table_key(type, bytes(a)));
+  return it == g.unix_names.end() ? nullptr : it->second;
+}
 
 void unix_remove_socket(UnixSock& sk) {
   if (!sk.addr) return;
@@ -145,22 +145,9 @@ MaySleep unix_accept(Task& t, UnixSocketFile& sock, std::shared_ptr<UnixSock>* o
   Globals& g = *sk.g;
   if (sk.type != SOCK_STREAM_ && sk.type != SOCK_SEQPACKET_) co_return g.fail(Rule::kUnixAcceptEopnotsupp, -EOPNOTSUPP);
   if (sk.state != TCP_LISTEN_) co_return g.fail(Rule::kUnixAcceptEinval, -EINVAL);
-  long timeo = sock.nonblock() ? 0 : MAX_SCHEDULE_TIMEOUT;  // arg->flags: the listener file's
+  const long timeo = sock.nonblock() ? 0 : MAX_SCHEDULE_TIMEOUT;  // arg->flags: the listener file's
   long err = 0;
-  bool got = false;
-  for (;;) {  // __skb_recv_datagram
-    if ((err = sock_error(sk))) {
-    } else if (!sk.receive_queue.empty()) {
-      got = true;
-      break;
-    } else {
-      err = -EAGAIN;
-    }
-    if (err != -EAGAIN || !timeo) break;
-    g.rule(Rule::kUnixAcceptSleeps);
-    if (co_await __skb_wait_for_more_packets(t, sk, &err, &timeo)) break;
-  }
-  if (!got) {
+  if (!co_await __skb_recv_datagram(t, sk, timeo, Rule::kUnixAcceptSleeps, &err)) {  // skb_recv_datagram
     if (err == 0) co_return g.fail(Rule::kUnixAcceptShutdown, -EINVAL);  // receive shutdown
     if (err == -EAGAIN) co_return g.fail(Rule::kUnixAcceptEagain, err);
     co_return err;

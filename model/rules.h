@@ -159,6 +159,11 @@ namespace model {
   X(kUnixDgramWaitForPeer, "unix_wait_for_peer", "peer's queue full: sleeps exclusive on its peer_wait")    \
   X(kUnixDgramFullEagain, "unix_dgram_sendmsg", "peer's queue full, non-blocking: EAGAIN")                    \
   X(kUnixDgramQueued, "unix_dgram_sendmsg", "datagram queued to the peer")                                    \
+  X(kUnixDgramConnectEinval, "unix_dgram_connect", "address shorter than sa_family, or not a valid AF_UNIX one: EINVAL") \
+  X(kUnixDgramConnectRefused, "unix_find_abstract", "no datagram socket bound to the name: ECONNREFUSED")   \
+  X(kUnixDgramConnectEperm, "unix_may_send", "connect: the receiver is connected to another socket: EPERM") \
+  X(kUnixDgramConnected, "unix_dgram_connect", "first peer: both sockets TCP_ESTABLISHED")                    \
+  X(kUnixDgramReconnect, "unix_dgram_connect", "had a peer: own writers woken, a new peer purges the old one's datagrams") \
   X(kUnixPeerWakeConnect, "unix_dgram_peer_wake_connect", "peer_wake entry added to the peer's peer_wait")  \
   X(kUnixPeerWakeMeFull, "unix_dgram_peer_wake_me", "peer's queue full and alive: wait for the relay")       \
   X(kUnixPeerWakeMeRoom, "unix_dgram_peer_wake_me", "room (or peer dead): a fresh registration is undone")    \

@@ -8,6 +8,7 @@
 
 #include "af_inet.h"
 #include "af_unix.h"
+#include "af_unix_dgram.h"
 #include "af_unix_listen.h"
 
 namespace model {
@@ -129,7 +130,7 @@ long do_listen(Globals& g, FdTable& fdt, int fd, int backlog) {
 }
 
 // __sys_connect -> __sys_connect_file -> the family's connect: __inet_stream_connect or
-// unix_stream_connect (datagram sockets' connect, unix_dgram_connect, is not modelled).
+// unix_stream_connect, or unix_dgram_connect for datagram sockets.
 MaySleep do_connect(Globals& g, FdTable& fdt, Task& t, int fd, std::vector<uint8_t> addr) {
   long err = 0;
   File* f = sockfd_lookup(g, fdt, fd, &err);
@@ -137,7 +138,7 @@ MaySleep do_connect(Globals& g, FdTable& fdt, Task& t, int fd, std::vector<uint8
   if (addr.size() > kSockaddrStorage) co_return -EINVAL;
   if (TcpSocketFile* tf = tcp_file(f)) co_return co_await inet_stream_connect(t, *tf, addr.data(), addr.size());
   auto* sock = static_cast<UnixSocketFile*>(f);
-  if (sock->sk->type == SOCK_DGRAM_) co_return g.fail(Rule::kSocketOpUnsupported, -EOPNOTSUPP);
+  if (sock->sk->type == SOCK_DGRAM_) co_return unix_dgram_connect(*sock->sk, addr);
   co_return co_await unix_stream_connect(t, *sock, std::move(addr));
 }
 
@@ -147,11 +148,8 @@ MaySleep do_accept4(Globals& g, FdTable& fdt, Task& t, int fd, int flags) {
   File* f = fdt.fget(fd);
   if (!f) co_return g.fail(Rule::kSockfdEbadf, -EBADF);
   if (flags & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) co_return g.fail(Rule::kAccept4Einval, -EINVAL);
-  if (TcpSocketFile* tf = tcp_file(f)) {
-    if (!fdt.has_free(1)) co_return g.fail(Rule::kFdEmfile, -EMFILE);
-    co_return co_await inet_accept4(t, fdt, *tf, flags);
-  }
-  // get_unused_fd_flags: the number is held from here on, while the accept sleeps too.
+  // get_unused_fd_flags: the number is held from here on, while the accept sleeps too
+  // (TCP as AF_UNIX: a socket made meanwhile gets the next number; fuzz seed 2454254864).
   struct Reservation {
     FdTable& fdt;
     int fd;
@@ -160,6 +158,12 @@ MaySleep do_accept4(Globals& g, FdTable& fdt, Task& t, int fd, int flags) {
     }
   } newfd{fdt, fdt.reserve()};
   if (newfd.fd < 0) co_return g.fail(Rule::kFdEmfile, std::exchange(newfd.fd, -1));
+  if (TcpSocketFile* tf = tcp_file(f)) {
+    File* accepted = nullptr;
+    if (const long r = co_await inet_accept4(t, *tf, flags, &accepted); r < 0) co_return r;
+    fdt.fd_install(newfd.fd, accepted);
+    co_return std::exchange(newfd.fd, -1);
+  }
   auto* sock = dynamic_cast<UnixSocketFile*>(f);
   if (!sock) co_return g.fail(Rule::kSockfdEnotsock, -ENOTSOCK);
   std::shared_ptr<UnixSock> tsk;
@@ -168,9 +172,9 @@ MaySleep do_accept4(Globals& g, FdTable& fdt, Task& t, int fd, int flags) {
   co_return std::exchange(newfd.fd, -1);
 }
 
-// __sys_setsockopt -> do_sock_setsockopt: SOL_SOCKET options go to sock_setsockopt (the
-// ones the model has change nothing an AF_UNIX socket does, and SO_REUSEPORT may only be
-// turned off); any other level is
+// __sys_setsockopt -> do_sock_setsockopt: SOL_SOCKET options go to sock_setsockopt
+// (SO_SNDBUF sets sk_sndbuf; the others the model has change nothing an AF_UNIX socket
+// does, and SO_REUSEPORT may only be turned off); any other level is
 // EOPNOTSUPP (unix_setsockopt for stream, no setsockopt op for the others).
 long do_setsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, const void* optval, int optlen) {
   if (optlen < 0) return -EINVAL;
@@ -192,7 +196,10 @@ long do_setsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, con
     case SO_LINGER_:
       g.rule(Rule::kSockoptSet);
       return 0;
-    default:  // SO_SNDBUF, SO_RCVLOWAT and the rest: not modelled
+    case SO_SNDBUF_:
+      static_cast<UnixSocketFile*>(f)->sk->set_sndbuf(val);
+      return 0;
+    default:  // SO_RCVLOWAT and the rest: not modelled
       return g.fail(Rule::kSocketOpUnsupported, -EOPNOTSUPP);
   }
 }

@@ -15,7 +15,7 @@ constexpr uint32_t IN = 0x1, PRI = 0x2, OUT = 0x4, ERR = 0x8, HUP = 0x10, RDNORM
 constexpr int64_t O_RDONLY_ = 0, O_WRONLY_ = 1, O_RDWR_ = 2, O_CREAT_ = 0100, O_EXCL_ = 0200;
 constexpr int64_t O_NONBLOCK_ = 04000, O_DIRECT_ = 040000, EFD_SEMAPHORE_ = 1, AF_UNIX_ = 1, SOCK_STREAM_ = 1,
                   SOCK_DGRAM_ = 2, SOCK_RAW_ = 3, SOCK_SEQPACKET_ = 5, AF_INET_ = 2, SO_REUSEADDR_ = 2,
-                  SO_ERROR_ = 4, SO_RCVBUF_ = 8, SO_LINGER_ = 13, SO_REUSEPORT_ = 15, SO_RCVLOWAT_ = 18;
+                  SO_ERROR_ = 4, SO_SNDBUF_ = 7, SO_RCVBUF_ = 8, SO_LINGER_ = 13, SO_REUSEPORT_ = 15, SO_RCVLOWAT_ = 18;
 
 using K = FuzzOp::Kind;
 
@@ -110,6 +110,8 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {2, op(K::kTaskMqSend, gen::weightedElement<int64_t>({{4, 1}, {1, 8}}))},
       {3, op(K::kTaskMqReceive, gen::weightedElement<int64_t>({{4, 8192}, {1, 64}}))},
       {3, op(K::kChildMq)},
+      {2, op(K::kDgramReceiver)},
+      {3, op(K::kDgramConnect)},
   });
   return gen::apply(
       [](std::vector<FuzzOp> head, std::vector<FuzzOp> tail) {
@@ -134,6 +136,7 @@ struct Obj {
   bool tcp = false;        // an AF_INET stream socket (its fill totals depend on autotuning: none)
   bool address = false;    // a TCP socket a connect may name (a listener, or one bound and closed)
   bool closed = false;     // closed by main: its number may now be another socket's
+  bool receiver = false;   // an AF_UNIX datagram socket bound by name: senders connect to it
   uint8_t queue = 0;       // a queue descriptor: the name it was opened by (mq_name)
   std::string dup_of = {};  // a dup: the name of the descriptor the open file was made under
   const std::string& file() const { return dup_of.empty() ? name : dup_of; }
@@ -348,6 +351,58 @@ class Builder {
     }
   }
 
+  // AF_UNIX datagram sockets with names (unix_dgram_connect): receivers bound to a fresh
+  // name (now and then to another receiver's: EADDRINUSE, or 0 once it closed), and
+  // senders connected to one, several to one receiver, reconnected, or to a name that
+  // leads nowhere (closed receiver, stream listener, never-bound socket). Main's own
+  // sockets here are non-blocking: a blocking sender to a full receiver sleeps in
+  // unix_wait_for_peer, which no byte budget foresees; blocking ones get no budget, so
+  // only tasks write (and sleep) there.
+  void add_dgram_op(const FuzzOp& o) {
+    const bool blocking = (o.variant & 3) == 0;
+    const auto make = [&](const char* prefix, bool receiver) -> const Obj& {
+      const std::string n = fresh(prefix);
+      const int64_t type = (o.variant & 0xe0) == 0xe0 ? SOCK_RAW_ : SOCK_DGRAM_;
+      step(Socket{AF_UNIX_, {type | (blocking ? 0 : O_NONBLOCK_), {}}});
+      bind({n});
+      Obj obj{Obj::Kind::kSock, n, blocking, new_chan(blocking ? 0 : 200000), false, true};
+      obj.receiver = receiver;
+      objs_.push_back(obj);
+      dgram_made_ = true;
+      return objs_.back();
+    };
+    if (o.kind == K::kDgramReceiver) {
+      const Obj& r = make("r", true);
+      const Obj* taken = (o.variant & 0x1c) == 0x1c ? pick(o.b, [](const Obj& ob) { return ob.receiver; }) : nullptr;
+      step(Bind{use(&r), taken && taken != &r ? SockRef{taken->name, {}} : SockRef{}});
+      return;
+    }
+    // A fresh sender one time in two, else an open datagram socket main made (a pair's
+    // end too: its old peer may be connected back).
+    const auto own = [this](const Obj& ob) {
+      return ob.dgram && ob.type == 0 && !ob.closed && (!ob.blocking || budget_[static_cast<size_t>(ob.chan)] == 0);
+    };
+    const Obj* from = (o.variant & 0x10) || aliased_ ? nullptr : pick(o.a, own);
+    const bool fresh_sender = !from;
+    if (!from) from = &make("u", false);
+    const Obj* to = (o.variant & 0x0c) == 0x0c ? any(o.b) : pick(o.b, [](const Obj& ob) { return ob.receiver; });
+    if (!to) return;
+    // Now and then a small SO_SNDBUF on a non-blocking sender (a blocking one would make
+    // the write budget wrong): its own buffer, not the receiver's queue, stops it.
+    if ((o.variant & 0x0c) == 0x04 && !from->blocking) step(Setsockopt{use(from), SO_SNDBUF_, 1 + (o.b % 8) * 1000});
+    step(Connect{use(from), SockRef{to->name, {}}});
+    // One time in four the sender fills the receiver's queue (max_dgram_qlen + 1
+    // datagrams): the others' sends and polls then meet the peer-wake path.
+    if ((o.variant & 0x60) == 0x60 && !from->blocking) step(Fill{use(from), 1 + (o.b & 1) * 99});
+    // A fresh blocking sender: a task sends on it (and sleeps in unix_wait_for_peer if the
+    // receiver is full, or on its sndbuf).
+    if (fresh_sender && from->blocking && !(tasks_used_ & (1u << (o.task % 4)))) {
+      tasks_used_ |= 1u << (o.task % 4);
+      step(Write{use(from), 1 + (o.b & 2) * 50}, task_name(o.task));
+      last().kind = Step::Kind::kPendingCall;
+    }
+  }
+
   // The generator rule of each call: one FuzzOp kind (or several) gives one step.
   void add(const FuzzOp& o) {
     const bool nonblock = (o.variant & 3) != 0;  // three in four descriptors are non-blocking
@@ -516,8 +571,10 @@ class Builder {
       case K::kSockCall: {
         // The calls of sockets with addresses on anything (a pipe, an eventfd, an epoll:
         // ENOTSOCK; a closed name: EBADF; a socket: the family's answer), and socket()
-        // with arguments __sys_socket refuses. connect is left out once a datagram pair
-        // exists: a name's number may have gone to one (unix_dgram_connect is not modelled).
+        // with arguments __sys_socket refuses. connect is left out once a datagram socket
+        // exists: a name's number may have gone to one, and a blocking one connected to a
+        // full receiver would put main to sleep in unix_wait_for_peer (add_dgram_op
+        // connects datagram sockets where main never writes to a blocking one).
         const Obj* x = any(o.a);
         const Obj* other = any(o.b);
         switch (o.variant % 8) {
@@ -782,6 +839,10 @@ class Builder {
         if (y && (o.variant & 0x80)) step(MqReceive{use(y), 8192});
         break;
       }
+      case K::kDgramReceiver:
+      case K::kDgramConnect:
+        add_dgram_op(o);
+        break;
       case K::kTaskWait:
       case K::kTaskRead:
       case K::kTaskPoll: {

@@ -23,6 +23,9 @@ struct FuzzOp {
     kFork, kChild,  // main forks a child; a child closes, writes, reads, waits, deletes or exits
     kMqOpen, kMqUnlink, kMqSend, kMqReceive, kMqGetattr, kMqNotify, kNotifications, kTaskMqSend, kTaskMqReceive,
     kChildMq,  // a child's queue call: mq_notify, notifications(), a send or receive, mq_open by name
+    // AF_UNIX datagram sockets with names: a bound receiver; a sender connected (or
+    // reconnected) by name, many to one.
+    kDgramReceiver, kDgramConnect,
   };
   Kind kind = Kind::kPipe;
   uint8_t a = 0;        // first operand pick (index among candidates, modulo their count)
