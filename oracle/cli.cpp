@@ -166,6 +166,9 @@ std::optional<model::KernelProfile> model_profile(const Common& c, std::string* 
                  .core_wmem_max = cal->tcp.core_wmem_max, .core_rmem_max = cal->tcp.core_rmem_max,
                  .wmem_max = cal->tcp.wmem_max, .rcv_capacity = cal->tcp.rcv_capacity,
                  .snd_capacity = cal->tcp.snd_capacity, .sndbuf_settled = cal->tcp.sndbuf_settled, .measured = true};
+    p.udp_cal = {.rmem_default = cal->udp.rmem_default, .wmem_default = cal->udp.wmem_default,
+                 .steps = cal->udp.steps, .paged_from = cal->udp.paged_from, .paged_extra = cal->udp.paged_extra,
+                 .measured = true};
     p.page_size = cal->page_size;
     p.pipe_def_buffers = cal->pipe_def_buffers;
     p.max_user_watches = cal->max_user_watches;
@@ -597,6 +600,11 @@ int run_command(int argc, char** argv) {
         cal->samples.size(), cal->unix_max_dgram_qlen, cal->tcp.wmem_default, cal->tcp.wmem_max,
         cal->tcp.rmem_default, cal->tcp.rmem_max, cal->tcp.somaxconn, cal->tcp.core_wmem_max, cal->tcp.core_rmem_max,
         cal->tcp.fill_total, cal->tcp.rcv_capacity, cal->tcp.snd_capacity, cal->tcp.sndbuf_settled);
+    std::string udp_steps;
+    for (const auto& [from, truesize] : cal->udp.steps) udp_steps += fmt::format(" {}+:{}", from, truesize);
+    std::cout << fmt::format("UDP: SO_RCVBUF {}, SO_SNDBUF {}; truesize by length{}, {}+: len+{}\n",
+                             cal->udp.rmem_default, cal->udp.wmem_default, udp_steps, cal->udp.paged_from,
+                             cal->udp.paged_extra);
     // What the profile takes from the running kernel besides the measured constants.
     const real::SocketpairErrnos families = real::probe_socketpair_families();
     std::vector<std::string> pair_families;
