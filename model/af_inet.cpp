@@ -72,7 +72,7 @@ long inet_listen(TcpSock& sk, int backlog) {
   Globals& g = *sk.g;
   const int somaxconn = g.profile.tcp_cal.somaxconn;
   if (static_cast<unsigned>(backlog) > static_cast<unsigned>(somaxconn)) backlog = somaxconn;
-  if (sk.connecting || sk.connected) return g.fail(Rule::kInetListenEinval, -EINVAL);
+  if (sk.connecting || sk.connected || sk.disconnecting) return g.fail(Rule::kInetListenEinval, -EINVAL);
   if (sk.state != TCP_CLOSE && sk.state != TCP_LISTEN) return g.fail(Rule::kInetListenEinval, -EINVAL);
   if (sk.state == TCP_LISTEN) {
     g.rule(Rule::kInetListenBacklog);
@@ -134,7 +134,9 @@ MaySleep inet_stream_connect(Task& t, TcpSocketFile& f, const uint8_t* addr, siz
   if (len < 2) co_return g.fail(Rule::kConnectEinval, -EINVAL);
   long err = 0;
   bool refused_later = false;  // the RST waits in the backlog until the socket is released
-  if (sk.connected) {
+  if (sk.disconnecting) {  // sock->state SS_DISCONNECTING: the switch's default
+    co_return g.fail(Rule::kConnectEinval, -EINVAL);
+  } else if (sk.connected) {
     co_return g.fail(Rule::kConnectEisconn, -EISCONN);
   } else if (sk.connecting) {
     err = g.fail(Rule::kConnectEalready, -EALREADY);

@@ -253,13 +253,12 @@ namespace model {
   X(kUdpSendEdestaddrreq, "udp_sendmsg", "not connected and no address: EDESTADDRREQ")                       \
   X(kUdpSendError, "sock_alloc_send_pskb", "pending error (ICMP): reported and cleared")                      \
   X(kUdpSendEpipe, "sock_alloc_send_pskb", "shut for sending: EPIPE")                                         \
-  X(kUdpWriteSpace, "sock_def_write_space_wfree", "skb freed (loopback_xmit), writeable: wake with EPOLLOUT") \
-  X(kUdpEnqueue, "__udp_enqueue_schedule_skb", "datagram queued, sk_data_ready")                              \
+  X(kUdpWriteSpace, "sock_def_write_space_wfree", "skb freed (loopback_xmit) or SO_SNDBUF, writeable: EPOLLOUT") \
   X(kUdpRcvbufDrop, "__udp_enqueue_schedule_skb", "rmem + truesize over sk_rcvbuf, queue not empty: dropped") \
-  X(kUdpDataReady, "sock_def_readable", "wake with EPOLLIN|EPOLLRDNORM (one exclusive reader)")             \
+  X(kUdpDataReady, "__udp_enqueue_schedule_skb", "datagram queued, sk_data_ready (sock_def_readable)")       \
+  X(kUdpWake, "sock_def_readable", "a watcher or sleeper on the socket's queue is woken (sync: one exclusive)") \
   X(kUdpPortUnreachable, "udp_rcv", "no socket takes the datagram: ICMP port unreachable")                   \
   X(kUdpErrorReport, "__udp4_lib_err", "connected sender: sk_err ECONNREFUSED, sk_error_report (EPOLLERR)")  \
-  X(kUdpStateChange, "sock_def_wakeup", "shutdown: wake everyone")                                            \
   X(kUdpRecvDatagram, "udp_recvmsg", "one whole datagram read")                                               \
   X(kUdpRecvTruncated, "udp_recvmsg", "datagram longer than the buffer: the rest is discarded")              \
   X(kUdpRecvError, "__skb_recv_udp", "pending error: reported and cleared, before any datagram")             \

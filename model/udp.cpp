@@ -133,7 +133,7 @@ void udp_enqueue(UdpSock& sk, UdpDatagram d) {
     g.rule(Rule::kUdpRcvbufDrop);
     return;
   }
-  g.rule(Rule::kUdpEnqueue);
+  g.rule(Rule::kUdpDataReady);
   sk.rmem_alloc += size;
   sk.receive_queue.push_back(std::move(d));
   sk.data_ready();
@@ -153,6 +153,7 @@ void udp_loopback_deliver(UdpSock& sk, UdpDatagram d) {
   }
   g.rule(Rule::kUdpPortUnreachable);
   if (sk.dead || !sk.connected) return;  // __udp4_lib_err: no recverr, unconnected: nothing
+  g.rule(Rule::kUdpErrorReport);
   sk.err = ECONNREFUSED;
   sk.error_report();
   g.sched->wake_point("__udp4_lib_err after sk_error_report");
@@ -218,24 +219,25 @@ UdpSock::UdpSock(Globals& g_)
 // sock_def_readable
 void UdpSock::data_ready() {
   if (!dead && wq.active())
-    wake_up_interruptible_sync_poll(wq, EPOLLIN | EPOLLPRI | EPOLLRDNORM | EPOLLRDBAND, Rule::kUdpDataReady);
+    wake_up_interruptible_sync_poll(wq, EPOLLIN | EPOLLPRI | EPOLLRDNORM | EPOLLRDBAND, Rule::kUdpWake);
 }
 
 // sock_def_error_report
 void UdpSock::error_report() {
-  if (!dead && wq.active()) wake_up_interruptible_poll(wq, EPOLLERR, Rule::kUdpErrorReport);
+  if (!dead && wq.active()) wake_up_interruptible_poll(wq, EPOLLERR, Rule::kUdpWake);
 }
 
 // sock_def_write_space_wfree / sock_def_write_space: once writeable, wake with EPOLLOUT.
 // Every datagram sent frees its skb at once on loopback, so every send wakes.
 void UdpSock::write_space() {
   if (dead || !udp_sock_writeable(*this)) return;
-  if (wq.active()) wake_up_interruptible_sync_poll(wq, EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND, Rule::kUdpWriteSpace);
+  g->rule(Rule::kUdpWriteSpace);
+  if (wq.active()) wake_up_interruptible_sync_poll(wq, EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND, Rule::kUdpWake);
 }
 
 // sock_def_wakeup
 void UdpSock::state_change() {
-  if (!dead && wq.active()) wake_up_interruptible_all(wq, Rule::kUdpStateChange);
+  if (!dead && wq.active()) wake_up_interruptible_all(wq, Rule::kUdpWake);
 }
 
 int udp_truesize(Globals& g, int len) {

@@ -14,7 +14,7 @@ constexpr uint32_t IN = 0x1, PRI = 0x2, OUT = 0x4, ERR = 0x8, HUP = 0x10, RDNORM
                    RDHUP = 0x2000, EXCLUSIVE = 1u << 28, WAKEUP = 1u << 29, ONESHOT = 1u << 30, ET = 1u << 31;
 constexpr int64_t O_NONBLOCK_ = 04000, O_DIRECT_ = 040000, EFD_SEMAPHORE_ = 1, AF_UNIX_ = 1, SOCK_STREAM_ = 1,
                   SOCK_DGRAM_ = 2, SOCK_RAW_ = 3, SOCK_SEQPACKET_ = 5, AF_INET_ = 2, SO_REUSEADDR_ = 2,
-                  SO_ERROR_ = 4, SO_RCVBUF_ = 8, SO_LINGER_ = 13, SO_REUSEPORT_ = 15, SO_RCVLOWAT_ = 18;
+                  SO_ERROR_ = 4, SO_SNDBUF_ = 7, SO_RCVBUF_ = 8, SO_LINGER_ = 13, SO_REUSEPORT_ = 15, SO_RCVLOWAT_ = 18;
 
 using K = FuzzOp::Kind;
 
@@ -56,6 +56,7 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
   using namespace rc;
   const auto create = gen::weightedOneOf<FuzzOp>({
       {1, op(K::kTcpListen)},
+      {1, op(K::kUdpSocket)},
       {3, op(K::kPipe)},
       {2, op(K::kSocketpair)},
       {2, op(K::kEventfd, gen::inRange<int64_t>(0, 3))},
@@ -96,6 +97,9 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {1, op(K::kTaskAccept)},
       {1, op(K::kFork)},
       {4, op(K::kChild, gen_size())},
+      {2, op(K::kUdpSocket)},
+      {3, op(K::kUdpConnect)},
+      {2, op(K::kUdpOpt)},
   });
   return gen::apply(
       [](std::vector<FuzzOp> head, std::vector<FuzzOp> tail) {
@@ -120,6 +124,7 @@ struct Obj {
   bool tcp = false;        // an AF_INET stream socket (its fill totals depend on autotuning: none)
   bool address = false;    // a TCP socket a connect may name (a listener, or one bound and closed)
   bool closed = false;     // closed by main: its number may now be another socket's
+  bool udp = false;        // an AF_INET datagram socket (never fills: a write never blocks)
 };
 
 class Builder {
@@ -208,6 +213,52 @@ class Builder {
       if (ok(o) && std::find(c.names.begin(), c.names.end(), o.name) != c.names.end()) v.push_back(&o);
     }
     return v.empty() ? nullptr : v[a % v.size()];
+  }
+
+  // The UDP rules. Sockets are bound to a fresh port (one in four blocking: tasks read
+  // there, main only writes), or bound and closed (a port nobody has: ICMP, ECONNREFUSED).
+  // Ports are shared only through kSockCall's SO_REUSEADDR/SO_REUSEPORT binds, rarely.
+  void add_udp_op(const FuzzOp& o) {
+    const auto live_udp = [](const Obj& ob) { return ob.udp && !ob.closed; };
+    if (o.kind == K::kUdpSocket) {
+      const bool gone = (o.variant & 0x0c) == 0x0c;
+      const bool blocking = !gone && (o.variant & 0x30) == 0x30;
+      const std::string u = fresh(gone ? "g" : "u");
+      step(Socket{AF_INET_, {SOCK_DGRAM_ | (blocking ? 0 : O_NONBLOCK_), {}}});
+      bind({u});
+      if (!(o.variant & 0x40) || gone) step(Bind{ref(u), {}});  // else unbound until it connects or sends
+      if (gone) step(Close{ref(u)});
+      Obj obj{Obj::Kind::kSock, u, blocking, new_chan(1L << 40)};  // a UDP write never sleeps
+      obj.udp = true;
+      obj.closed = gone;
+      objs_.push_back(obj);
+      return;
+    }
+    const Obj* x = pick(o.a, live_udp);
+    if (!x || aliased_) return;
+    if (o.kind == K::kUdpConnect) {
+      // To a UDP socket (itself too), live or closed, or now and then to a TCP socket's port.
+      const Obj* to = (o.variant & 0xe0) == 0xe0 ? pick(o.b, [](const Obj& ob) { return ob.address; })
+                                                 : pick(o.b, [](const Obj& ob) { return ob.udp; });
+      if (to) step(Connect{use(x), SockRef{to->name, {}}});
+      // and often a datagram at once (sizes across the truesize steps, and past the largest)
+      static const int64_t kSizes[] = {0, 10, 100, 200, 1000, 4000, 20000, 65507, 65508};
+      if (to && (o.variant & 3) != 0 && can_write(x, kSizes[o.b % 9])) step(Write{use(x), kSizes[o.b % 9]});
+      return;
+    }
+    switch (o.variant % 7) {
+      case 0: step(Setsockopt{use(x), SO_RCVBUF_, (o.variant & 0x40) ? 1 : 4096}); break;  // 2 or 9 small datagrams
+      case 1: step(Setsockopt{use(x), SO_SNDBUF_, 1}); break;  // sk_write_space: EPOLLOUT again
+      case 2: {  // a port another UDP socket has: EADDRINUSE (or EINVAL once bound)
+        if (const Obj* other = pick(o.b, [](const Obj& ob) { return ob.udp; }); other && other != x)
+          step(Bind{use(x), SockRef{other->name, {}}});
+        break;
+      }
+      case 3:
+        if (!x->blocking) step(Read{use(x), (o.variant & 0x40) ? 10 : 70000});
+        break;
+      default: step(Getsockopt{use(x), SO_ERROR_}); break;
+    }
   }
 
   // The fork rules: main forks (two children at most; forks come from main only, as the
@@ -345,7 +396,7 @@ class Builder {
       case K::kFill: {
         const Obj* x = pick(o.a, [](const Obj& ob) { return ob.kind != Obj::Kind::kEpoll; });
         if (!x) return;
-        if (o.kind == K::kFill && (x->blocking || x->tcp)) return;  // TCP fill totals: `= *` (autotuning)
+        if (o.kind == K::kFill && (x->blocking || x->tcp || x->udp)) return;  // TCP: autotuning; UDP: never full
         if (o.kind == K::kWrite && !can_write(x, o.n)) return;
         if (o.kind == K::kWrite) step(Write{use(x), o.n});
         else step(Fill{use(x), o.n});
@@ -591,6 +642,11 @@ class Builder {
       case K::kFork:
       case K::kChild:
         add_process_op(o);
+        break;
+      case K::kUdpSocket:
+      case K::kUdpConnect:
+      case K::kUdpOpt:
+        add_udp_op(o);
         break;
       case K::kTaskWait:
       case K::kTaskRead:

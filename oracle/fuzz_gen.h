@@ -21,6 +21,9 @@ struct FuzzOp {
     // option (SO_LINGER 0 for RST, SO_RCVLOWAT, SO_ERROR), a task blocked in accept.
     kTcpListen, kTcpConnect, kTcpAccept, kTcpOpt, kTaskAccept,
     kFork, kChild,  // main forks a child; a child closes, writes, reads, waits, deletes or exits
+    // UDP on loopback: a socket (bound, or bound and closed: a port nobody has), a connect
+    // to one of them, an option or a bind that conflicts (SO_RCVBUF, SO_SNDBUF, SO_ERROR).
+    kUdpSocket, kUdpConnect, kUdpOpt,
   };
   Kind kind = Kind::kPipe;
   uint8_t a = 0;        // first operand pick (index among candidates, modulo their count)
