@@ -101,7 +101,7 @@ void inet_autobind(UdpSock& sk) {
 
 // __udp4_lib_lookup -> udp4_lib_lookup2 / compute_score for a datagram from `sport` to
 // `dport`: a socket connected elsewhere scores -1, a connected match beats an unconnected
-// one; between equals the newest in the hash chain (hlist_add_head) wins.
+// one (a peer port 0 matches any); between equals the newest in the hash chain wins.
 std::shared_ptr<UdpSock> udp4_lib_lookup(Globals& g, int sport, int dport) {
   if (!g.udp) return nullptr;
   const auto it = g.udp->ports.find(dport);
@@ -113,8 +113,11 @@ std::shared_ptr<UdpSock> udp4_lib_lookup(Globals& g, int sport, int dport) {
     if (!sk || sk->dead) continue;
     int score = 2;
     if (sk->connected) {
-      if (sk->dport != sport) continue;
-      score += 8;  // inet_daddr and inet_dport match
+      score += 4;  // inet_daddr: always 127.0.0.1 here
+      if (sk->dport) {  // a peer port of 0 (connected to an unbound socket's address) takes any
+        if (sk->dport != sport) continue;
+        score += 4;
+      }
     }
     if (score > best_score || (score == best_score && sk->hash_order > best->hash_order)) {
       best = sk;

@@ -487,7 +487,9 @@ class Builder {
           }
           case 1: if (x) step(Bind{use(x), other && (o.variant & 8) ? SockRef{other->name, {}} : SockRef{}}); break;
           case 2: if (x) step(Listen{use(x), o.b % 4}); break;
-          case 3: if (x && other && !dgram_made_) step(Connect{use(x), SockRef{other->name, {}}}); break;
+          case 3:  // (a TCP self-connect, simultaneous open with itself, is not modelled)
+            if (x && other && !dgram_made_ && !(x == other && x->tcp)) step(Connect{use(x), SockRef{other->name, {}}});
+            break;
           case 4: if (x && !x->blocking) step(Accept4{use(x), {(o.variant & 8) ? O_NONBLOCK_ : 0x10 * ((o.variant >> 4) & 1), {}}}); break;
           case 5: {
             static const int64_t kOpts[] = {SO_LINGER_, SO_REUSEADDR_, SO_REUSEPORT_, SO_RCVBUF_, (int64_t{6} << 32) | 1};

@@ -139,6 +139,17 @@ TEST(Udp, ConnectedSocketTakesDatagramsFromItsPeerOnly) {  // compute_score: -1 
   EXPECT_EQ(s.read(r, 100), -EAGAIN);
 }
 
+TEST(Udp, PeerPortZeroTakesDatagramsFromAnyPort) {  // compute_score: inet_dport only when set
+  Udp s;
+  const int u0 = s.sock();
+  ASSERT_EQ(s.connect(u0, u0), 0);  // never bound: 0.0.0.0 port 0; connect autobinds
+  const int u1 = s.sock();
+  ASSERT_EQ(s.connect(u1, u0), 0);
+  EXPECT_EQ(s.write(u1, 3), 3);
+  EXPECT_EQ(s.read(u0, 10), 3);  // traces/udp/connect-to-port-zero
+  EXPECT_EQ(s.so_error(u1), 0);
+}
+
 TEST(Udp, BlockedReadersAreExclusiveAndShutdownEndsThemWithZero) {  // __skb_wait_for_more_packets
   Udp s;
   auto [r, w] = s.pair(0);
