@@ -1,6 +1,6 @@
 // net/ipv4/udp.c, net/ipv4/datagram.c, net/core/datagram.c and the datagram parts of
-// net/ipv4/af_inet.c and net/core/sock.c at gregkh/linux 03bab42919c4 (6.18 era), on
-// loopback with immediate delivery (see udp.h).
+// net/ipv4/af_inet.c and net/core/sock.c as of 6.18 (versions read: see udp.h), on
+// loopback with immediate delivery.
 #include "udp.h"
 
 #include <algorithm>
