@@ -8,6 +8,7 @@
 
 #include "af_unix.h"  // SEND_SHUTDOWN
 #include "inet_connection_sock.h"
+#include "udp.h"
 
 namespace model {
 
@@ -39,8 +40,13 @@ bool is_local(uint32_t addr) { return (addr >> 24) == 127 || addr == 0; }  // lo
 TcpSocketFile* tcp_file(File* f) { return dynamic_cast<TcpSocketFile*>(f); }
 
 // inet_create with the inetsw_array entries: SOCK_STREAM is TCP (protocol 0 or
-// IPPROTO_TCP); UDP and raw sockets are not in the model yet.
+// IPPROTO_TCP), SOCK_DGRAM is UDP (protocol 0 or IPPROTO_UDP); ping and raw sockets are
+// not in the model.
 long inet_create(Globals& g, FdTable& fdt, int type, int protocol, int flags) {
+  if (type == SOCK_DGRAM_ && (protocol == 0 || protocol == IPPROTO_UDP_)) {
+    if (!fdt.has_free(1)) return g.fail(Rule::kFdEmfile, -EMFILE);
+    return fdt.install(new UdpSocketFile(g, std::make_shared<UdpSock>(g), flags));
+  }
   if (type != SOCK_STREAM_ || (protocol != 0 && protocol != IPPROTO_TCP_))
     return g.fail(Rule::kInetCreateUnsupported, -ESOCKTNOSUPPORT);
   if (!fdt.has_free(1)) return g.fail(Rule::kFdEmfile, -EMFILE);

@@ -15,6 +15,7 @@ namespace model {
 class Scheduler;
 struct UnixSock;
 struct InetHashinfo;
+struct UdpTable;
 
 struct Globals {
   explicit Globals(KernelProfile p) : profile(std::move(p)) {}
@@ -23,6 +24,7 @@ struct Globals {
   Scheduler* sched = nullptr;    // the tasks and the virtual clock
   // net/ipv4's tables (ports, connections) of the run's network namespace; made on first use.
   std::shared_ptr<InetHashinfo> inet;
+  std::shared_ptr<UdpTable> udp;  // net->ipv4.udp_table: the UDP ports, apart from TCP's
 
   uint64_t next_file_id = 1;  // the next File::id: ids grow with creation, never reused
   // user->epoll_watches (fs/eventpoll.c): the epitems of all epolls; ep_insert refuses a

@@ -11,6 +11,7 @@
 #include "pipe.h"
 #include "select.h"
 #include "socket.h"
+#include "udp.h"
 
 namespace model {
 
@@ -165,6 +166,7 @@ long Kernel::dup(Task& t, int fd) {
 long Kernel::shutdown(Task& t, int fd, int how) {
   check_idle(t);
   if (TcpSocketFile* f = tcp_file(files(t).fget(fd))) return enter(t, tcp_inet_shutdown(*f->sk, how));  // inet_shutdown
+  if (UdpSocketFile* f = udp_file(files(t).fget(fd))) return enter(t, udp_inet_shutdown(*f->sk, how));
   return enter(t, do_shutdown(g_, files(t), fd, how));
 }
 

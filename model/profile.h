@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace model {
 
@@ -122,6 +124,23 @@ struct MqueueLimits {
   friend bool operator==(const MqueueLimits&, const MqueueLimits&) = default;
 };
 
+// UDP on loopback (net/ipv4/udp.c): the buffers a new socket takes and what one datagram
+// of each size is charged (skb->truesize, as __ip_append_data allocates it on loopback),
+// measured by real/calibrate (SO_MEMINFO's rmem_alloc after one datagram). truesize is a
+// step function of the length: `steps` (first length, truesize) for the linear skbs, then
+// from `paged_from` on a small head plus the payload in page frags (len + paged_extra).
+// The defaults are this machine's (6.18.44).
+struct UdpCalibration {
+  int rmem_default = 212992;  // net.core.rmem_default: sk_rcvbuf of a new socket (sock_init_data)
+  int wmem_default = 212992;  // net.core.wmem_default: sk_sndbuf
+  std::vector<std::pair<int, int>> steps = {{0, 832},     {198, 1280},   {646, 2304},
+                                            {1670, 4352}, {3718, 8448},  {7814, 16640}};
+  int paged_from = 16005;
+  int paged_extra = 832;
+  bool measured = false;
+  friend bool operator==(const UdpCalibration&, const UdpCalibration&) = default;
+};
+
 struct KernelProfile {
   KernelVersion version{6, 18, 0};
 
@@ -179,6 +198,7 @@ struct KernelProfile {
   UnixCalibration unix_cal;
   // net/ipv4
   TcpCalibration tcp_cal;
+  UdpCalibration udp_cal;
 
   // ipc/mqueue.c
   MqueueLimits mqueue;

@@ -246,6 +246,35 @@ namespace model {
   X(kSockSetRcvbuf, "__sock_set_rcvbuf", "SO_RCVBUF: doubled, locked")                                       \
   X(kSockSoError, "sk_getsockopt", "SO_ERROR: the pending error, cleared")                                   \
   X(kSockoptEinval, "sk_setsockopt", "an option or value the model does not take: EINVAL/ENOPROTOOPT")     \
+  /* net/ipv4/udp.c, net/core/datagram.c, net/core/sock.c (datagram sockets) */                               \
+  X(kUdpPortInUse, "udp_lib_lport_inuse", "port held (no SO_REUSEADDR or SO_REUSEPORT pair): EADDRINUSE")    \
+  X(kUdpPortShared, "udp_lib_lport_inuse", "port shared by SO_REUSEADDR or SO_REUSEPORT")                    \
+  X(kUdpAutobind, "inet_autobind", "unbound socket sends or connects: an ephemeral port")                     \
+  X(kUdpConnect, "__ip4_datagram_connect", "peer set, ESTABLISHED (no handshake)")                           \
+  X(kUdpConnectEinval, "inet_dgram_connect", "address too short: EINVAL")                                     \
+  X(kUdpConnectEafnosupport, "__ip4_datagram_connect", "not an AF_INET address: EAFNOSUPPORT")                \
+  X(kUdpSend, "udp_sendmsg", "one datagram sent on loopback")                                                 \
+  X(kUdpSendEmsgsize, "udp_sendmsg", "more than 65507 bytes (65535 for the first test): EMSGSIZE")           \
+  X(kUdpSendEdestaddrreq, "udp_sendmsg", "not connected and no address: EDESTADDRREQ")                       \
+  X(kUdpSendError, "sock_alloc_send_pskb", "pending error (ICMP): reported and cleared")                      \
+  X(kUdpSendEpipe, "sock_alloc_send_pskb", "shut for sending: EPIPE")                                         \
+  X(kUdpWriteSpace, "sock_def_write_space_wfree", "skb freed (loopback_xmit) or SO_SNDBUF, writeable: EPOLLOUT") \
+  X(kUdpRcvbufDrop, "__udp_enqueue_schedule_skb", "rmem + truesize over sk_rcvbuf, queue not empty: dropped") \
+  X(kUdpDataReady, "__udp_enqueue_schedule_skb", "datagram queued, sk_data_ready (sock_def_readable)")       \
+  X(kUdpWake, "sock_def_readable", "a watcher or sleeper on the socket's queue is woken (sync: one exclusive)") \
+  X(kUdpPortUnreachable, "udp_rcv", "no socket takes the datagram: ICMP port unreachable")                   \
+  X(kUdpErrorReport, "__udp4_lib_err", "connected sender: sk_err ECONNREFUSED, sk_error_report (EPOLLERR)")  \
+  X(kUdpRecvDatagram, "udp_recvmsg", "one whole datagram read")                                               \
+  X(kUdpRecvTruncated, "udp_recvmsg", "datagram longer than the buffer: the rest is discarded")              \
+  X(kUdpRecvError, "__skb_recv_udp", "pending error: reported and cleared, before any datagram")             \
+  X(kUdpRecvEagain, "__skb_recv_udp", "nothing queued, non-blocking: EAGAIN")                                 \
+  X(kUdpRecvSleeps, "__skb_wait_for_more_packets", "nothing queued: the reader sleeps (exclusive)")          \
+  X(kUdpRecvShutdown, "__skb_wait_for_more_packets", "blocking read, shut for reading, nothing queued: 0")   \
+  X(kUdpRmemDeferred, "udp_rmem_release", "freed charge under sk_rcvbuf/4 and the reader queue not empty: kept") \
+  X(kUdpShutdown, "inet_shutdown", "connected: the shutdown bits, sk_state_change")                           \
+  X(kUdpShutdownEnotconn, "inet_shutdown", "unconnected: ENOTCONN, the bits are still set")                   \
+  X(kUdpNoListen, "sock_no_listen", "listen or accept4 on a datagram socket: EOPNOTSUPP")                  \
+  X(kUdpClose, "udp_lib_close", "unhashed (port freed), queues purged")                                       \
   /* fs/select.c */                                                                                            \
   X(kPollEinval, "do_sys_poll", "nfds above RLIMIT_NOFILE: EINVAL")                                           \
   X(kPollNval, "do_pollfd", "fd not open: POLLNVAL")                                                          \

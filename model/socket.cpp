@@ -10,6 +10,7 @@
 #include "af_unix.h"
 #include "af_unix_dgram.h"
 #include "af_unix_listen.h"
+#include "udp.h"
 
 namespace model {
 
@@ -99,7 +100,7 @@ File* sockfd_lookup(Globals& g, FdTable& fdt, int fd, long* err) {
     *err = g.fail(Rule::kSockfdEbadf, -EBADF);
     return nullptr;
   }
-  if (!dynamic_cast<UnixSocketFile*>(f) && !tcp_file(f)) {
+  if (!dynamic_cast<UnixSocketFile*>(f) && !tcp_file(f) && !udp_file(f)) {
     *err = g.fail(Rule::kSockfdEnotsock, -ENOTSOCK);
     return nullptr;
   }
@@ -114,6 +115,7 @@ long do_bind(Globals& g, FdTable& fdt, int fd, const std::vector<uint8_t>& addr)
   if (!f) return err;
   if (addr.size() > kSockaddrStorage) return -EINVAL;
   if (TcpSocketFile* tf = tcp_file(f)) return inet_bind(*tf->sk, addr.data(), addr.size());
+  if (UdpSocketFile* uf = udp_file(f)) return udp_bind(*uf->sk, addr.data(), addr.size());
   return unix_bind(*static_cast<UnixSocketFile*>(f)->sk, addr);
 }
 
@@ -126,6 +128,7 @@ long do_listen(Globals& g, FdTable& fdt, int fd, int backlog) {
   const auto somaxconn = static_cast<unsigned>(g.profile.tcp_cal.somaxconn);
   if (static_cast<unsigned>(backlog) > somaxconn) backlog = static_cast<int>(somaxconn);
   if (TcpSocketFile* tf = tcp_file(f)) return inet_listen(*tf->sk, backlog);
+  if (udp_file(f)) return g.fail(Rule::kUdpNoListen, -EOPNOTSUPP);  // inet_dgram_ops: sock_no_listen
   return unix_listen(*static_cast<UnixSocketFile*>(f)->sk, backlog);
 }
 
@@ -137,6 +140,7 @@ MaySleep do_connect(Globals& g, FdTable& fdt, Task& t, int fd, std::vector<uint8
   if (!f) co_return err;
   if (addr.size() > kSockaddrStorage) co_return -EINVAL;
   if (TcpSocketFile* tf = tcp_file(f)) co_return co_await inet_stream_connect(t, *tf, addr.data(), addr.size());
+  if (UdpSocketFile* uf = udp_file(f)) co_return udp_connect(*uf->sk, addr.data(), addr.size());
   auto* sock = static_cast<UnixSocketFile*>(f);
   if (sock->sk->type == SOCK_DGRAM_) co_return unix_dgram_connect(*sock->sk, addr);
   co_return co_await unix_stream_connect(t, *sock, std::move(addr));
@@ -158,6 +162,7 @@ MaySleep do_accept4(Globals& g, FdTable& fdt, Task& t, int fd, int flags) {
     }
   } newfd{fdt, fdt.reserve()};
   if (newfd.fd < 0) co_return g.fail(Rule::kFdEmfile, std::exchange(newfd.fd, -1));
+  if (udp_file(f)) co_return g.fail(Rule::kUdpNoListen, -EOPNOTSUPP);  // inet_dgram_ops: sock_no_accept
   if (TcpSocketFile* tf = tcp_file(f)) {
     File* accepted = nullptr;
     if (const long r = co_await inet_accept4(t, *tf, flags, &accepted); r < 0) co_return r;
@@ -182,6 +187,7 @@ long do_setsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, con
   File* f = sockfd_lookup(g, fdt, fd, &err);
   if (!f) return err;
   if (TcpSocketFile* tf = tcp_file(f)) return inet_setsockopt(*tf->sk, level, optname, optval, optlen);
+  if (UdpSocketFile* uf = udp_file(f)) return udp_setsockopt(*uf->sk, level, optname, optval, optlen);
   if (level != SOL_SOCKET_) return g.fail(Rule::kSockoptLevel, -EOPNOTSUPP);
   int val = 0;
   std::memcpy(&val, optval, sizeof val);  // the first int (l_onoff of a struct linger)
@@ -215,6 +221,10 @@ long do_getsockopt(Globals& g, FdTable& fdt, int fd, int level, int optname, int
     *value = static_cast<int>(inet_sock_error(*tf->sk));  // sk_getsockopt SO_ERROR
     return 0;
   }
+  if (UdpSocketFile* uf = udp_file(f)) {
+    *value = static_cast<int>(udp_sock_error(*uf->sk));
+    return 0;
+  }
   *value = -sock_error(*static_cast<UnixSocketFile*>(f)->sk);
   return 0;
 }
@@ -225,6 +235,11 @@ long do_getsockname(Globals& g, FdTable& fdt, int fd, std::vector<uint8_t>* addr
   if (const TcpSocketFile* tf = tcp_file(f)) {
     addr->assign(kSockaddrInSize, 0);
     inet_getname(*tf->sk, addr->data());
+    return 0;
+  }
+  if (const UdpSocketFile* uf = udp_file(f)) {
+    addr->assign(kSockaddrInSize, 0);
+    udp_getname(*uf->sk, addr->data());
     return 0;
   }
   auto* sock = dynamic_cast<UnixSocketFile*>(f);

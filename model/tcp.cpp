@@ -486,8 +486,8 @@ long tcp_inet_shutdown(TcpSock& s, int how) {
   if (how < SHUT_RD_ || how > SHUT_RDWR_) return gl.fail(Rule::kTcpShutdownEinval, -EINVAL);
   if (s.connecting) {
     if (s.state == TCP_SYN_SENT || s.state == TCP_SYN_RECV || s.state == TCP_CLOSE) {
-      s.connecting = false;
-      s.disconnecting = true;  // SS_DISCONNECTING: neither listen nor connect again (EINVAL)
+      s.connecting = false;  // SS_DISCONNECTING (SYN_SENT goes back to SS_UNCONNECTED below)
+      s.disconnecting = s.state != TCP_SYN_SENT;
     } else {
       s.connecting = false;
       s.connected = true;

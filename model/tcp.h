@@ -50,7 +50,7 @@ struct TcpSock : std::enable_shared_from_this<TcpSock> {
   bool nospace = false;   // SOCK_NOSPACE: a writer found no room (tcp_poll, tcp_sendmsg)
   bool connecting = false;  // socket->state SS_CONNECTING (inet_stream_connect)
   bool connected = false;   // socket->state SS_CONNECTED
-  bool disconnecting = false;  // socket->state SS_DISCONNECTING (inet_shutdown of a connecting socket)
+  bool disconnecting = false;  // socket->state SS_DISCONNECTING (inet_shutdown of a connecting socket in SYN_RECV or CLOSE)
 
   // Addresses: 127.0.0.1 only; ports 0 = none.
   int port = 0;             // inet_num

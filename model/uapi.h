@@ -54,6 +54,7 @@ inline constexpr int SOCK_NONBLOCK_ = O_NONBLOCK_;
 inline constexpr int SOCK_CLOEXEC_ = O_CLOEXEC_;
 inline constexpr int SOL_SOCKET_ = 1;
 inline constexpr int IPPROTO_TCP_ = 6;
+inline constexpr int IPPROTO_UDP_ = 17;
 inline constexpr int SHUT_RD_ = 0;
 inline constexpr int SHUT_WR_ = 1;
 inline constexpr int SHUT_RDWR_ = 2;

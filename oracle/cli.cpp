@@ -627,6 +627,11 @@ int run_command(int argc, char** argv) {
         cal->samples.size(), cal->unix_max_dgram_qlen, cal->tcp.wmem_default, cal->tcp.wmem_max,
         cal->tcp.rmem_default, cal->tcp.rmem_max, cal->tcp.somaxconn, cal->tcp.core_wmem_max, cal->tcp.core_rmem_max,
         cal->tcp.fill_total, cal->tcp.rcv_capacity, cal->tcp.snd_capacity, cal->tcp.sndbuf_settled);
+    std::string udp_steps;
+    for (const auto& [from, truesize] : cal->udp.steps) udp_steps += fmt::format(" {}+:{}", from, truesize);
+    std::cout << fmt::format("UDP: SO_RCVBUF {}, SO_SNDBUF {}; truesize by length{}, {}+: len+{}\n",
+                             cal->udp.rmem_default, cal->udp.wmem_default, udp_steps, cal->udp.paged_from,
+                             cal->udp.paged_extra);
     // What the profile takes from the running kernel besides the measured constants.
     const real::SocketpairErrnos families = real::probe_socketpair_families();
     std::vector<std::string> pair_families;

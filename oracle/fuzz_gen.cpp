@@ -57,6 +57,7 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
   using namespace rc;
   const auto create = gen::weightedOneOf<FuzzOp>({
       {1, op(K::kTcpListen)},
+      {1, op(K::kUdpSocket)},
       {3, op(K::kPipe)},
       {2, op(K::kSocketpair)},
       {2, op(K::kEventfd, gen::inRange<int64_t>(0, 3))},
@@ -112,6 +113,9 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {3, op(K::kChildMq)},
       {2, op(K::kDgramReceiver)},
       {3, op(K::kDgramConnect)},
+      {2, op(K::kUdpSocket)},
+      {3, op(K::kUdpConnect)},
+      {2, op(K::kUdpOpt)},
   });
   return gen::apply(
       [](std::vector<FuzzOp> head, std::vector<FuzzOp> tail) {
@@ -140,6 +144,7 @@ struct Obj {
   uint8_t queue = 0;       // a queue descriptor: the name it was opened by (mq_name)
   std::string dup_of = {};  // a dup: the name of the descriptor the open file was made under
   const std::string& file() const { return dup_of.empty() ? name : dup_of; }
+  bool udp = false;        // an AF_INET datagram socket (never fills: a write never blocks)
 };
 
 class Builder {
@@ -300,6 +305,52 @@ class Builder {
         c->queues.push_back(opened);
         break;
       }
+    }
+  }
+
+  // The UDP rules. Sockets are bound to a fresh port (one in four blocking: tasks read
+  // there, main only writes), or bound and closed (a port nobody has: ICMP, ECONNREFUSED).
+  // Ports are shared only through kSockCall's SO_REUSEADDR/SO_REUSEPORT binds, rarely.
+  void add_udp_op(const FuzzOp& o) {
+    const auto live_udp = [](const Obj& ob) { return ob.udp && !ob.closed; };
+    if (o.kind == K::kUdpSocket) {
+      const bool gone = (o.variant & 0x0c) == 0x0c;
+      const bool blocking = !gone && (o.variant & 0x30) == 0x30;
+      const std::string u = fresh(gone ? "g" : "u");
+      step(Socket{AF_INET_, {SOCK_DGRAM_ | (blocking ? 0 : O_NONBLOCK_), {}}});
+      bind({u});
+      if (!(o.variant & 0x40) || gone) step(Bind{ref(u), {}});  // else unbound until it connects or sends
+      if (gone) step(Close{ref(u)});
+      Obj obj{Obj::Kind::kSock, u, blocking, new_chan(1L << 40)};  // a UDP write never sleeps
+      obj.udp = true;
+      obj.closed = gone;
+      objs_.push_back(obj);
+      return;
+    }
+    const Obj* x = pick(o.a, live_udp);
+    if (!x || aliased_) return;
+    if (o.kind == K::kUdpConnect) {
+      // To a UDP socket (itself too), live or closed, or now and then to a TCP socket's port.
+      const Obj* to = (o.variant & 0xe0) == 0xe0 ? pick(o.b, [](const Obj& ob) { return ob.address; })
+                                                 : pick(o.b, [](const Obj& ob) { return ob.udp; });
+      if (to) step(Connect{use(x), SockRef{to->name, {}}});
+      // and often a datagram at once (sizes across the truesize steps, and past the largest)
+      static const int64_t kSizes[] = {0, 10, 100, 200, 1000, 4000, 20000, 65507, 65508};
+      if (to && (o.variant & 3) != 0 && can_write(x, kSizes[o.b % 9])) step(Write{use(x), kSizes[o.b % 9]});
+      return;
+    }
+    switch (o.variant % 7) {
+      case 0: step(Setsockopt{use(x), SO_RCVBUF_, (o.variant & 0x40) ? 1 : 4096}); break;  // 2 or 9 small datagrams
+      case 1: step(Setsockopt{use(x), SO_SNDBUF_, 1}); break;  // sk_write_space: EPOLLOUT again
+      case 2: {  // a port another UDP socket has: EADDRINUSE (or EINVAL once bound)
+        if (const Obj* other = pick(o.b, [](const Obj& ob) { return ob.udp; }); other && other != x)
+          step(Bind{use(x), SockRef{other->name, {}}});
+        break;
+      }
+      case 3:
+        if (!x->blocking) step(Read{use(x), (o.variant & 0x40) ? 10 : 70000});
+        break;
+      default: step(Getsockopt{use(x), SO_ERROR_}); break;
     }
   }
 
@@ -489,10 +540,10 @@ class Builder {
       case K::kFill: {
         const Obj* x = pick(o.a, [](const Obj& ob) { return ob.kind != Obj::Kind::kEpoll; });
         if (!x) return;
-        if (o.kind == K::kFill && (x->blocking || x->tcp)) return;  // TCP fill totals: `= *` (autotuning)
+        if (o.kind == K::kFill && (x->blocking || x->tcp || x->udp)) return;  // TCP: autotuning; UDP: never full
         // A closed name denotes whatever took its number since, maybe a TCP socket (fuzz
         // seed 19: fill(l0) after close(l0) filled the TCP client that got fd 3).
-        const bool tcp_made = std::any_of(objs_.begin(), objs_.end(), [](const Obj& ob) { return ob.tcp; });
+        const bool tcp_made = std::any_of(objs_.begin(), objs_.end(), [](const Obj& ob) { return ob.tcp || ob.udp; });
         if (o.kind == K::kFill && x->closed && tcp_made) return;
         if (o.kind == K::kWrite && !can_write(x, o.n)) return;
         if (o.kind == K::kWrite) step(Write{use(x), o.n});
@@ -842,6 +893,11 @@ class Builder {
       case K::kDgramReceiver:
       case K::kDgramConnect:
         add_dgram_op(o);
+        break;
+      case K::kUdpSocket:
+      case K::kUdpConnect:
+      case K::kUdpOpt:
+        add_udp_op(o);
         break;
       case K::kTaskWait:
       case K::kTaskRead:

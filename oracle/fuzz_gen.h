@@ -26,6 +26,9 @@ struct FuzzOp {
     // AF_UNIX datagram sockets with names: a bound receiver; a sender connected (or
     // reconnected) by name, many to one.
     kDgramReceiver, kDgramConnect,
+    // UDP on loopback: a socket (bound, or bound and closed: a port nobody has), a connect
+    // to one of them, an option or a bind that conflicts (SO_RCVBUF, SO_SNDBUF, SO_ERROR).
+    kUdpSocket, kUdpConnect, kUdpOpt,
   };
   Kind kind = Kind::kPipe;
   uint8_t a = 0;        // first operand pick (index among candidates, modulo their count)

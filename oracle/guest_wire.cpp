@@ -88,6 +88,12 @@ json to_json(const real::Calibration& c) {
             {"msg_default", c.mqueue.msg_default},
             {"msgsize_default", c.mqueue.msgsize_default},
             {"cap_sys_resource", c.mqueue.cap_sys_resource}}},
+          {"udp",
+           {{"rmem_default", c.udp.rmem_default},
+            {"wmem_default", c.udp.wmem_default},
+            {"steps", c.udp.steps},
+            {"paged_from", c.udp.paged_from},
+            {"paged_extra", c.udp.paged_extra}}},
           {"samples", samples}};
 }
 
@@ -127,6 +133,12 @@ real::Calibration calibration_from_json(const json& j) {
               .msg_default = q.at("msg_default").get<long>(),
               .msgsize_default = q.at("msgsize_default").get<long>(),
               .cap_sys_resource = q.at("cap_sys_resource").get<bool>()};
+  const json& d = j.at("udp");
+  c.udp = {.rmem_default = d.at("rmem_default").get<int>(),
+           .wmem_default = d.at("wmem_default").get<int>(),
+           .steps = d.at("steps").get<std::vector<std::pair<int, int>>>(),
+           .paged_from = d.at("paged_from").get<int>(),
+           .paged_extra = d.at("paged_extra").get<int>()};
   for (const json& s : j.at("samples")) c.samples.push_back({s.at(0).get<int>(), s.at(1).get<int>(), s.at(2).get<int>()});
   return c;
 }

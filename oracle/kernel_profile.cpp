@@ -24,6 +24,8 @@ model::KernelProfile measured_profile(model::KernelVersion v, const real::Calibr
   p.max_user_watches = cal.max_user_watches;
   p.rlimit_nofile = cal.rlimit_nofile;
   p.nr_open = cal.nr_open;
+  p.udp_cal = {.rmem_default = cal.udp.rmem_default, .wmem_default = cal.udp.wmem_default, .steps = cal.udp.steps,
+               .paged_from = cal.udp.paged_from, .paged_extra = cal.udp.paged_extra, .measured = true};
   p.mqueue = {cal.mqueue.msg_max,     cal.mqueue.msgsize_max,     cal.mqueue.queues_max,
               cal.mqueue.msg_default, cal.mqueue.msgsize_default, cal.mqueue.cap_sys_resource};
   p.other_family_socketpair = std::move(families);

@@ -1,6 +1,7 @@
 #include "calibrate.h"
 
 #include <fcntl.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
@@ -15,6 +16,7 @@
 #include <climits>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -419,6 +421,85 @@ std::optional<TcpConstants> measure_tcp(std::string* error) {
   return c;
 }
 
+namespace {
+
+// One datagram of `len` bytes from w to r: the receiver's rmem_alloc once it has arrived
+// (loopback delivers in the sender's softirq; a few retries cover a deferred one), then
+// read back so the next probe starts from an empty queue. -1 on failure.
+long udp_truesize_of(int w, int r, int len, std::vector<char>& buf) {
+  if (::write(w, buf.data(), static_cast<size_t>(len)) != len) return -1;
+  uint32_t mem[SK_MEMINFO_VARS] = {};
+  for (int tries = 0; tries < 1000; ++tries) {
+    socklen_t ml = sizeof mem;
+    if (::getsockopt(r, SOL_SOCKET, SO_MEMINFO, mem, &ml) != 0) return -1;
+    if (mem[SK_MEMINFO_RMEM_ALLOC] != 0) break;
+    ::usleep(100);
+  }
+  if (::read(r, buf.data(), buf.size()) != len) return -1;
+  return mem[SK_MEMINFO_RMEM_ALLOC];
+}
+
+}  // namespace
+
+std::optional<UdpConstants> measure_udp(std::string* error) {
+  UdpConstants c;
+  Fd r(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  Fd w(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  socklen_t ol = sizeof c.rmem_default;
+  if (!r || !w || ::bind(r.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(r.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0 ||
+      ::connect(w.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockopt(r.get(), SOL_SOCKET, SO_RCVBUF, &c.rmem_default, &ol) != 0 ||
+      ::getsockopt(w.get(), SOL_SOCKET, SO_SNDBUF, &c.wmem_default, &ol) != 0) {
+    fail_errno(error, "UDP pair on 127.0.0.1");
+    return std::nullopt;
+  }
+  constexpr int kMax = 65507;  // the largest datagram (65535 less the IP and UDP headers)
+  std::vector<char> buf(kMax + 1, 'x');
+  std::map<int, long> seen;
+  auto truesize = [&](int n) {
+    if (!seen.count(n)) seen[n] = udp_truesize_of(w.get(), r.get(), n, buf);
+    return seen[n];
+  };
+  int from = 0;
+  for (;;) {
+    const long t = truesize(from);
+    if (t <= 0) {
+      fail_errno(error, ("UDP datagram of " + std::to_string(from) + " bytes").c_str());
+      return std::nullopt;
+    }
+    if (from < kMax && truesize(from + 1) == t + 1 && truesize(kMax) == t + (kMax - from)) {
+      c.paged_from = from;  // byte for byte from here to the largest
+      c.paged_extra = static_cast<int>(t - from);
+      return c;
+    }
+    c.steps.emplace_back(from, static_cast<int>(t));
+    if (truesize(kMax) == t) {
+      fail(error, "UDP truesize does not grow with the length");
+      return std::nullopt;
+    }
+    int lo = from, hi = kMax;  // truesize(lo) == t < truesize(hi)
+    while (hi - lo > 1) {
+      const int mid = lo + (hi - lo) / 2;
+      const long m = truesize(mid);
+      if (m < 0) {
+        fail_errno(error, ("UDP datagram of " + std::to_string(mid) + " bytes").c_str());
+        return std::nullopt;
+      }
+      (m == t ? lo : hi) = mid;
+    }
+    from = hi;
+    if (c.steps.size() > 64) {
+      fail(error, "UDP truesize: more than 64 steps");
+      return std::nullopt;
+    }
+  }
+}
+
 std::optional<Calibration> calibrate(std::string* error) {
   Calibration cal;
   const long page = ::sysconf(_SC_PAGESIZE);
@@ -446,6 +527,9 @@ std::optional<Calibration> calibrate(std::string* error) {
   auto tcp = measure_tcp(error);
   if (!tcp) return std::nullopt;
   cal.tcp = *tcp;
+  auto udp = measure_udp(error);
+  if (!udp) return std::nullopt;
+  cal.udp = *udp;
   return cal;
 }
 

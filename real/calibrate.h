@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace real {
@@ -71,6 +72,18 @@ struct MqueueSysctls {
   bool cap_sys_resource = false;
 };
 
+// UDP on loopback, field for field those of model::UdpCalibration: a new socket's buffers
+// and the truesize one datagram is charged, as a step function of its length (SO_MEMINFO's
+// SK_MEMINFO_RMEM_ALLOC of the receiver after one datagram; truesize never falls as the
+// length grows, so each step's first length is found by bisection).
+struct UdpConstants {
+  int rmem_default = 0;  // SO_RCVBUF of a fresh UDP socket (net.core.rmem_default)
+  int wmem_default = 0;  // SO_SNDBUF of a fresh UDP socket (net.core.wmem_default)
+  std::vector<std::pair<int, int>> steps;  // (first length, truesize) of the linear skbs
+  int paged_from = 0;    // the first length whose truesize grows byte for byte
+  int paged_extra = 0;   // truesize - length from there on
+};
+
 struct Calibration {
   int page_size = 0;           // sysconf(_SC_PAGESIZE)
   int pipe_capacity = 0;       // F_GETPIPE_SZ of a fresh pipe, in bytes
@@ -85,10 +98,14 @@ struct Calibration {
   UnixConstants af_unix;
   std::vector<UnixSample> samples;  // the measurements af_unix was fitted to
   TcpConstants tcp;
+  UdpConstants udp;
 };
 
 // The TCP sysctls and one fill on a fresh 127.0.0.1 connection (closed before returning).
 std::optional<TcpConstants> measure_tcp(std::string* error);
+
+// The UDP buffers and the truesize steps on a fresh 127.0.0.1 pair (closed before returning).
+std::optional<UdpConstants> measure_udp(std::string* error);
 
 // Reads CONFIG_* lines from /proc/config.gz (zlib), else /boot/config-`uname -r`.
 KernelConfig read_kernel_config();

@@ -98,7 +98,9 @@ TEST(FuzzShrink, PlantedBugIsFoundAndShrunk) {
   for (const eo::Step& s : parsed.program().steps) {
     calls += s.kind == eo::Step::Kind::kCall || s.kind == eo::Step::Kind::kPendingCall;
   }
-  EXPECT_LE(calls, 6u) << text;
+  // Six for a pipe (pipe2, epoll_create1, the waiter, epoll_ctl, write, epoll_wait); seed 7
+  // now meets it first on a UDP socket, whose socket, bind and connect add two.
+  EXPECT_LE(calls, 8u) << text;
   std::cout << text << "\n";
 }
 

@@ -107,6 +107,8 @@ TEST(GuestWire, CalibrationBecomesTheGuestsProfile) {
   c.tcp = {.wmem_default = 16384, .wmem_max = 4194304, .rmem_default = 131072, .rmem_max = 6291456, .somaxconn = 4096,
            .core_wmem_max = 212992, .core_rmem_max = 212992, .fill_total = 3932160, .rcv_capacity = 2621440,
            .snd_capacity = 1310720, .sndbuf_settled = 2626560};
+  c.udp = {.rmem_default = 212992, .wmem_default = 212992, .steps = {{0, 832}, {198, 1280}}, .paged_from = 16005,
+           .paged_extra = 832};
   c.mqueue = {.msg_max = 12, .msgsize_max = 9000, .queues_max = 300, .msg_default = 11, .msgsize_default = 8000,
               .cap_sys_resource = true};
   real::SocketpairErrnos families(2);
@@ -123,6 +125,9 @@ TEST(GuestWire, CalibrationBecomesTheGuestsProfile) {
   EXPECT_EQ(p.tcp_cal.somaxconn, 4096);
   EXPECT_EQ(p.tcp_cal.rcv_capacity, 2621440);
   EXPECT_EQ(p.tcp_cal.sndbuf_settled, 2626560);
+  EXPECT_TRUE(p.udp_cal.measured);  // and its UDP calibration
+  EXPECT_EQ(p.udp_cal.steps, (std::vector<std::pair<int, int>>{{0, 832}, {198, 1280}}));
+  EXPECT_EQ(p.udp_cal.paged_from, 16005);
   EXPECT_EQ(p.mqueue.msg_max, 12);  // and its message queue limits (a guest's root has CAP_SYS_RESOURCE)
   EXPECT_EQ(p.mqueue.msgsize_default, 8000);
   EXPECT_TRUE(p.mqueue.cap_sys_resource);
