@@ -49,6 +49,7 @@ KernelProfile KernelProfile::for_version(KernelVersion v) {
   p.has_epoll_pwait2 = changes::kEpollPwait2.in(v);
   p.efd_write_exact_size = changes::kEventfdWriteExactSize.in(v);
   p.reuseport_inet_only = changes::kReuseportInetOnly.in(v);
+  p.udp_accept_only_into_empty = changes::kUdpAcceptOnlyIntoEmpty.in(v);
   p.has_notification_pipe_flag = changes::kNotificationPipe.in(v);
   p.nproto = changes::kAfMctp.in(v) ? 46 : 45;
   return p;

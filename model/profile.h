@@ -60,6 +60,7 @@ inline constexpr KernelChange kEpCheckParamsFdFirst{"6b47d35d4d9e eventpoll: abs
                                                     {6, 15, 0}};
 inline constexpr KernelChange kReuseportInetOnly{"net: restrict SO_REUSEPORT to inet sockets", {6, 13, 0},
                                                  {{{6, 1, 124}, {6, 12, 9}}}};
+inline constexpr KernelChange kUdpAcceptOnlyIntoEmpty{"udp: refine __udp_enqueue_schedule_skb() test", {6, 18, 0}};
 inline constexpr KernelChange kEpLoopCheckUpwards{"f2e467a48287 eventpoll: Fix semi-unbounded recursion", {6, 17, 0},
                                                   {{{6, 1, 149}, {6, 12, 43}}}};
 }  // namespace changes
@@ -171,6 +172,10 @@ struct KernelProfile {
   // changes::kReuseportInetOnly: sk_setsockopt refuses SO_REUSEPORT on (EOPNOTSUPP) unless
   // the socket is an inet one.
   bool reuseport_inet_only = true;
+  // changes::kUdpAcceptOnlyIntoEmpty: __udp_enqueue_schedule_skb drops a datagram whose
+  // charge would pass sk_rcvbuf unless the queue is empty; before, only once the charge
+  // already passed it (one datagram more gets in).
+  bool udp_accept_only_into_empty = true;
   int ep_max_nests = 4;              // EP_MAX_NESTS
 
   // fs/file.c, fs/select.c: the process's descriptor limit. get_unused_fd_flags allocates

@@ -259,7 +259,7 @@ namespace model {
   X(kUdpSendError, "sock_alloc_send_pskb", "pending error (ICMP): reported and cleared")                      \
   X(kUdpSendEpipe, "sock_alloc_send_pskb", "shut for sending: EPIPE")                                         \
   X(kUdpWriteSpace, "sock_def_write_space_wfree", "skb freed (loopback_xmit) or SO_SNDBUF, writeable: EPOLLOUT") \
-  X(kUdpRcvbufDrop, "__udp_enqueue_schedule_skb", "rmem + truesize over sk_rcvbuf, queue not empty: dropped") \
+  X(kUdpRcvbufDrop, "__udp_enqueue_schedule_skb", "rmem + truesize over sk_rcvbuf, queue not empty (before 6.18: rmem over it): dropped") \
   X(kUdpDataReady, "__udp_enqueue_schedule_skb", "datagram queued, sk_data_ready (sock_def_readable)")       \
   X(kUdpWake, "sock_def_readable", "a watcher or sleeper on the socket's queue is woken (sync: one exclusive)") \
   X(kUdpPortUnreachable, "udp_rcv", "no socket takes the datagram: ICMP port unreachable")                   \

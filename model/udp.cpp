@@ -128,11 +128,13 @@ std::shared_ptr<UdpSock> udp4_lib_lookup(Globals& g, int sport, int dport) {
 }
 
 // __udp_enqueue_schedule_skb: drop when the charge would pass sk_rcvbuf, unless the queue
-// is empty ("Accept the packet if queue is empty", 6.18); then sk_data_ready.
+// is empty (changes::kUdpAcceptOnlyIntoEmpty, 6.18); before, when the charge already
+// passed it ("Always allow at least one packet for small buffer"); then sk_data_ready.
 void udp_enqueue(UdpSock& sk, UdpDatagram d) {
   Globals& g = *sk.g;
   const long size = d.truesize;
-  if (sk.rmem_alloc + size > sk.rcvbuf && sk.rmem_alloc != 0) {
+  const bool full = g.profile.udp_accept_only_into_empty ? sk.rmem_alloc != 0 : sk.rmem_alloc > sk.rcvbuf;
+  if (sk.rmem_alloc + size > sk.rcvbuf && full) {
     g.rule(Rule::kUdpRcvbufDrop);
     return;
   }

@@ -56,6 +56,10 @@ TEST(KernelProfile, SwitchesOfTheMatrixKernels) {
   EXPECT_TRUE(k612.reuseport_inet_only);
   EXPECT_FALSE(KernelProfile::for_version({6, 1, 123}).reuseport_inet_only);
   EXPECT_FALSE(KernelProfile::for_version({6, 12, 8}).reuseport_inet_only);
+  // "udp: refine __udp_enqueue_schedule_skb() test" (6.18; no backport in the guests'
+  // changelogs): 5.10.262, 6.1.192 and 6.12.117 take one datagram more into a full queue.
+  EXPECT_FALSE(k612.udp_accept_only_into_empty);
+  EXPECT_TRUE(KernelProfile::for_version({6, 18, 0}).udp_accept_only_into_empty);
 }
 
 TEST(KernelVersion, FromUnameTakesDebiansPackageVersion) {
