@@ -18,19 +18,7 @@ constexpr poll_t kOut = EPOLLOUT | EPOLLWRNORM;
 constexpr poll_t kIn = EPOLLIN | EPOLLRDNORM;
 constexpr poll_t kRdhup = kIn | EPOLLRDHUP;
 
-struct Tcp : ModelSys {
-  int sock(int flags = SOCK_NONBLOCK_) { return static_cast<int>(k.socket(main(), AF_INET_, SOCK_STREAM_ | flags, 0)); }
-  std::vector<uint8_t> addr(int fd) {
-    std::vector<uint8_t> a;
-    k.getsockname(main(), fd, &a);
-    return a;
-  }
-  long bind_fresh(int fd) { return k.bind(main(), fd, {AF_INET_, 0, 0, 0, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}); }
-  long setopt(int fd, int opt, int v) { return k.setsockopt(main(), fd, SOL_SOCKET_, opt, &v, sizeof v); }
-  long so_error(int fd) {
-    const long r = k.getsockopt(main(), fd, SOL_SOCKET_, SO_ERROR_);
-    return r < 0 ? r : static_cast<long>(main().value);
-  }
+struct Tcp : eo_test::InetSys<SOCK_STREAM_> {
   int listener(int backlog = 8, int flags = SOCK_NONBLOCK_) {
     const int l = sock(flags);
     EXPECT_EQ(bind_fresh(l), 0);

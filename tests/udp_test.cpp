@@ -17,19 +17,7 @@ using eo_test::ModelSys;
 constexpr poll_t kOut = EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
 constexpr poll_t kIn = EPOLLIN | EPOLLRDNORM;
 
-struct Udp : ModelSys {
-  int sock(int flags = SOCK_NONBLOCK_) { return static_cast<int>(k.socket(main(), AF_INET_, SOCK_DGRAM_ | flags, 0)); }
-  std::vector<uint8_t> addr(int fd) {
-    std::vector<uint8_t> a;
-    k.getsockname(main(), fd, &a);
-    return a;
-  }
-  long bind_fresh(int fd) { return k.bind(main(), fd, {AF_INET_, 0, 0, 0, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}); }
-  long setopt(int fd, int opt, int v) { return k.setsockopt(main(), fd, SOL_SOCKET_, opt, &v, sizeof v); }
-  long so_error(int fd) {
-    const long r = k.getsockopt(main(), fd, SOL_SOCKET_, SO_ERROR_);
-    return r < 0 ? r : static_cast<long>(main().value);
-  }
+struct Udp : eo_test::InetSys<SOCK_DGRAM_> {
   long connect(int fd, int to) { return k.connect(main(), fd, addr(to)); }
   // A bound receiver and a sender connected to it: [receiver, sender].
   std::pair<int, int> pair(int rflags = SOCK_NONBLOCK_) {
