@@ -33,18 +33,11 @@ Fd above(Fd fd, int fd_floor) {
 }  // namespace
 
 bool NetRest::open(int fd_floor, std::string* error, Source source) {
-  Fd low(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-  if (!low) {
-    *error = std::string("socket(NETLINK_SOCK_DIAG): ") + std::strerror(errno);
-    return false;
+  if (source == Source::kAuto) {
+    nl_ = above(Fd(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)), fd_floor);
+    std::vector<Row> probe;
+    if (nl_ && dump(IPPROTO_TCP, &probe)) return true;
   }
-  nl_ = above(std::move(low), fd_floor);
-  if (!nl_) {
-    *error = std::string("F_DUPFD_CLOEXEC: ") + std::strerror(errno);
-    return false;
-  }
-  std::vector<Row> probe;
-  if (source == Source::kAuto && dump(IPPROTO_TCP, &probe)) return true;
   // No inet_diag (CONFIG_INET_DIAG=m and no modules, as in the qemu guests): the same
   // numbers from tcp4_seq_show / udp4_format_sock.
   nl_.reset();

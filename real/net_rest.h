@@ -22,7 +22,7 @@ namespace real {
 class NetRest {
  public:
   // Opens the netlink socket at `fd_floor` or above (a run must leave the low numbers to
-  // the trace), or the /proc/net files if its dump fails. False (and *error) if it cannot.
+  // the trace), or the /proc/net files if it cannot dump. False (and *error) if neither.
   // kProc reads /proc/net even where inet_diag works (for tests of that path).
   enum class Source { kAuto, kProc };
   bool open(int fd_floor, std::string* error, Source source = Source::kAuto);
