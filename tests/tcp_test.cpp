@@ -7,7 +7,7 @@
 
 #include "model/af_inet.h"
 #include "model/inet_connection_sock.h"
-#include "model_fixture.h"
+#include "inet_fixture.h"
 
 namespace {
 
