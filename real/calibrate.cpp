@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "fd.h"
+#include "net_rest.h"
 
 namespace real {
 
@@ -356,6 +357,19 @@ bool read_sysctl_at(const char* path, int index, long* out, std::string* error) 
   return true;
 }
 
+// Two looks in a row at rest and alike (as the executor settles), within 5 s.
+bool wait_at_rest(NetRest& net, std::string* error) {
+  NetRest::View last;
+  last.at_rest = false;
+  for (int i = 0; i < 5000; ++i) {
+    NetRest::View v = net.look();
+    if (v.at_rest && v == last) return true;
+    last = std::move(v);
+    ::usleep(1000);
+  }
+  return fail(error, "the TCP connection did not come to rest within 5 s: " + last.why);
+}
+
 }  // namespace
 
 std::optional<TcpConstants> measure_tcp(std::string* error) {
@@ -397,6 +411,10 @@ std::optional<TcpConstants> measure_tcp(std::string* error) {
     fail_errno(error, "accept4 of the TCP connection");
     return std::nullopt;
   }
+  // Filled as a trace's `fill` fills: one pass of writes until EAGAIN. What the reader
+  // holds is read once the network is at rest, as a trace's next step is: on loopback the
+  // segments reach the reader in the sender's softirq, but a deferred softirq (ksoftirqd,
+  // a slow guest under TCG) leaves them in flight at the EAGAIN.
   std::vector<char> buf(65536, 'x');
   for (;;) {
     const ssize_t n = ::write(w.get(), buf.data(), buf.size());
@@ -408,10 +426,20 @@ std::optional<TcpConstants> measure_tcp(std::string* error) {
     fail_errno(error, "write on the TCP connection");
     return std::nullopt;
   }
+  // The writer's buffer at the EAGAIN, before the ACKs of a rest let autotuning grow it.
   int inq = 0, sndbuf = 0;
   socklen_t ol = sizeof sndbuf;
-  if (::ioctl(r.get(), SIOCINQ, &inq) != 0 || ::getsockopt(w.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &ol) != 0) {
-    fail_errno(error, "SIOCINQ/SO_SNDBUF of the TCP connection");
+  if (::getsockopt(w.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &ol) != 0) {
+    fail_errno(error, "SO_SNDBUF of the TCP connection");
+    return std::nullopt;
+  }
+  NetRest net;
+  if (!net.open(std::max(w.get(), r.get()) + 1, error)) return std::nullopt;
+  const int fds[] = {w.get(), r.get()};
+  net.note(fds);
+  if (!wait_at_rest(net, error)) return std::nullopt;
+  if (::ioctl(r.get(), SIOCINQ, &inq) != 0) {
+    fail_errno(error, "SIOCINQ of the TCP connection");
     return std::nullopt;
   }
   c.rcv_capacity = inq;
