@@ -1,6 +1,8 @@
 #include "kernels.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -30,6 +32,7 @@
 #include "oracle/trace/trace_file.h"
 #include "real/calibrate.h"
 #include "real/executor.h"
+#include "real/fd.h"
 
 namespace eo {
 
@@ -286,6 +289,13 @@ int cmd_kernels(const KernelsOptions& o, const std::vector<std::string>& files, 
 
   // The guests: one initramfs each (its config differs), at most o.jobs at once.
   if (columns.size() > first_guest) {
+    // One matrix at a time per cache: the guests' run directories are the cache's.
+    fs::create_directories(cache + "/run");
+    const real::Fd lock(open((cache + "/run/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (lock && flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+      say("waiting for another `kernels` run on " + cache);
+      flock(lock.get(), LOCK_EX);
+    }
     const std::string executor = guest_executor(cache);
     std::vector<std::pair<std::string, std::string>> in_archive;
     for (const TraceFile& t : traces) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,8 +60,12 @@ GuestResult boot_guest(const GuestBoot& b) {
   for (std::string& a : cmd) argv.push_back(a.data());
   argv.push_back(nullptr);
   const std::string log = b.work_dir + "/qemu.log";
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid == 0) {
+    // A guest dies with the matrix: a `kernels` killed (^C, a CI timeout) leaves no qemu
+    // running on, writing into the cache's run directory of the next matrix.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
     const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int null = open("/dev/null", O_RDONLY);
     if (fd >= 0) {
