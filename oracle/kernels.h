@@ -15,7 +15,7 @@ struct KernelsOptions {
   std::string cache_dir;             // images, guest files; "" = default_cache_dir()
   std::string format = "human";      // human, json, ktap
   bool all_rows = false;             // human: every trace, not only those not ok everywhere
-  int jobs = 2;                      // guests at once
+  int jobs = 3;                      // guests at once: 3 on 2 cores, as guests wait in part (sleep steps, settling)
   int timeout_s = 600;               // per guest: boot, corpus and power-off
   int guest_watchdog_ms = 10000;     // the kernel executor's watchdog inside a guest (TCG is slow)
   int host_watchdog_ms = 2000;
