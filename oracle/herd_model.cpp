@@ -21,7 +21,7 @@ namespace {
 using model::Kernel;
 using model::Task;
 
-poll_t flags_of(Trigger t) {
+model::poll_t flags_of(Trigger t) {
   switch (t) {
     case Trigger::kLevel: return model::EPOLLIN;
     case Trigger::kEdge: return model::EPOLLIN | model::EPOLLET;
@@ -129,7 +129,7 @@ class ModelHerd : public model::Observer {
       src_ = sv[1];
     }
     if (s_.wait == Wait::kReuseport) return true;
-    const poll_t flags = flags_of(s_.trigger);
+    const model::poll_t flags = flags_of(s_.trigger);
     int shared = -1, inner = -1;
     if (s_.wait == Wait::kShared) {
       shared = static_cast<int>(k_.epoll_create1(*main_, 0));
@@ -155,7 +155,7 @@ class ModelHerd : public model::Observer {
     return true;
   }
 
-  long ctl(Task& t, int ep, int op, int fd, poll_t events) {
+  long ctl(Task& t, int ep, int op, int fd, model::poll_t events) {
     model::EpollEvent ev{events, static_cast<uint64_t>(fd)};
     return k_.epoll_ctl(t, ep, op, fd, &ev);
   }
@@ -240,7 +240,7 @@ class ModelHerd : public model::Observer {
       w.in_call = false;
       ++r_.returns[i];
       ++event_returned_;
-      returned(i, w.t->result);
+      if (returned(i, w.t->result)) start_wait(i);
     }
   }
 
