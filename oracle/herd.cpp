@@ -360,6 +360,11 @@ std::pair<bool, std::string> deterministic(const Scenario& s) {
   }
   switch (s.wait) {
     case Wait::kBlocking:
+      if (s.source == Source::kEventfd)
+        return {false, "eventfd_read sleeps non-exclusively (wait_event_interruptible_locked_irq): every reader is "
+                       "woken and races for the count"};
+      if (s.source == Source::kSocketpair)
+        return {false, "unix_stream_data_wait sleeps non-exclusively (prepare_to_wait): every reader is woken"};
       return {true, "a blocking waiter queues exclusively at the tail (prepare_to_wait_exclusive in "
                     "inet_csk_wait_for_connect, __skb_wait_for_more_packets, pipe_read's wait_event_interruptible_exclusive): "
                     "FIFO, one woken per event"};

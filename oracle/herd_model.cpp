@@ -34,8 +34,8 @@ model::poll_t flags_of(Trigger t) {
 bool is_listener(Source s) { return s == Source::kUnix || s == Source::kTcp; }
 
 // The driver. Worker i is task tid first_tid_ + i; the observer counts its successful
-// try_to_wake_up calls and notes it, so that after a call only the woken workers are
-// looked at (never a scan of all of them).
+// try_to_wake_up calls, the scheduler hands back each worker whose call returned: no
+// scan of all workers anywhere.
 class ModelHerd : public model::Observer {
  public:
   ModelHerd(const Scenario& s, model::KernelProfile p) : s_(s), k_(raise_limits(std::move(p))) { k_.set_observer(this); }
@@ -54,11 +54,10 @@ class ModelHerd : public model::Observer {
 
   void on_event(const model::Event& e) override {
     if (e.kind != model::EventKind::kTaskWake || e.arg != 1 || !e.task) return;
-    const int i = e.task->tid - first_tid_;
-    if (i < 0 || i >= static_cast<int>(w_.size())) return;
+    const int i = worker_of(*e.task);
+    if (i < 0) return;
     ++r_.wakeups[i];
     ++event_woken_;
-    touched_.push_back(i);
   }
 
  private:
@@ -69,6 +68,7 @@ class ModelHerd : public model::Observer {
     int watched = -1;  // the fd registered in its epoll (the source, or the inner epoll)
     bool in_call = false;  // its waiting call sleeps
     bool done = false;     // consume = false: it waited once
+    uint64_t buf = 0;      // read's buffer
   };
 
   static model::KernelProfile raise_limits(model::KernelProfile p) {
@@ -139,7 +139,8 @@ class ModelHerd : public model::Observer {
       inner = static_cast<int>(k_.epoll_create1(*main_, 0));
       if ((rc = ctl(*main_, inner, model::EPOLL_CTL_ADD, src_, model::EPOLLIN)) < 0) return fail("epoll_ctl", rc);
     }
-    for (auto& w : w_) {
+    for (size_t i = 0; i < w_.size(); ++i) {
+      Worker& w = w_[i];
       w.src = src_;
       w.watched = s_.wait == Wait::kNested ? inner : src_;
       if (s_.wait == Wait::kBlocking) {
@@ -148,8 +149,9 @@ class ModelHerd : public model::Observer {
         w.ep = shared;
       } else {
         w.ep = static_cast<int>(k_.epoll_create1(*main_, 0));
-        if ((rc = ctl(*main_, w.ep, model::EPOLL_CTL_ADD, s_.wait == Wait::kNested ? inner : src_, flags)) < 0)
-          return fail("epoll_ctl", rc);
+        // Nested: reverse_path_check allows 1000 paths of one level up from the source.
+        if ((rc = ctl(*main_, w.ep, model::EPOLL_CTL_ADD, w.watched, flags)) < 0)
+          return fail("epoll_ctl(ADD) into worker " + std::to_string(i) + "'s epoll", rc);
       }
     }
     return true;
@@ -172,6 +174,9 @@ class ModelHerd : public model::Observer {
   void drive() {
     const int n = s_.workers;
     const bool per_event = s_.arrival == Arrival::kOneAtATime;
+    // From here every call runs without settling; drain() runs the woken tasks.
+    k_.set_auto_settle(false);
+    k_.scheduler().set_on_return([this](Task& t) { on_return(t); });
     for (int i = 0; i < n; ++i) start_wait(i);
     std::mt19937_64 rng(s_.seed);
     std::exponential_distribution<double> gap(s_.rate_per_ms);
@@ -230,18 +235,25 @@ class ModelHerd : public model::Observer {
     if (rc < 0) fail("write of event " + std::to_string(event), rc);
   }
 
-  // Handles every woken worker whose call returned, in the order they were woken.
-  void drain() {
-    while (!touched_.empty()) {
-      const int i = touched_.front();
-      touched_.pop_front();
-      Worker& w = w_[i];
-      if (!w.in_call || w.t->pending) continue;  // asleep again inside the kernel
-      w.in_call = false;
-      ++r_.returns[i];
-      ++event_returned_;
-      if (returned(i, w.t->result)) start_wait(i);
-    }
+  int worker_of(const Task& t) const {
+    const int i = t.tid - first_tid_;
+    return i >= 0 && i < static_cast<int>(w_.size()) ? i : -1;
+  }
+
+  // Runs the woken tasks. A worker whose waiting call returns goes on in user space at
+  // once (Scheduler::set_on_return), before the next woken task runs, as it does on a
+  // machine with a CPU free for it: a shared LT epoll's second waiter, re-woken by the
+  // first one's ep_done_scan, then finds the connection already taken (as the kernel here
+  // mostly shows) instead of every waiter returning before anyone accepts.
+  void drain() { k_.settle(); }
+
+  void on_return(Task& t) {
+    const int i = worker_of(t);
+    if (i < 0 || !w_[i].in_call) return;
+    w_[i].in_call = false;
+    ++r_.returns[i];
+    ++event_returned_;
+    if (returned(i, t.result)) start_wait(i);
   }
 
   // The worker's waiting call: epoll_wait, or the blocking consuming call itself.
@@ -265,8 +277,8 @@ class ModelHerd : public model::Observer {
 
   long consume_call(Worker& w) {
     if (is_listener(s_.source) || s_.wait == Wait::kReuseport) return k_.accept4(*w.t, w.src, 0);
-    uint64_t buf = 0;
-    return k_.read(*w.t, w.src, &buf, s_.source == Source::kEventfd ? 8 : 1);
+    // The buffer outlives a read that sleeps: the model copies into it when it returns.
+    return k_.read(*w.t, w.src, &w.buf, s_.source == Source::kEventfd ? 8 : 1);
   }
 
   // The worker's call returned rc. Consumes, serves, re-arms; true if it should wait again
@@ -358,7 +370,6 @@ class ModelHerd : public model::Observer {
   std::vector<int> clients_;       // per event: the connecting socket (listeners)
   std::vector<int64_t> arrival_;   // per event: its virtual arrival time
   size_t next_consumed_ = 0;       // events are consumed in arrival order (FIFO queues)
-  std::deque<int> touched_;        // workers woken, not yet looked at
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;  // services in progress
   int seq_ = 0;
   int64_t now_ = 0, now_poisson_ = 0;

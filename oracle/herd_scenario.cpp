@@ -59,7 +59,7 @@ constexpr std::pair<const char*, Trigger> kTriggers[] = {
 constexpr std::pair<const char*, bool> kYesNo[] = {{"yes", true}, {"no", false}};
 
 constexpr int kMaxWorkers = 1000000;
-constexpr int kMaxEvents = 100000000;
+constexpr int kMaxEvents = 10000000;
 
 }  // namespace
 

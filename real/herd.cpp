@@ -184,6 +184,8 @@ class KernelHerd {
     r_.executor = "kernel";
     if (s_.workers > kMaxHerdWorkers) {
       r_.error = "the kernel executor runs at most " + std::to_string(kMaxHerdWorkers) + " workers";
+    } else if (s_.events > kMaxHerdEvents) {
+      r_.error = "the kernel executor runs at most " + std::to_string(kMaxHerdEvents) + " events";
     } else if (s_.wait == Wait::kWait14) {
       wait14();
     } else {
@@ -266,20 +268,24 @@ class KernelHerd {
     };
     if (s_.wait == Wait::kShared) {
       shared = own(ret_of(epoll_create1(EPOLL_CLOEXEC)));
-      if (shared < 0 || !add(shared, src, flags)) return fail("epoll_create1");
+      if (shared < 0) return fail("epoll_create1", shared);
+      if (!add(shared, src, flags)) return false;
     }
     if (s_.wait == Wait::kNested) {
       inner = own(ret_of(epoll_create1(EPOLL_CLOEXEC)));
-      if (inner < 0 || !add(inner, src, EPOLLIN)) return fail("epoll_create1");
+      if (inner < 0) return fail("epoll_create1", inner);
+      if (!add(inner, src, EPOLLIN)) return false;
     }
-    for (auto& w : sh_->w) {
+    for (size_t i = 0; i < sh_->w.size(); ++i) {
+      auto& w = sh_->w[i];
       w.src = src;
       w.watched = s_.wait == Wait::kNested ? inner : src;
       if (s_.wait == Wait::kShared) {
         w.ep = shared;
       } else if (s_.wait != Wait::kBlocking) {
         w.ep = own(ret_of(epoll_create1(EPOLL_CLOEXEC)));  // registered in worker order
-        if (w.ep < 0 || !add(w.ep, w.watched, flags)) return fail("epoll_create1");
+        if (w.ep < 0) return fail("epoll_create1", w.ep);
+        if (!add(w.ep, w.watched, flags)) return fail("epoll_ctl(ADD) into worker " + std::to_string(i) + "'s epoll");
       }
     }
     return true;

@@ -9,6 +9,7 @@
 namespace real {
 
 inline constexpr int kMaxHerdWorkers = 64;
+inline constexpr int kMaxHerdEvents = 100000;  // about 5 s of connections here
 
 struct HerdOptions {
   int watchdog_ms = 10000;  // the longest the system may take to settle after an event
