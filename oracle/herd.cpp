@@ -264,13 +264,14 @@ int run_scenarios(const Command& c, const std::vector<Scenario>& all, const mode
 }
 
 // The sweep: wakeups and wasted wakeups per event against the number of workers, for one
-// shared LT epoll, one shared ET epoll and per-worker EXCLUSIVE epolls on one listener.
+// shared LT epoll, one shared ET epoll, per-worker EXCLUSIVE and per-worker LT epolls.
 int run_sweep(const Command& c, Scenario base, const model::KernelProfile& profile, std::ostream& out,
               std::ostream& err) {
   const std::pair<const char*, std::pair<Wait, Trigger>> kinds[] = {
       {"shared LT", {Wait::kShared, Trigger::kLevel}},
       {"shared ET", {Wait::kShared, Trigger::kEdge}},
-      {"per-worker EXCLUSIVE", {Wait::kPerWorker, Trigger::kExclusive}}};
+      {"per-worker EXCLUSIVE", {Wait::kPerWorker, Trigger::kExclusive}},
+      {"per-worker LT", {Wait::kPerWorker, Trigger::kLevel}}};
   std::vector<plot::Series> wake_series, wasted_series;
   std::string csv = kCsvHeader;
   json j = json::array();
