@@ -149,7 +149,7 @@ class ModelHerd : public model::Observer {
         w.ep = shared;
       } else {
         w.ep = static_cast<int>(k_.epoll_create1(*main_, 0));
-        // Nested: reverse_path_check allows 1000 paths of one level up from the source.
+        // Nested: reverse_path_check allows 500 paths of two levels from the source.
         if ((rc = ctl(*main_, w.ep, model::EPOLL_CTL_ADD, w.watched, flags)) < 0)
           return fail("epoll_ctl(ADD) into worker " + std::to_string(i) + "'s epoll", rc);
       }
