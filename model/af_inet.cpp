@@ -101,7 +101,7 @@ Syn tcp_v4_connect(TcpSock& sk, int port) {
   tcp_set_state(sk, TCP_SYN_SENT);
   if (!sk.port) inet_csk_get_port(sk, 0);  // inet_hash_connect
   sk.dport = port;
-  std::shared_ptr<TcpSock> listener = inet_lookup_listener(g, port);
+  std::shared_ptr<TcpSock> listener = inet_lookup_listener(g, port, sk.port);
   if (!listener) {
     g.rule(Rule::kSynRefused);
     return Syn::kRefused;

@@ -1,6 +1,7 @@
 #include "file.h"
 
 #include <algorithm>
+#include <bit>
 #include <utility>
 
 #include "eventpoll.h"
@@ -33,11 +34,13 @@ FdTable::~FdTable() { close_all(); }
 FdTable::FdTable(FdTable&& o) noexcept
     : fds_(std::move(o.fds_)),
       reserved_(std::move(o.reserved_)),
+      full_(std::move(o.full_)),
       max_fds_(o.max_fds_),
       open_(std::exchange(o.open_, 0)),
       next_fd_(std::exchange(o.next_fd_, 0)) {
   o.fds_.clear();
   o.reserved_.clear();
+  o.full_.clear();
 }
 
 FdTable FdTable::dup_fd() const {
@@ -50,6 +53,7 @@ FdTable FdTable::dup_fd() const {
     if (f) get_file(f), ++copy.open_;
   }
   copy.trim();
+  for (size_t i = 0; i < copy.fds_.size(); i += 64) copy.update_full(i);
   copy.next_fd_ = 0;  // newf->next_fd = 0: alloc_fd searches from the start
   return copy;
 }
@@ -65,6 +69,7 @@ void FdTable::close_files(const Process& current) {
   }
   fds_.clear();
   reserved_.clear();
+  full_.clear();
   open_ = 0;  // numbers held by a sleeping call too: the table is gone
   next_fd_ = 0;
 }
@@ -72,8 +77,13 @@ void FdTable::close_files(const Process& current) {
 // alloc_fd (fs/file.c): the search for the lowest free number starts at files->next_fd.
 int FdTable::reserve() {
   for (size_t i = next_fd_; i < fds_.size(); ++i) {
+    if (i % 64 == 0) {  // find_next_fd: past the full words first
+      i = std::max(i, next_not_full_word(i / 64) * 64);
+      if (i >= fds_.size()) break;
+    }
     if (!taken(i)) {
       reserved_[i] = true;
+      update_full(i);
       ++open_;
       next_fd_ = i + 1;
       return static_cast<int>(i);
@@ -82,9 +92,28 @@ int FdTable::reserve() {
   if (static_cast<long>(fds_.size()) >= max_fds_) return -EMFILE;
   fds_.push_back(nullptr);
   reserved_.push_back(true);
+  update_full(fds_.size() - 1);
   ++open_;
   next_fd_ = fds_.size();
   return static_cast<int>(fds_.size()) - 1;
+}
+
+void FdTable::update_full(size_t i) {
+  const size_t w = i / 64;
+  if (full_.size() <= w / 64) full_.resize(w / 64 + 1, 0);
+  bool full = (w + 1) * 64 <= fds_.size();
+  for (size_t j = w * 64; full && j < (w + 1) * 64; ++j) full = taken(j);
+  const uint64_t bit = uint64_t{1} << (w % 64);
+  full_[w / 64] = full ? full_[w / 64] | bit : full_[w / 64] & ~bit;
+}
+
+size_t FdTable::next_not_full_word(size_t w) const {
+  while (w / 64 < full_.size()) {
+    const uint64_t open = ~full_[w / 64] >> (w % 64);
+    if (open) return w + static_cast<size_t>(std::countr_zero(open));
+    w = (w / 64 + 1) * 64;
+  }
+  return w;
 }
 
 void FdTable::fd_install(int fd, File* f) {
@@ -94,6 +123,7 @@ void FdTable::fd_install(int fd, File* f) {
 
 void FdTable::put_unused_fd(int fd) {
   reserved_[static_cast<size_t>(fd)] = false;
+  update_full(static_cast<size_t>(fd));
   --open_;
   next_fd_ = std::min(next_fd_, static_cast<size_t>(fd));
   trim();
@@ -123,6 +153,7 @@ File* FdTable::file_close_fd(int fd) {
   File* f = fget(fd);
   if (!f) return nullptr;
   fds_[fd] = nullptr;
+  update_full(static_cast<size_t>(fd));
   --open_;
   next_fd_ = std::min(next_fd_, static_cast<size_t>(fd));  // __put_unused_fd
   trim();
@@ -143,6 +174,7 @@ void FdTable::close_all() {
   }
   fds_.clear();
   reserved_.clear();
+  full_.clear();
   open_ = 0;
   next_fd_ = 0;
 }

@@ -79,15 +79,33 @@ void inet_put_port(TcpSock& sk) {
   sk.bind_locked = false;
 }
 
-std::shared_ptr<TcpSock> inet_lookup_listener(Globals& g, int port) {
+// inet_ehashfn stands in: the kernel's jhash of the 4-tuple is keyed by net_secret, random
+// at boot, so which listener a port goes to cannot be predicted, only that it spreads by
+// hash. A fixed 32-bit mix of the one varying part (the client's port) does that here.
+static uint32_t inet_ehashfn(int port, int sport) {
+  uint32_t h = static_cast<uint32_t>(sport) * 0x9e3779b1u ^ static_cast<uint32_t>(port);
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  return h ^ (h >> 16);
+}
+
+std::shared_ptr<TcpSock> inet_lookup_listener(Globals& g, int port, int sport) {
   if (!g.inet) return nullptr;
   const auto it = g.inet->bound.find(port);
   if (it == g.inet->bound.end()) return nullptr;
+  std::vector<std::shared_ptr<TcpSock>> group;  // sock_reuseport.socks: in the order they listened
   for (const auto& w : it->second) {
-    // SO_REUSEPORT groups pick by hash on a kernel; the model takes the first listener.
-    if (auto sk = w.lock(); sk && sk->state == TCP_LISTEN) return sk;
+    auto sk = w.lock();
+    if (!sk || sk->state != TCP_LISTEN) continue;
+    if (!sk->reuseport) return sk;  // every local address is 127.0.0.1: the first listener scores
+    group.push_back(std::move(sk));
   }
-  return nullptr;
+  if (group.empty()) return nullptr;
+  // reuseport_select_sock -> reuseport_select_sock_by_hash: socks[reciprocal_scale(hash, n)].
+  const uint64_t i = (uint64_t{inet_ehashfn(port, sport)} * group.size()) >> 32;
+  return group[i];
 }
 
 void inet_ehash(TcpSock& sk) {

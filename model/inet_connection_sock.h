@@ -30,8 +30,9 @@ InetHashinfo& inet_hashinfo(Globals& g);
 long inet_csk_get_port(TcpSock& sk, int port);
 // inet_put_port: the port is released.
 void inet_put_port(TcpSock& sk);
-// The listening socket on a port, if any (__inet_lookup_listener).
-std::shared_ptr<TcpSock> inet_lookup_listener(Globals& g, int port);
+// The listening socket on a port, if any (__inet_lookup_listener); in an SO_REUSEPORT group
+// the one the SYN's source port `sport` hashes to (inet_lookup_reuseport).
+std::shared_ptr<TcpSock> inet_lookup_listener(Globals& g, int port, int sport = 0);
 // inet_ehash: the connection keeps itself alive until tcp_done; inet_unhash drops it.
 void inet_ehash(TcpSock& sk);
 void inet_unhash(TcpSock& sk);

@@ -61,6 +61,7 @@ void Scheduler::run_one(Task& t, const char* site) {
   t.state = TaskState::kIdle;
   t.completed = true;
   t.signal_pending = false;  // delivered on the way out of the syscall
+  if (on_return_) on_return_(t);
 }
 
 void Scheduler::run_at_wake_point(const char* site) {

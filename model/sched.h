@@ -14,6 +14,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -111,6 +112,10 @@ class Scheduler {
   void cancel_timer(Task& t);  // hrtimer_cancel
   // Runs every runnable task until all are asleep or idle. Returns how many ran.
   int run_until_idle();
+  // Called as soon as a task's call has returned (its result is in the task), before the
+  // next runnable task runs: a driver whose tasks go on in user space at once, each as on
+  // a CPU of its own (the herd lab), issues the task's next call from here.
+  void set_on_return(std::function<void(Task&)> f) { on_return_ = std::move(f); }
   // Advances the virtual clock, firing timers in deadline order, running tasks after each.
   void advance(int64_t ns);
   // Advances the clock to the earliest armed timer and fires every timer due then, as
@@ -171,6 +176,7 @@ class Scheduler {
   bool scripted_ = false;       // set_wake_script was called
   std::vector<int> script_;
   std::vector<WakeDecision> met_;
+  std::function<void(Task&)> on_return_;
 };
 
 // MAX_SCHEDULE_TIMEOUT: the timeout of a blocking socket (no SO_SNDTIMEO/SO_RCVTIMEO in

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -22,6 +23,7 @@
 #include "oracle/corpus.h"
 #include "oracle/fuzz.h"
 #include "oracle/guest_run.h"
+#include "oracle/herd.h"
 #include "oracle/kernels.h"
 #include "oracle/kernel_profile.h"
 #include "oracle/output_file.h"
@@ -386,6 +388,85 @@ bool stdout_written(const StdoutBuffer& buffer) {
   return false;
 }
 
+// ---- herd ------------------------------------------------------------------------------
+
+// `herd`'s options. Scenario settings given as flags (--workers 8 ...) apply to every
+// scenario of the files, or make the one scenario when no file is named.
+struct HerdArgs {
+  eo::herd::Command cmd;
+  std::string on = "model,kernel";
+  std::map<std::string, std::vector<std::string>> settings;
+  std::string sweep_workers;
+};
+
+// Registers `herd` (its own block: other herd subcommands hang under the returned App).
+CLI::App* add_herd(CLI::App& app, HerdArgs& a, Common& common) {
+  auto* herd = app.add_subcommand(
+      "herd", "Thundering-herd scenarios on the model and on this kernel's threads, side by side (docs/HERD.md)");
+  herd->add_option("files", a.cmd.files, "Scenario files (docs/HERD.md); none: one scenario from the flags");
+  herd->add_option("--on", a.on, "Executors to run, comma-separated: model, kernel")
+      ->check(CLI::IsMember({"model", "kernel", "model,kernel", "kernel,model"}))
+      ->capture_default_str();
+  const std::pair<const char*, const char*> keys[] = {
+      {"source", "unix, tcp, pipe, eventfd, socketpair"},
+      {"wait", "blocking, shared, per-worker, nested, reuseport, wait14"},
+      {"trigger", "lt, et, oneshot, exclusive"},
+      {"workers", "worker threads (the kernel runs at most 64)"},
+      {"events", "connections or writes"},
+      {"service", "a worker's time per event: 50us, 2ms... (virtual on the model, spun on the kernel)"},
+      {"seed", "the Poisson arrival's seed"},
+      {"consume", "yes, or no: each worker waits once and reads nothing (LTP's, kselftest's shape)"},
+      {"fds", "wait14: ready pipes"},
+      {"maxevents", "wait14: epoll_wait's maxevents"},
+      {"rounds", "wait14: calls of epoll_wait"}};
+  for (const auto& [key, help] : keys) herd->add_option(std::string("--") + key, a.settings[key], help)->expected(1);
+  herd->add_option("--arrival", a.settings["arrival"], "one-at-a-time, burst K, or poisson RATE (events per ms)")
+      ->expected(1, 2);
+  herd->add_option("--csv", a.cmd.csv, "Write the results as CSV to FILE");
+  herd->add_option("--json", a.cmd.json, "Write the results as JSON to FILE");
+  herd->add_option("--svg", a.cmd.svg_dir, "Write SVG charts (gnuplot) into DIR");
+  herd->add_flag("--sweep", a.cmd.sweep,
+                 "Sweep the workers for shared LT, shared ET and per-worker EXCLUSIVE epolls (model; kernel up to "
+                 "--kernel-max)");
+  herd->add_option("--sweep-workers", a.sweep_workers, "The sweep's worker counts, comma-separated")
+      ->default_str("1,2,4,...,8192,10000");
+  herd->add_option("--kernel-max", a.cmd.kernel_max, "The sweep's largest kernel point")->capture_default_str();
+  herd->add_option("--watchdog", a.cmd.watchdog_ms, "Kernel: the longest a settle may take, ms")
+      ->check(CLI::Range(1, 600000))
+      ->capture_default_str();
+  add_profile(herd, common);
+  herd->footer(footer({"0  every scenario ran, and every deterministic one agreed exactly on model and kernel",
+                       "1  a deterministic scenario differs between model and kernel, or a run failed",
+                       "2  bad input or output: a malformed scenario file (FILE:LINE:COL), a bad option, an output "
+                       "file that could not be written"}));
+  return herd;
+}
+
+int cmd_herd(HerdArgs& a, const Common& common) {
+  a.cmd.on_model = a.on.find("model") != std::string::npos;
+  a.cmd.on_kernel = a.on.find("kernel") != std::string::npos;
+  for (const auto& [key, values] : a.settings)
+    if (!values.empty()) a.cmd.settings.emplace_back(key, values);
+  if (!a.sweep_workers.empty()) {
+    a.cmd.sweep_workers.clear();
+    for (const std::string& w : split(a.sweep_workers)) {
+      int n = 0;
+      if (!CLI::detail::lexical_cast(w, n) || n < 1 || n > 1000000) {
+        std::cerr << "epoll-oracle: --sweep-workers: expected whole numbers from 1 to 1000000, got '" << w << "'\n";
+        return kExitBadInput;
+      }
+      a.cmd.sweep_workers.push_back(n);
+    }
+  }
+  const std::string text = common.profile.empty() ? uname_release() : common.profile;
+  const auto v = model::KernelVersion::parse(text);
+  if (!v || *v < model::KernelProfile::kOldest) {
+    std::cerr << "epoll-oracle: --profile: expected a kernel version the model knows, got '" << text << "'\n";
+    return kExitBadInput;
+  }
+  return eo::herd::cmd_herd(a.cmd, model::KernelProfile::for_version(*v), std::cout, std::cerr);
+}
+
 int run_command(int argc, char** argv) {
   CLI::App app{
       "epoll-oracle: what Linux epoll really does.\n"
@@ -546,6 +627,9 @@ int run_command(int argc, char** argv) {
   guest_run->group("");
   add_kernel_limits(guest_run, common, false);
 
+  HerdArgs herd_args;
+  auto* herd = add_herd(app, herd_args, common);
+
   auto* calibrate = app.add_subcommand("calibrate", "Measure the kernel constants the model takes from this machine");
   calibrate->footer(footer({"0  measured", "1  the measurement failed", "2  a bad option, or output that could not be written"}));
 
@@ -556,6 +640,7 @@ int run_command(int argc, char** argv) {
     return rc == 0 ? kExitPass : kExitBadInput;
   }
 
+  if (herd->parsed()) return cmd_herd(herd_args, common);
   if (check->parsed()) return cmd_check(common, paths, tags, format, coverage);
   if (run->parsed()) return cmd_run(common, trace, explain_flag);
   if (explain->parsed()) return cmd_explain(common, trace);

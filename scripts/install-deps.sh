@@ -8,6 +8,8 @@ packages=(
   libboost-dev libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
   jq time  # the bad-input suite (tests/hostile): JSON validity, max RSS
   qemu-system-x86 lz4 zstd xz-utils binutils  # `kernels`: guests under TCG, vmlinux out of vmlinuz, strip
+  gnuplot-nox  # charts (oracle/plot): gnuplot's SVG terminal
+  chromium     # the charts rendered headless (test_chart_render); ~115 MB, 23 s to fetch and install here
 )
 missing=()
 for p in "${packages[@]}"; do
