@@ -22,6 +22,7 @@
 #include "oracle/corpus.h"
 #include "oracle/fuzz.h"
 #include "oracle/guest_run.h"
+#include "oracle/herd_cost.h"
 #include "oracle/kernels.h"
 #include "oracle/kernel_profile.h"
 #include "oracle/output_file.h"
@@ -386,6 +387,51 @@ bool stdout_written(const StdoutBuffer& buffer) {
   return false;
 }
 
+// `herd cost`: poll(2) against epoll_wait(2), N watched and K ready (oracle/herd_cost.h).
+struct HerdCostArgs {
+  eo::CostOptions opt;
+  std::string on = "model,kernel", csv, json, svg;
+  bool no_progress = false;
+  CLI::App* cmd = nullptr;
+};
+
+void add_herd_cost(CLI::App& herd, HerdCostArgs& a) {
+  a.cmd = herd.add_subcommand("cost", "Time per wait, poll against epoll_wait, N watched descriptors of which K are ready");
+  a.cmd->add_option("--n", a.opt.n, "Watched descriptors, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  a.cmd->add_option("--k", a.opt.k, "Ready descriptors for each N, comma-separated: counts or shares of N (10%)")
+      ->delimiter(',')
+      ->capture_default_str();
+  a.cmd->add_option("--on", a.on, "Executors, comma-separated: model, kernel")
+      ->check(CLI::IsMember({"model", "kernel", "model,kernel", "kernel,model"}))
+      ->capture_default_str();
+  a.cmd->add_option("--seconds", a.opt.seconds_per_point, "Time spent on each (executor, call, N, K) point")
+      ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
+  a.cmd->add_option("--min-calls", a.opt.min_calls, "Calls timed at least per point")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  a.cmd->add_option("--csv", a.csv, "Also write the points as CSV to this file");
+  a.cmd->add_option("--json", a.json, "Also write the points as JSON to this file");
+  a.cmd->add_option("--svg", a.svg, "Also draw the log-log chart (gnuplot) into this SVG file");
+  a.cmd->add_flag("--no-progress", a.no_progress, "No progress line per point on standard error");
+  a.cmd->footer("Each call is timed on its own (median ns); on the model, f_op is the count of f_op->poll\n"
+                "calls in one wait (rule coverage): N for poll (do_poll polls every fd), K for epoll_wait\n"
+                "(ep_send_events polls the ready items only). The kernel side raises the soft RLIMIT_NOFILE\n"
+                "for the run if N needs it.\n\n" +
+                footer({"0  measured", "1  a measurement failed (a call did not return K)",
+                        "2  a bad option, or an output that could not be written"}));
+}
+
+int run_herd_cost(HerdCostArgs& a) {
+  a.opt.on_model = a.on.find("model") != std::string::npos;
+  a.opt.on_kernel = a.on.find("kernel") != std::string::npos;
+  a.opt.progress = !a.no_progress;
+  return eo::cmd_herd_cost(a.opt, a.csv, a.json, a.svg, std::cout, std::cerr);
+}
+
 int run_command(int argc, char** argv) {
   CLI::App app{
       "epoll-oracle: what Linux epoll really does.\n"
@@ -546,6 +592,11 @@ int run_command(int argc, char** argv) {
   guest_run->group("");
   add_kernel_limits(guest_run, common, false);
 
+  auto* herd = app.add_subcommand("herd", "Thundering-herd lab");
+  herd->require_subcommand(1);
+  HerdCostArgs herd_cost;
+  add_herd_cost(*herd, herd_cost);
+
   auto* calibrate = app.add_subcommand("calibrate", "Measure the kernel constants the model takes from this machine");
   calibrate->footer(footer({"0  measured", "1  the measurement failed", "2  a bad option, or output that could not be written"}));
 
@@ -610,6 +661,7 @@ int run_command(int argc, char** argv) {
     kopt.host_watchdog_ms = common.watchdog_ms;
     return eo::cmd_kernels(kopt, files, eo::default_corpus_dir(), std::cout, std::cerr);
   }
+  if (herd_cost.cmd->parsed()) return run_herd_cost(herd_cost);
   if (calibrate->parsed()) {
     std::string error;
     auto cal = real::calibrate(&error);
