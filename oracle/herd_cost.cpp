@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -100,6 +103,17 @@ void print_table(const std::vector<CostPoint>& points, std::ostream& out) {
   }
 }
 
+// An output's directory must exist and be writable before the sweep spends its time.
+bool output_dir_ok(const std::string& what, const std::string& path, std::ostream& err) {
+  if (path.empty()) return true;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? "." : parent.string();
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec) && access(dir.c_str(), W_OK) == 0) return true;
+  err << fmt::format("epoll-oracle: {} {}: {} is not a writable directory\n", what, path, dir);
+  return false;
+}
+
 bool write_output(const std::string& what, const std::string& path, const std::string& text, std::ostream& err) {
   std::string error;
   if (write_file_atomically(path, text, &error)) return true;
@@ -130,6 +144,7 @@ int cmd_herd_cost(const CostOptions& opt, const std::string& csv, const std::str
     }
     for (int k : ks) nk.emplace_back(n, k);
   }
+  if (!output_dir_ok("--csv", csv, err) || !output_dir_ok("--json", json, err) || !output_dir_ok("--svg", svg, err)) return 2;
   std::vector<CostPoint> points;
   size_t done = 0;
   const size_t total = nk.size() * ((opt.on_kernel ? 1 : 0) + (opt.on_model ? 1 : 0));

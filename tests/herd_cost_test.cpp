@@ -127,4 +127,12 @@ TEST(HerdCost, BadKIsBadInputBeforeAnyMeasurement) {
   EXPECT_EQ(out.str(), "");
 }
 
+TEST(HerdCost, AnOutputThatCannotBeWrittenIsBadInputBeforeAnyMeasurement) {
+  eo::CostOptions o = quick();
+  std::ostringstream out, err;
+  EXPECT_EQ(eo::cmd_herd_cost(o, "", "", "/proc/nope/c.svg", out, err), 2);
+  EXPECT_NE(err.str().find("/proc/nope is not a writable directory"), std::string::npos) << err.str();
+  EXPECT_EQ(out.str(), "");
+}
+
 }  // namespace
