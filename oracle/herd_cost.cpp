@@ -88,7 +88,9 @@ void print_table(const std::vector<CostPoint>& points, std::ostream& out) {
                      "model poll", "model epoll", "f_op", "f_op");
   out << fmt::format("{:>6} {:>6} {:>14} {:>14} {:>14} {:>14} {:>8} {:>8}\n", "", "", "ns/call", "ns/call", "ns/call",
                      "ns/call", "poll", "epoll");
-  for (const auto& [nk, cells] : rows) {
+  for (const auto& row : rows) {
+    const auto& nk = row.first;
+    const auto& cells = row.second;  // a named reference: clang 14 lambdas cannot capture bindings
     auto ns = [&](const std::string& key) {
       auto it = cells.find(key);
       return it == cells.end() ? std::string("-") : fmt::format("{:.0f}", it->second->median_ns);
