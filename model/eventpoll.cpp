@@ -190,7 +190,13 @@ poll_t ep_item_poll(const Epitem* epi, PollTable* pt, int depth) {
   File* file = epi_fget(epi);
   if (!file) return 0;
   pt->key = epi->event.events;
-  const poll_t res = file->is_epoll() ? __ep_eventpoll_poll(file, pt, depth) : file->poll(pt);
+  poll_t res;
+  if (file->is_epoll()) {
+    res = __ep_eventpoll_poll(file, pt, depth);
+  } else {
+    epi->ep->g->rule(Rule::kEpItemVfsPoll, epi->ep, epi);
+    res = file->poll(pt);  // vfs_poll
+  }
   fput(file);
   return res & epi->event.events;
 }

@@ -65,6 +65,8 @@ std::string Explainer::item(const Epitem* epi) const { return epi ? label_(epi->
 std::string Explainer::epoll(const Eventpoll* ep) const { return ep && ep->file ? names_(ep->file) : "?"; }
 
 void Explainer::on_event(const Event& e) {
+  // Counted (rule coverage, `herd cost`), not told: one per polled fd would bury the story.
+  if (e.rule == Rule::kPollVfsPoll || e.rule == Rule::kEpItemVfsPoll) return;
   std::string line(static_cast<size_t>(e.depth) * 2, ' ');
   switch (e.kind) {
     case EventKind::kWakeUp:

@@ -278,6 +278,7 @@ namespace model {
   /* fs/select.c */                                                                                            \
   X(kPollEinval, "do_sys_poll", "nfds above RLIMIT_NOFILE: EINVAL")                                           \
   X(kPollNval, "do_pollfd", "fd not open: POLLNVAL")                                                          \
+  X(kPollVfsPoll, "do_pollfd", "fd open: vfs_poll calls its f_op->poll (every fd, every pass)")               \
   X(kPollReady, "do_poll", "some fd is ready: return")                                                        \
   X(kPollTimeout, "do_poll", "timed out: 0")                                                                  \
   X(kPollEintr, "do_poll", "signal: EINTR")                                                                   \
@@ -347,6 +348,7 @@ namespace model {
   X(kDoneScanWake, "ep_done_scan", "rdllist not empty: wake one more epoll_wait waiter")                      \
   X(kEpollPollReady, "__ep_eventpoll_poll", "a queued item is ready: EPOLLIN|EPOLLRDNORM")                    \
   X(kEpollPollPrune, "__ep_eventpoll_poll", "a queued item is not ready: pruned")                           \
+  X(kEpItemVfsPoll, "ep_item_poll", "a watched file that is no epoll: vfs_poll calls its f_op->poll")        \
   /* ipc/mqueue.c */                                                                                           \
   X(kMqOpenEnoent, "prepare_open", "no such queue and no O_CREAT: ENOENT")                                    \
   X(kMqOpenEexist, "prepare_open", "the queue exists and O_CREAT|O_EXCL: EEXIST")                              \

@@ -78,6 +78,7 @@ poll_t do_pollfd(Globals& g, FdTable& fdt, PollFd& pollfd, PollTable* pwait) {
       const poll_t filter = static_cast<uint16_t>(pollfd.events) | EPOLLERR | EPOLLHUP;
       pwait->key = filter;
       get_file(f);
+      g.rule(Rule::kPollVfsPoll);
       mask = f->poll(pwait) & filter;  // vfs_poll
       fput(f);
     } else {

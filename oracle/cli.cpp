@@ -24,6 +24,7 @@
 #include "oracle/fuzz.h"
 #include "oracle/guest_run.h"
 #include "oracle/herd.h"
+#include "oracle/herd_cost.h"
 #include "oracle/kernels.h"
 #include "oracle/kernel_profile.h"
 #include "oracle/output_file.h"
@@ -467,6 +468,51 @@ int cmd_herd(HerdArgs& a, const Common& common) {
   return eo::herd::cmd_herd(a.cmd, model::KernelProfile::for_version(*v), std::cout, std::cerr);
 }
 
+// `herd cost`: poll(2) against epoll_wait(2), N watched and K ready (oracle/herd_cost.h).
+struct HerdCostArgs {
+  eo::CostOptions opt;
+  std::string on = "model,kernel", csv, json, svg;
+  bool no_progress = false;
+  CLI::App* cmd = nullptr;
+};
+
+void add_herd_cost(CLI::App& herd, HerdCostArgs& a) {
+  a.cmd = herd.add_subcommand("cost", "Time per wait, poll against epoll_wait, N watched descriptors of which K are ready");
+  a.cmd->add_option("--n", a.opt.n, "Watched descriptors, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  a.cmd->add_option("--k", a.opt.k, "Ready descriptors for each N, comma-separated: counts or shares of N (10%)")
+      ->delimiter(',')
+      ->capture_default_str();
+  a.cmd->add_option("--on", a.on, "Executors, comma-separated: model, kernel")
+      ->check(CLI::IsMember({"model", "kernel", "model,kernel", "kernel,model"}))
+      ->capture_default_str();
+  a.cmd->add_option("--seconds", a.opt.seconds_per_point, "Time spent on each (executor, call, N, K) point")
+      ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
+  a.cmd->add_option("--min-calls", a.opt.min_calls, "Calls timed at least per point")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  a.cmd->add_option("--csv", a.csv, "Also write the points as CSV to this file");
+  a.cmd->add_option("--json", a.json, "Also write the points as JSON to this file");
+  a.cmd->add_option("--svg", a.svg, "Also draw the log-log chart (gnuplot) into this SVG file");
+  a.cmd->add_flag("--no-progress", a.no_progress, "No progress line per point on standard error");
+  a.cmd->footer("Each call is timed on its own (median ns); on the model, f_op is the count of f_op->poll\n"
+                "calls in one wait (rule coverage): N for poll (do_poll polls every fd), K for epoll_wait\n"
+                "(ep_send_events polls the ready items only). The kernel side raises the soft RLIMIT_NOFILE\n"
+                "for the run if N needs it.\n\n" +
+                footer({"0  measured", "1  a measurement failed (a call did not return K)",
+                        "2  a bad option, or an output that could not be written"}));
+}
+
+int run_herd_cost(HerdCostArgs& a) {
+  a.opt.on_model = a.on.find("model") != std::string::npos;
+  a.opt.on_kernel = a.on.find("kernel") != std::string::npos;
+  a.opt.progress = !a.no_progress;
+  return eo::cmd_herd_cost(a.opt, a.csv, a.json, a.svg, std::cout, std::cerr);
+}
+
 int run_command(int argc, char** argv) {
   CLI::App app{
       "epoll-oracle: what Linux epoll really does.\n"
@@ -629,6 +675,8 @@ int run_command(int argc, char** argv) {
 
   HerdArgs herd_args;
   auto* herd = add_herd(app, herd_args, common);
+  HerdCostArgs herd_cost;
+  add_herd_cost(*herd, herd_cost);
 
   auto* calibrate = app.add_subcommand("calibrate", "Measure the kernel constants the model takes from this machine");
   calibrate->footer(footer({"0  measured", "1  the measurement failed", "2  a bad option, or output that could not be written"}));
@@ -640,6 +688,7 @@ int run_command(int argc, char** argv) {
     return rc == 0 ? kExitPass : kExitBadInput;
   }
 
+  if (herd_cost.cmd->parsed()) return run_herd_cost(herd_cost);
   if (herd->parsed()) return cmd_herd(herd_args, common);
   if (check->parsed()) return cmd_check(common, paths, tags, format, coverage);
   if (run->parsed()) return cmd_run(common, trace, explain_flag);

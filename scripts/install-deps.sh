@@ -9,7 +9,7 @@ packages=(
   jq time  # the bad-input suite (tests/hostile): JSON validity, max RSS
   qemu-system-x86 lz4 zstd xz-utils binutils  # `kernels`: guests under TCG, vmlinux out of vmlinuz, strip
   gnuplot-nox  # charts (oracle/plot): gnuplot's SVG terminal
-  chromium     # the charts rendered headless (test_chart_render); ~115 MB, 23 s to fetch and install here
+  chromium     # the charts rendered headless (test_chart_render); 23 packages, 124 MB, 23 s to fetch and install here
 )
 missing=()
 for p in "${packages[@]}"; do

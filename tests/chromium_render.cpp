@@ -80,6 +80,7 @@ RenderResult render_svg(const std::string& svg) {
     return r;
   }
   const fs::path dir = templ;
+  r.temp_dir = templ;
   const std::string url = "file://" + fs::absolute(svg).string();
   const std::vector<std::string> common = {"--headless", "--no-sandbox",  // root in CI: no sandbox
                                            "--disable-gpu", "--no-first-run", "--user-data-dir=" + (dir / "profile").string()};

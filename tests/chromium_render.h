@@ -12,6 +12,7 @@ struct RenderResult {
   std::vector<std::string> problems;  // empty: the SVG rendered
   size_t colours = 0;                 // in the screenshot
   size_t off_background = 0;          // pixels not of the background colour
+  std::string temp_dir;               // the temporary directory it used (removed again)
 };
 
 // Two headless runs on file://svg: --dump-dom (Chromium puts a <parsererror> into the
