@@ -173,6 +173,7 @@ int run_executor(int out) {
 int main() {
   bool ok = mount_one("devtmpfs", "/dev") && mount_one("proc", "/proc") && mount_one("sysfs", "/sys") &&
             mount_one("tmpfs", "/tmp");
+  say("up");  // the host's boot watchdog waits for this first line (GuestBoot::boot_timeout_s)
   ok = ok && mount_one("mqueue", "/dev/mqueue");
   link_config();
   ok = ok && set_nofile() && loopback_up() && blocked_detection_works();

@@ -653,6 +653,10 @@ int run_command(int argc, char** argv) {
   kernels->add_option("--timeout", kopt.timeout_s, "Seconds a guest may take to boot, run and power off (watchdog)")
       ->check(CLI::Range(5, 7200))
       ->capture_default_str();
+  kernels->add_option("--boot-timeout", kopt.boot_timeout_s,
+                      "Seconds a guest may take to reach its /init; one that does not is booted once more (said in the report)")
+      ->check(CLI::Range(5, 7200))
+      ->capture_default_str();
   kernels->add_option("--guest-watchdog", kopt.guest_watchdog_ms, "The kernel executor's --watchdog inside the guests (ms)")
       ->check(CLI::Range(50, 600000))
       ->capture_default_str();

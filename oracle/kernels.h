@@ -17,6 +17,7 @@ struct KernelsOptions {
   bool all_rows = false;             // human: every trace, not only those not ok everywhere
   int jobs = 3;                      // guests at once: 3 on 2 cores, as guests wait in part (sleep steps, settling)
   int timeout_s = 600;               // per guest: boot, corpus and power-off
+  int boot_timeout_s = 120;          // per guest: until its /init's first line; then booted once more
   int guest_watchdog_ms = 10000;     // the kernel executor's watchdog inside a guest (TCG is slow)
   int host_watchdog_ms = 2000;
   bool progress = true;

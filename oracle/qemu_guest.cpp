@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -23,6 +24,9 @@ std::string tail_lines(const std::string& text, int lines) {
 }
 
 namespace {
+
+// The prefix of every console line of the guest's /init (guest/init.cpp say()).
+constexpr const char* kInitMark = "eo-init [";
 
 // ": Kernel panic - not syncing: ..." from a console, "" without one: the line a stack
 // dump pushes out of the tail.
@@ -82,8 +86,17 @@ GuestResult boot_guest(const GuestBoot& b) {
   }
   int status = 0;
   const auto deadline = start + std::chrono::seconds(b.timeout_s);
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
+  const auto boot_deadline = start + std::chrono::seconds(std::min(b.boot_timeout_s, b.timeout_s));
+  std::string console;
+  bool boot_hang = false;
+  for (int polls = 0; waitpid(pid, &status, WNOHANG) == 0; ++polls) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!r.came_up && polls % 50 == 0) {  // once a second
+      read_file(b.work_dir + "/console.log", &console);
+      r.came_up = console.find(kInitMark) != std::string::npos;
+      boot_hang = !r.came_up && now > boot_deadline;
+    }
+    if (now > deadline || boot_hang) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
       r.timed_out = true;
@@ -92,8 +105,9 @@ GuestResult boot_guest(const GuestBoot& b) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::string console, results, qemu_log;
+  std::string results, qemu_log;
   read_file(b.work_dir + "/console.log", &console);
+  r.came_up = console.find(kInitMark) != std::string::npos;
   read_file(b.work_dir + "/results.jsonl", &results);
   read_file(log, &qemu_log);
   r.console_tail = tail_lines(console, 25);
@@ -105,7 +119,8 @@ GuestResult boot_guest(const GuestBoot& b) {
   } else {
     r.results = results;
   }
-  if (r.timed_out) r.error = fmt::format("no end within {} s (watchdog): qemu killed{}", b.timeout_s, panic_line(console));
+  if (boot_hang) r.error = fmt::format("the guest did not come up within {} s (no line of its /init): qemu killed{}", b.boot_timeout_s, panic_line(console));
+  else if (r.timed_out) r.error = fmt::format("no end within {} s (watchdog): qemu killed{}", b.timeout_s, panic_line(console));
   else if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && !r.ended) r.error = "cannot run qemu-system-x86_64: " + tail_lines(qemu_log, 3);
   else if (!r.ended) r.error = "the guest stopped without its end line" + panic_line(console) + (qemu_log.empty() ? "" : "; qemu: " + tail_lines(qemu_log, 3));
   else if (r.status == 125) r.error = "the guest's /init could not prepare the system (see its console)";

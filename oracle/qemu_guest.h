@@ -17,12 +17,16 @@ struct GuestBoot {
   int cpus = 2;
   int memory_mb = 1024;
   int timeout_s = 600;
+  // A guest whose /init has not said its first line (on the console) by then did not come
+  // up: killed at once rather than at timeout_s.
+  int boot_timeout_s = 120;
 };
 
 struct GuestResult {
   bool ended = false;        // the results end with "=== end STATUS"
   int status = -1;           // that STATUS (the executor's exit status)
   bool timed_out = false;    // the watchdog killed qemu
+  bool came_up = false;      // the guest's /init said its first line
   std::string error;         // what went wrong, for the report ("" when ended with status 0)
   std::string results;       // the results port's lines before the end line
   std::string console_tail;  // the last lines of the console
