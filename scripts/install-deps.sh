@@ -8,6 +8,7 @@ packages=(
   libboost-dev libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
   jq time  # the bad-input suite (tests/hostile): JSON validity, max RSS
   qemu-system-x86 lz4 zstd xz-utils binutils  # `kernels`: guests under TCG, vmlinux out of vmlinuz, strip
+  patch  # tests/planted: each planted bug is a patch applied to a copy of one model file
 )
 missing=()
 for p in "${packages[@]}"; do
