@@ -13,6 +13,7 @@
 #include "oracle/fuzz_judge.h"
 #include "oracle/output_file.h"
 #include "oracle/record.h"
+#include "oracle/trace/parser.h"
 #include "oracle/trace/printer.h"
 
 namespace eo {
@@ -84,6 +85,36 @@ std::string divergence_trace(const Failure& f, Executor& model, Executor& kernel
   return text;
 }
 
+// A program the trace language accepts once the model's results are written in (a task
+// calls again only after its pending call returned, every name is bound first).
+bool valid_trace(const Program& p, Executor& model) {
+  Program r = p;
+  fill_in_results(r, model.run(p));
+  return parse_trace(print_trace_canonical(r), "shrunk").ok();
+}
+
+// Shrinking by steps, after RapidCheck's by operations: a scenario is one operation to
+// RapidCheck, so its steps go one at a time here, each removal kept while the program is
+// still a divergence, as the search judges it. Bounded in time.
+void shrink_steps(Failure& f, Executor& model, Executor& kernel, const ScheduleSearch& schedules, double budget_s) {
+  const auto t0 = Clock::now();
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (int i = static_cast<int>(f.program.steps.size()) - 1; i >= 0; --i) {
+      if (std::chrono::duration<double>(Clock::now() - t0).count() > budget_s) return;
+      if (i >= static_cast<int>(f.program.steps.size())) continue;
+      Program q = f.program;
+      q.steps.erase(q.steps.begin() + i);
+      if (q.steps.empty() || !valid_trace(q, model)) continue;
+      const Judgement j = judge_program(q, model, kernel, schedules);
+      if (j.verdict != Judgement::Verdict::kDivergence) continue;
+      f.program = j.judged;
+      f.d = *j.d;
+      changed = true;
+    }
+  }
+}
+
 }  // namespace
 
 int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const model::RuleCoverage* coverage,
@@ -153,6 +184,7 @@ int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const mo
     const rc::detail::TestResult result = rc::detail::checkTestable(property, meta, params, progress);
     progress.end_batch();
     if (result.template is<rc::detail::FailureResult>() && last_failure) {
+      shrink_steps(*last_failure, model, kernel, schedules, 30);
       ++stats.divergences;
       rc = 1;
       progress.clear();

@@ -20,7 +20,7 @@ struct FuzzOptions {
   long cases = 0;                 // stop after this many cases (0: not bounded by count)
   std::optional<uint64_t> seed;   // first batch's seed (default: random, printed)
   int batch = 100;                // cases per RapidCheck run; batch i uses seed + i
-  int max_size = 60;              // RapidCheck's maximum size (ops per case grow with it)
+  int max_size = 100;             // RapidCheck's maximum size (ops per case grow with it)
   std::string out_dir;            // where shrunk divergences are written ("" = nowhere);
                                   // the CLI checks it up front (prepare_output_dir)
   bool coverage = false;          // print the model's rule coverage at the end

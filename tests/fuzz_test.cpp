@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 #include "model/coverage.h"
@@ -12,6 +13,7 @@
 #include "oracle/fuzz.h"
 #include "oracle/fuzz_gen.h"
 #include "oracle/fuzz_judge.h"
+#include "oracle/record.h"
 #include "oracle/trace/parser.h"
 #include "oracle/trace/printer.h"
 #include "real/executor.h"
@@ -19,12 +21,15 @@
 
 namespace {
 
-// Every generated case converts to a program the trace language accepts (printed
-// canonically, parsed back), whatever RapidCheck shrinks it to.
+// Every generated case converts to a program the trace language accepts (the model's
+// results written in, as a divergence is printed with the kernel's; printed canonically,
+// parsed back), whatever RapidCheck shrinks it to.
 TEST(FuzzGen, ProgramsAreValidTraces) {
-  const bool ok = rc::check([] {
+  model::ModelExecutor m(model::KernelProfile{});
+  const bool ok = rc::check([&] {
     const eo::FuzzCase c = *eo::gen_fuzz_case();
-    const eo::Program p = eo::to_program(c);
+    eo::Program p = eo::to_program(c);
+    eo::fill_in_results(p, m.run(p));
     const std::string text = eo::print_trace_canonical(p);
     const eo::ParseResult back = eo::parse_trace(text, "generated");
     if (!back.ok()) RC_FAIL(back.error().str() + "\n" + text);
@@ -45,6 +50,17 @@ TEST(FuzzGen, EveryCallOfTheSchemaIsGenerated) {
     if (!eo::kCallInfos[i]->in_task) continue;
     EXPECT_TRUE(seen[i]) << eo::kCallInfos[i]->name << " is never generated";
   }
+}
+
+// Tasks block again and again within a case: some task makes a second pending call.
+TEST(FuzzGen, TasksBlockAgain) {
+  int again = 0;
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    const eo::FuzzCase c = eo::gen_fuzz_case()(rc::Random(seed), 100).value();
+    std::map<std::string, int> pending;
+    for (const eo::Step& s : eo::to_program(c).steps) again += s.kind == eo::Step::Kind::kPendingCall && ++pending[s.task] == 2;
+  }
+  EXPECT_GT(again, 20);
 }
 
 // The queue rules reach forked children: a child opens a queue by name, registers for
