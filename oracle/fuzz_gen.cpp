@@ -542,6 +542,12 @@ class Builder {
         ctl_add(ep, watched, dir | mode);
         waiters(ep, 2 + o.b % 3, o.task, maxevents);
         trigger(writer, o.n);
+        // main harvests, then a read or another write (of 0 too), and harvests again: an
+        // edge-triggered item fires again on every wakeup, whatever it brought.
+        step(EpollWait{ref(ep), 8, 0});
+        if (o.b & 8) step(Read{ref(watched), 8});
+        else trigger(writer, o.n / 3);
+        step(EpollWait{ref(ep), 8, 0});
         break;
       }
       case 1: {  // exclusive registrations on several epolls, each with a waiter
@@ -558,7 +564,7 @@ class Builder {
       case 2: {  // a nested chain with waiters at several levels
         const auto [watched, writer] = source(o.a);
         std::vector<std::string> eps;
-        for (int i = 0; i < 2 + o.b % 3; ++i) {
+        for (int i = 0; i < 2 + o.b % 4; ++i) {  // up to five: one more than EP_MAX_NESTS allows above the source
           eps.push_back(new_epoll());
           if (i == 0) ctl_add(eps[0], watched, dir | (mode & ~EXCLUSIVE));
           else ctl_add(eps[static_cast<size_t>(i)], eps[static_cast<size_t>(i) - 1], IN | (i == 1 ? mode & ET : 0));
@@ -605,15 +611,23 @@ class Builder {
           const bool queue = objs_.back().kind == Obj::Kind::kMq;
           const Obj reader = objs_[before];  // a pipe's read end, a pair's first end
           const Obj writer = objs_.back();
-          if (!task_free(t)) continue;
-          tasks_used_ |= 1u << (t % 4);
-          if (queue) step(MqReceive{ref(reader.name), 8192}, task_name(t));
-          else step(Read{ref(reader.name), 1 + o.n % 100}, task_name(t));
-          last().kind = Step::Kind::kPendingCall;
+          // One reader, or two of the same file (exclusive waits: a wake-all must reach both).
+          for (int r = 0; r < 1 + static_cast<int>((o.mask >> (4 + i)) & 1); ++r) {
+            const uint8_t tr = static_cast<uint8_t>(t + r * 2);
+            if (!task_free(tr)) continue;
+            tasks_used_ |= 1u << (tr % 4);
+            if (queue) step(MqReceive{ref(reader.name), 8192}, task_name(tr));
+            else step(Read{ref(reader.name), 1 + o.n % 100}, task_name(tr));
+            last().kind = Step::Kind::kPendingCall;
+          }
           if (o.mask & (1u << i)) {
             if (queue) step(MqSend{ref(writer.name), 1, 0});
             else if (writer.kind == Obj::Kind::kEfd) step(EventfdWrite{ref(writer.name), 1});
             else if (can_write(&writer, 1)) step(Write{ref(writer.name), 1});
+          } else if (!queue && writer.kind != Obj::Kind::kEfd && (o.n & 0x80)) {
+            // The other end goes: the readers are woken for EOF (pipe_release, sock_def_wakeup).
+            step(Close{ref(writer.name)});
+            for (Obj& ob : objs_) ob.closed = ob.closed || ob.name == writer.name;
           }
         }
         break;
@@ -642,7 +656,16 @@ class Builder {
         trigger(writer, o.n + 1);
         break;
       }
-      case 6: {  // a listener with connecting and accepting tasks
+      case 6: {  // a listener (AF_UNIX or TCP) with connecting and accepting tasks
+        if (o.a & 0x20) {
+          add(FuzzOp{K::kTcpListen, 0, 0, static_cast<uint8_t>((o.a & 1) | ((o.b & 3) << 6))});  // blocking or not
+          for (int i = 0; i < 1 + o.b % 2; ++i) add(FuzzOp{K::kTaskAccept, kNewest, 0, 0, 0, 0, static_cast<uint8_t>(o.task + i)});
+          for (int i = 0; i < 2 + o.b % 3; ++i) add(FuzzOp{K::kTcpConnect, kNewest});
+          add(FuzzOp{K::kTcpAccept, kNewest, 0, static_cast<uint8_t>(o.n & 3)});
+          add(FuzzOp{K::kTaskRead, kNewest, 0, 0, 0, 1 + o.n % 100, static_cast<uint8_t>(o.task + 2)});
+          add(FuzzOp{K::kWrite, kNewest, 0, 0, 0, 1 + o.n % 1000});
+          break;
+        }
         add(FuzzOp{K::kListener, 0, 0, static_cast<uint8_t>(o.a & 0x10)});  // blocking, backlog 0
         for (int i = 0; i < 1 + o.b % 2; ++i) add(FuzzOp{K::kTaskAccept, kNewest, 0, 0, 0, 0, static_cast<uint8_t>(o.task + i)});
         for (int i = 0; i < 2 + o.b % 3; ++i) {
