@@ -620,6 +620,7 @@ int run_command(int argc, char** argv) {
                    "Directory where shrunk divergences are written as traces (made if missing; checked writable first)");
   fuzz->add_flag("--coverage", fuzz_opt.coverage, "Print which model rules were reached and which never");
   fuzz->add_flag("!--no-progress", fuzz_opt.progress, "No live progress line");
+  fuzz->add_flag("--stop-at-first", fuzz_opt.stop_at_first, "Stop at the first divergence also when bounded by --seconds");
   add_profile(fuzz, common);
   add_kernel_limits(fuzz, common, false);
   fuzz->footer(footer({"0  no divergence", "1  a divergence (shrunk and printed)",

@@ -10,8 +10,10 @@
 
 #include "oracle/diff.h"
 #include "oracle/fuzz_gen.h"
+#include "oracle/fuzz_judge.h"
 #include "oracle/output_file.h"
 #include "oracle/record.h"
+#include "oracle/trace/parser.h"
 #include "oracle/trace/printer.h"
 
 namespace eo {
@@ -46,7 +48,9 @@ class Progress : public rc::detail::TestListener {
     const double t = std::chrono::duration<double>(now - t0_).count();
     std::string line = fmt::format("[{:.0f}s] cases {} steps {} ({:.0f} cases/s) divergences {}", t, s_.cases, s_.steps,
                                    t > 0 ? s_.cases / t : 0.0, s_.divergences);
-    if (s_.nondeterministic) line += fmt::format(" kernel-nondeterministic {}", s_.nondeterministic);
+    long tolerated = 0;
+    for (const auto& [name, n] : s_.tolerances) tolerated += n;
+    if (tolerated) line += fmt::format(" tolerated {}", tolerated);
     if (cov_) line += fmt::format(" rules {}/{}", cov_->reached(), model::RuleCoverage::total());
     if (shrinks_) line += fmt::format(" shrinking {}/{}", accepted_, shrinks_);
     err_ << (tty_ ? "\r\033[K" : "") << line << (tty_ ? "" : "\n") << std::flush;
@@ -81,6 +85,36 @@ std::string divergence_trace(const Failure& f, Executor& model, Executor& kernel
   return text;
 }
 
+// A program the trace language accepts once the model's results are written in (a task
+// calls again only after its pending call returned, every name is bound first).
+bool valid_trace(const Program& p, Executor& model) {
+  Program r = p;
+  fill_in_results(r, model.run(p));
+  return parse_trace(print_trace_canonical(r), "shrunk").ok();
+}
+
+// Shrinking by steps, after RapidCheck's by operations: a scenario is one operation to
+// RapidCheck, so its steps go one at a time here, each removal kept while the program is
+// still a divergence, as the search judges it. Bounded in time.
+void shrink_steps(Failure& f, Executor& model, Executor& kernel, const ScheduleSearch& schedules, double budget_s) {
+  const auto t0 = Clock::now();
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (int i = static_cast<int>(f.program.steps.size()) - 1; i >= 0; --i) {
+      if (std::chrono::duration<double>(Clock::now() - t0).count() > budget_s) return;
+      if (i >= static_cast<int>(f.program.steps.size())) continue;
+      Program q = f.program;
+      q.steps.erase(q.steps.begin() + i);
+      if (q.steps.empty() || !valid_trace(q, model)) continue;
+      const Judgement j = judge_program(q, model, kernel, schedules);
+      if (j.verdict != Judgement::Verdict::kDivergence) continue;
+      f.program = j.judged;
+      f.d = *j.d;
+      changed = true;
+    }
+  }
+}
+
 }  // namespace
 
 int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const model::RuleCoverage* coverage,
@@ -113,6 +147,8 @@ int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const mo
     params.maxSize = opt.max_size;
     params.disableShrinking = false;
     bool shrinking = false;
+    Clock::time_point found_at{};
+    long found_cases = 0;
     last_failure.reset();
     const auto property = [&] {
       const FuzzCase c = *gen_fuzz_case();
@@ -125,45 +161,40 @@ int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const mo
         stats.steps += static_cast<long>(p.steps.size());
         stats.kernel_seconds += std::chrono::duration<double>(Clock::now() - tk).count();
       }
-      const auto d = first_divergence(p, m, k);
-      if (!d) return;
-      // The kernel side must be deterministic for shrinking to mean anything: run it again
-      // (a few times: a race may go the same way twice).
-      for (int again = 0; again < 3; ++again) {
-        if (first_divergence(p, k, kernel.run(p))) {
-          ++stats.nondeterministic;
-          return;
+      if (!first_divergence(p, m, k)) return;
+      const Judgement j = judge_runs(p, m, k, model, kernel, schedules);
+      if (!shrinking) {
+        if (j.cut) ++stats.suffix_cut;
+        if (const char* name = tolerance_name(j.verdict); *name) ++stats.tolerances[name];
+        if (j.verdict == Judgement::Verdict::kWakePointSchedule) {
+          for (const std::string& site : j.match->sites) ++stats.schedule_sites[site];
         }
       }
-      // Woken tasks race on real CPUs: allowed if one whole model run under another
-      // schedule gives the kernel's result.
-      if (schedules) {
-        if (auto found = schedules(p, [&](const RunResult& r) { return !first_divergence(p, r, k); })) {
-          if (!shrinking) {
-            ++stats.other_schedule;
-            if (found->schedule > 0) {
-              ++stats.wake_point_schedule;
-              for (const std::string& site : found->sites) ++stats.schedule_sites[site];
-            }
-          }
-          return;
-        }
+      if (j.verdict != Judgement::Verdict::kDivergence) return;
+      if (!shrinking) {
+        found_at = Clock::now();
+        found_cases = stats.cases;
       }
       shrinking = true;
-      last_failure = Failure{c, p, *d};
-      RC_FAIL(d->str(p));
+      last_failure = Failure{c, j.judged, *j.d};
+      RC_FAIL(j.d->str(j.judged));
     };
     rc::detail::TestMetadata meta;
     meta.id = meta.description = "model matches kernel";
     const rc::detail::TestResult result = rc::detail::checkTestable(property, meta, params, progress);
     progress.end_batch();
     if (result.template is<rc::detail::FailureResult>() && last_failure) {
+      shrink_steps(*last_failure, model, kernel, schedules, 30);
       ++stats.divergences;
       rc = 1;
       progress.clear();
       const std::string text = divergence_trace(*last_failure, model, kernel, seed, params.maxSuccess, params.maxSize);
+      const auto shrunk_at = Clock::now();
       out << "\nDIVERGENCE (shrunk to " << last_failure->program.steps.size() << " steps): "
-          << last_failure->d.str(last_failure->program) << "\n\n"
+          << last_failure->d.str(last_failure->program) << "\n"
+          << fmt::format("found after {} cases in {:.1f} s; shrunk in {:.1f} s\n\n", found_cases,
+                         std::chrono::duration<double>(found_at - t0).count(),
+                         std::chrono::duration<double>(shrunk_at - found_at).count())
           << text << "\n";
       if (!opt.out_dir.empty()) {
         const std::string path = opt.out_dir + "/divergence-" + std::to_string(seed) + ".trace";
@@ -175,7 +206,7 @@ int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const mo
           write_failed = true;
         }
       }
-      if (opt.seconds <= 0) break;  // a bounded run stops at the first divergence
+      if (opt.seconds <= 0 || opt.stop_at_first) break;  // a bounded run stops at the first divergence
     }
   }
   stats.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -184,12 +215,6 @@ int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const mo
   out << fmt::format("\n{} cases, {} steps in {:.1f} s ({:.0f} cases/s, {:.0f} steps/s); {} divergence{}", stats.cases,
                      stats.steps, stats.seconds, stats.cases / std::max(stats.seconds, 1e-9),
                      stats.steps / std::max(stats.seconds, 1e-9), stats.divergences, stats.divergences == 1 ? "" : "s");
-  if (stats.nondeterministic) out << fmt::format("; {} cases where the kernel disagreed with itself", stats.nondeterministic);
-  if (stats.other_schedule) {
-    out << fmt::format("; {} cases matched with another schedule ({} with a wakee run at a wake point, {} by another order of "
-                       "woken tasks)",
-                       stats.other_schedule, stats.wake_point_schedule, stats.other_schedule - stats.wake_point_schedule);
-  }
   if (coverage) out << fmt::format("; rules reached {}/{}", coverage->reached(), model::RuleCoverage::total());
   out << "\n";
   if (stats.kernel_seconds > 0) {
@@ -200,7 +225,16 @@ int cmd_fuzz(const FuzzOptions& opt, Executor& model, Executor& kernel, const mo
         100.0 * stats.kernel_seconds / std::max(stats.seconds, 1e-9),
         (stats.seconds - stats.kernel_seconds) / stats.kernel_seconds);
   }
-  for (const auto& [site, n] : stats.schedule_sites) out << fmt::format("  wakee run at {}: {} cases\n", site, n);
+  // Every tolerance by name, with how often it applied (0 too: a tolerance that never
+  // applies is worth knowing).
+  out << "tolerances applied (cases):\n";
+  for (const auto v : {Judgement::Verdict::kKernelNondeterministic, Judgement::Verdict::kWakePointSchedule,
+                       Judgement::Verdict::kOrderSchedule}) {
+    const auto it = stats.tolerances.find(tolerance_name(v));
+    out << fmt::format("  {:>6}  {}\n", it == stats.tolerances.end() ? 0 : it->second, tolerance_name(v));
+  }
+  for (const auto& [site, n] : stats.schedule_sites) out << fmt::format("          wakee run at {}: {} cases\n", site, n);
+  out << fmt::format("  divergent cases judged on their prefix (the steps after the divergent one cut): {}\n", stats.suffix_cut);
   if (coverage && opt.coverage) print_coverage(out, *coverage, false);
   if (stats_out) *stats_out = stats;
   return write_failed ? 2 : rc;

@@ -20,21 +20,23 @@ struct FuzzOptions {
   long cases = 0;                 // stop after this many cases (0: not bounded by count)
   std::optional<uint64_t> seed;   // first batch's seed (default: random, printed)
   int batch = 100;                // cases per RapidCheck run; batch i uses seed + i
-  int max_size = 60;              // RapidCheck's maximum size (ops per case grow with it)
+  int max_size = 100;             // RapidCheck's maximum size (ops per case grow with it)
   std::string out_dir;            // where shrunk divergences are written ("" = nowhere);
                                   // the CLI checks it up front (prepare_output_dir)
   bool coverage = false;          // print the model's rule coverage at the end
   bool progress = true;           // live progress line on stderr
+  bool stop_at_first = false;     // a run bounded by --seconds stops at its first divergence too
 };
 
 struct FuzzStats {
   long cases = 0;
   long steps = 0;
   long divergences = 0;        // shrunk divergences found (one per failing batch)
-  long nondeterministic = 0;   // cases where the kernel disagreed with itself
-  long other_schedule = 0;     // cases the model matched only with another schedule (both kinds below)
-  long wake_point_schedule = 0;  // of those: a wakee run at a wake point (an enumerated schedule)
-  std::map<std::string, long> schedule_sites;  // the wake points those wakees ran at, and how often
+  // Every tolerance that applied (fuzz_judge.h tolerance_name), and how often: the kernel
+  // not repeating itself on the prefix, a model schedule by enumeration or by order seed.
+  std::map<std::string, long> tolerances;
+  long suffix_cut = 0;          // divergent cases judged on the prefix up to the divergent step
+  std::map<std::string, long> schedule_sites;  // the wake points wakees ran at (the wake-point tolerance), and how often
   double seconds = 0;
   double kernel_seconds = 0;   // spent in the kernel runs of the cases (not shrinking)
 };

@@ -1,9 +1,11 @@
 #include "fuzz_gen.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 
 #include "common/program.h"
+#include "model/executor.h"
 
 namespace eo {
 
@@ -116,6 +118,7 @@ rc::Gen<FuzzCase> gen_fuzz_case() {
       {2, op(K::kUdpSocket)},
       {3, op(K::kUdpConnect)},
       {2, op(K::kUdpOpt)},
+      {8, op(K::kScenario, gen::inRange<int64_t>(0, 256), gen::inRange<uint32_t>(0, 256))},
   });
   return gen::apply(
       [](std::vector<FuzzOp> head, std::vector<FuzzOp> tail) {
@@ -163,7 +166,9 @@ class Builder {
     for (const Obj& o : objs_) {
       if (ok(o)) c.push_back(&o);
     }
-    return c.empty() ? nullptr : c[a % c.size()];
+    if (c.empty()) return nullptr;
+    if (a >= kNewest) return c[c.size() - 1 - (a - kNewest) % c.size()];  // the scenarios' picks
+    return c[a % c.size()];
   }
   // Any descriptor: a % 5 chooses the kind, a / 5 the one of that kind, so that removing
   // an unrelated object while shrinking does not change what later operations pick.
@@ -226,6 +231,28 @@ class Builder {
     return true;
   }
   std::string task_name(uint8_t t) { return "t" + std::to_string(1 + t % 4); }
+  // May the task make a call? A task has one pending call at a time; once it has made one,
+  // the model is run on the program so far to see whether the call returned, so that a
+  // task blocks again and again within a case (a waiter re-entering epoll_wait, a reader
+  // that reads again). The model's answer is only a guess about the kernel: where they
+  // differ, the earlier step where the task returned (or not) is the divergence.
+  bool task_free(uint8_t task) {
+    const unsigned bit = 1u << (task % 4);
+    if (!(tasks_used_ & bit)) return true;
+    if (p_.steps.empty() || rechecks_ >= kMaxRechecks) return false;
+    ++rechecks_;
+    if (!model_) model_ = std::make_unique<model::ModelExecutor>(model::KernelProfile{});
+    Program q = p_;
+    link_resumes(q);
+    const RunResult r = model_->run(q);
+    if (r.stopped_at >= 0 || r.steps.size() != q.steps.size()) return false;
+    const auto& blocked = r.steps.back().still_blocked;
+    if (std::find(blocked.begin(), blocked.end(), task_name(task)) != blocked.end()) return false;
+    tasks_used_ &= ~bit;
+    return true;
+  }
+  static constexpr int kMaxRechecks = 24;
+  static constexpr uint8_t kNewest = 200;  // a pick of kNewest + i: the i-th newest candidate  // model runs per case, for speed
   static std::string mq_name(uint8_t b) { return "q" + std::to_string(b % 4); }
   static constexpr int kMaxMqCreates = 6;
   static constexpr int kDefaultMsgMax = 10;  // fs.mqueue.msg_default: sends that fill any queue
@@ -447,10 +474,214 @@ class Builder {
     if ((o.variant & 0x60) == 0x60 && !from->blocking) step(Fill{use(from), 1 + (o.b & 1) * 99});
     // A fresh blocking sender: a task sends on it (and sleeps in unix_wait_for_peer if the
     // receiver is full, or on its sndbuf).
-    if (fresh_sender && from->blocking && !(tasks_used_ & (1u << (o.task % 4)))) {
+    if (fresh_sender && from->blocking && task_free(o.task)) {
       tasks_used_ |= 1u << (o.task % 4);
       step(Write{use(from), 1 + (o.b & 2) * 50}, task_name(o.task));
       last().kind = Step::Kind::kPendingCall;
+    }
+  }
+
+
+  // The scenarios (kScenario): deep states built in one go, on objects of their own, for
+  // the random steps after them to play on. Each names its objects afresh.
+  const Obj& last_of(Obj::Kind k) const {
+    for (auto it = objs_.rbegin(); it != objs_.rend(); ++it) {
+      if (it->kind == k) return *it;
+    }
+    return objs_.back();
+  }
+  // A watched source (non-blocking: main writes and reads it freely): an eventfd, a pipe's
+  // read end or a stream pair's end. Returns the watched object's and the writer's names.
+  std::pair<std::string, std::string> source(uint8_t v) {
+    switch (v % 3) {
+      case 0: add(FuzzOp{K::kEventfd, 0, 0, 1}); return {last_of(Obj::Kind::kEfd).name, last_of(Obj::Kind::kEfd).name};
+      case 1: add(FuzzOp{K::kPipe, 0, 0, 1}); return {last_of(Obj::Kind::kPipeR).name, last_of(Obj::Kind::kPipeW).name};
+      default: {
+        add(FuzzOp{K::kSocketpair, 0, 0, 1});
+        const std::string b = objs_.back().name, a = objs_[objs_.size() - 2].name;
+        return {a, b};
+      }
+    }
+  }
+  void trigger(const std::string& writer, int64_t n) {
+    const Obj* w = nullptr;
+    for (const Obj& ob : objs_) w = ob.name == writer ? &ob : w;
+    if (!w) return;
+    if (w->kind == Obj::Kind::kEfd) step(EventfdWrite{ref(writer), n % 3});
+    else if (can_write(w, 1 + n % 100)) step(Write{ref(writer), 1 + n % 100});
+  }
+  std::string new_epoll() {
+    add(FuzzOp{K::kEpoll});
+    return last_of(Obj::Kind::kEpoll).name;
+  }
+  void ctl_add(const std::string& ep, const std::string& fd, uint32_t events) {
+    step(EpollCtl{ref(ep), 1 /* EPOLL_CTL_ADD */, ref(fd), FlagArg{events, {}}, {}});
+  }
+  // Tasks that are free block in epoll_wait on `ep` (for ever; maxevents 1 or 8).
+  int waiters(const std::string& ep, int n, uint8_t first, int64_t maxevents) {
+    int made = 0;
+    for (uint8_t k = 0; k < 4 && made < n; ++k) {
+      const uint8_t t = static_cast<uint8_t>(first + k);
+      if (!task_free(t)) continue;
+      tasks_used_ |= 1u << (t % 4);
+      step(EpollWait{ref(ep), maxevents, -1}, task_name(t));
+      last().kind = Step::Kind::kPendingCall;
+      ++made;
+    }
+    return made;
+  }
+  void add_scenario(const FuzzOp& o) {
+    static const uint32_t kModes[] = {0, ET, ONESHOT, EXCLUSIVE, EXCLUSIVE | ET, ET | ONESHOT};
+    const uint32_t mode = kModes[o.mask % 6];
+    const uint32_t dir = (o.mask & 0x40) ? (IN | OUT) : IN;
+    const int64_t maxevents = (o.mask & 0x80) ? 8 : 1;
+    switch (o.variant % 8) {
+      case 0: {  // N waiters on one epoll
+        const auto [watched, writer] = source(o.a);
+        const std::string ep = new_epoll();
+        ctl_add(ep, watched, dir | mode);
+        waiters(ep, 2 + o.b % 3, o.task, maxevents);
+        trigger(writer, o.n);
+        // main harvests, then a read or another write (of 0 too), and harvests again: an
+        // edge-triggered item fires again on every wakeup, whatever it brought.
+        step(EpollWait{ref(ep), 8, 0});
+        if (o.b & 8) step(Read{ref(watched), 8});
+        else trigger(writer, o.n / 3);
+        step(EpollWait{ref(ep), 8, 0});
+        break;
+      }
+      case 1: {  // exclusive registrations on several epolls, each with a waiter
+        const auto [watched, writer] = source(o.a);
+        const int k = 2 + o.b % 2;
+        for (int i = 0; i < k; ++i) {
+          const std::string ep = new_epoll();
+          ctl_add(ep, watched, dir | EXCLUSIVE | (i == 1 ? mode & ET : 0));
+          waiters(ep, 1, static_cast<uint8_t>(o.task + i), maxevents);
+        }
+        trigger(writer, o.n);
+        break;
+      }
+      case 2: {  // a nested chain with waiters at several levels
+        const auto [watched, writer] = source(o.a);
+        std::vector<std::string> eps;
+        for (int i = 0; i < 2 + o.b % 4; ++i) {  // up to five: one more than EP_MAX_NESTS allows above the source
+          eps.push_back(new_epoll());
+          if (i == 0) ctl_add(eps[0], watched, dir | (mode & ~EXCLUSIVE));
+          else ctl_add(eps[static_cast<size_t>(i)], eps[static_cast<size_t>(i) - 1], IN | (i == 1 ? mode & ET : 0));
+        }
+        waiters(eps.front(), 1, o.task, maxevents);
+        waiters(eps.back(), 1 + (o.b & 4 ? 1 : 0), static_cast<uint8_t>(o.task + 1), maxevents);
+        trigger(writer, o.n);
+        break;
+      }
+      case 3: {  // a full pipe or stream socket with a blocked writer, watched
+        const bool sock = o.a & 1;
+        add(FuzzOp{sock ? K::kSocketpair : K::kPipe, 0, 0, 0});  // blocking
+        const Obj& wo = objs_.back();
+        const std::string w = wo.name, r = objs_[objs_.size() - 2].name;
+        const std::string ep = new_epoll();
+        ctl_add(ep, w, OUT | mode);
+        ctl_add(ep, r, IN | (mode & ET));
+        if (!task_free(o.task)) break;
+        tasks_used_ |= 1u << (o.task % 4);
+        step(Write{ref(w), sock ? 300000 : 100000}, task_name(o.task));
+        last().kind = Step::Kind::kPendingCall;
+        waiters(ep, 1, static_cast<uint8_t>(o.task + 1), maxevents);
+        // The writer filled the buffer and sleeps: main's reads never sleep (bytes are
+        // there), each one making room.
+        // (at most what was written: 100000 bytes, 300000 on a socket, in the buffer or coming)
+        if (o.n & 1) {
+          for (int i = 0; i < 1 + o.b % 3; ++i) step(Read{ref(r), 4096});
+        } else {
+          step(Read{ref(r), 65536});
+        }
+        break;
+      }
+      case 4: {  // blocked readers of several file types
+        for (int i = 0; i < 2 + o.b % 3; ++i) {
+          const uint8_t t = static_cast<uint8_t>(o.task + i);
+          const size_t before = objs_.size();
+          switch ((o.a + i) % 4) {
+            case 0: add(FuzzOp{K::kEventfd, 0, 0, 0}); break;
+            case 1: add(FuzzOp{K::kPipe, 0, 0, 0}); break;
+            case 2: add(FuzzOp{K::kSocketpair, 0, 0, 0}); break;
+            default: add(FuzzOp{K::kMqOpen, 0, static_cast<uint8_t>(i), 0}); break;
+          }
+          if (objs_.size() == before) continue;  // no more queues may be created
+          const bool queue = objs_.back().kind == Obj::Kind::kMq;
+          const Obj reader = objs_[before];  // a pipe's read end, a pair's first end
+          const Obj writer = objs_.back();
+          // One reader, or two of the same file (exclusive waits: a wake-all must reach both).
+          for (int r = 0; r < 1 + static_cast<int>((o.mask >> (4 + i)) & 1); ++r) {
+            const uint8_t tr = static_cast<uint8_t>(t + r * 2);
+            if (!task_free(tr)) continue;
+            tasks_used_ |= 1u << (tr % 4);
+            if (queue) step(MqReceive{ref(reader.name), 8192}, task_name(tr));
+            else step(Read{ref(reader.name), 1 + o.n % 100}, task_name(tr));
+            last().kind = Step::Kind::kPendingCall;
+          }
+          if (o.mask & (1u << i)) {
+            if (queue) step(MqSend{ref(writer.name), 1, 0});
+            else if (writer.kind == Obj::Kind::kEfd) step(EventfdWrite{ref(writer.name), 1});
+            else if (can_write(&writer, 1)) step(Write{ref(writer.name), 1});
+          } else if (!queue && writer.kind != Obj::Kind::kEfd && (o.n & 0x80)) {
+            // The other end goes: the readers are woken for EOF (pipe_release, sock_def_wakeup).
+            step(Close{ref(writer.name)});
+            for (Obj& ob : objs_) ob.closed = ob.closed || ob.name == writer.name;
+          }
+        }
+        break;
+      }
+      case 5: {  // dup, fork and close around a registration
+        const auto [watched, writer] = source(o.a);
+        const std::string ep = new_epoll();
+        ctl_add(ep, watched, dir | mode);
+        Obj copy = last_of(Obj::Kind::kEpoll);
+        for (const Obj& ob : objs_) copy = ob.name == watched ? ob : copy;
+        copy.dup_of = copy.file();
+        copy.name = fresh("d");
+        step(Dup{ref(watched)});
+        bind({copy.name});
+        objs_.push_back(copy);
+        const std::string d = copy.name;
+        waiters(ep, 1, o.task, maxevents);
+        if (o.b & 1) add(FuzzOp{K::kFork});
+        const auto close = [this](const std::string& name) {
+          step(Close{ref(name)});
+          for (Obj& ob : objs_) ob.closed = ob.closed || ob.name == name;
+        };
+        if (o.b & 2) close(watched);
+        trigger(writer, o.n);
+        if (o.b & 4) close(d);
+        trigger(writer, o.n + 1);
+        break;
+      }
+      case 6: {  // a listener (AF_UNIX or TCP) with connecting and accepting tasks
+        if (o.a & 0x20) {
+          add(FuzzOp{K::kTcpListen, 0, 0, static_cast<uint8_t>((o.a & 1) | ((o.b & 3) << 6))});  // blocking or not
+          for (int i = 0; i < 1 + o.b % 2; ++i) add(FuzzOp{K::kTaskAccept, kNewest, 0, 0, 0, 0, static_cast<uint8_t>(o.task + i)});
+          for (int i = 0; i < 2 + o.b % 3; ++i) add(FuzzOp{K::kTcpConnect, kNewest});
+          add(FuzzOp{K::kTcpAccept, kNewest, 0, static_cast<uint8_t>(o.n & 3)});
+          add(FuzzOp{K::kTaskRead, kNewest, 0, 0, 0, 1 + o.n % 100, static_cast<uint8_t>(o.task + 2)});
+          add(FuzzOp{K::kWrite, kNewest, 0, 0, 0, 1 + o.n % 1000});
+          break;
+        }
+        add(FuzzOp{K::kListener, 0, 0, static_cast<uint8_t>(o.a & 0x10)});  // blocking, backlog 0
+        for (int i = 0; i < 1 + o.b % 2; ++i) add(FuzzOp{K::kTaskAccept, kNewest, 0, 0, 0, 0, static_cast<uint8_t>(o.task + i)});
+        for (int i = 0; i < 2 + o.b % 3; ++i) {
+          if (i % 2) add(FuzzOp{K::kConnect, kNewest, 0, 1});
+          else add(FuzzOp{K::kTaskConnect, kNewest, 0, 0, 0, 0, static_cast<uint8_t>(o.task + 2 + i)});
+        }
+        add(FuzzOp{K::kAccept, kNewest});
+        break;
+      }
+      default: {  // a message queue with blocked senders and receivers
+        add(FuzzOp{K::kMqOpen, 0, o.b, 0});  // blocking, created
+        add(FuzzOp{K::kTaskMqReceive, kNewest, 0, 0, 0, 8192, o.task});
+        add(FuzzOp{K::kTaskMqSend, kNewest, o.b, 0x30, 0, 1, static_cast<uint8_t>(o.task + 1)});
+        add(FuzzOp{K::kTaskMqSend, kNewest, o.b, 0xb0, 0, 1, static_cast<uint8_t>(o.task + 2)});
+        break;
+      }
     }
   }
 
@@ -669,7 +900,7 @@ class Builder {
         // A client of a listener: main connects non-blocking sockets (EAGAIN when the
         // backlog is full), a task a blocking one (it sleeps for room).
         const bool task = o.kind == K::kTaskConnect;
-        if (task && (tasks_used_ & (1u << (o.task % 4)))) return;
+        if (task && !task_free(o.task)) return;
         const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener; });
         if (!l) return;
         const int64_t type = (o.variant & 0xc0) == 0xc0 ? (SOCK_STREAM_ + SOCK_SEQPACKET_) - l->type : l->type;
@@ -769,7 +1000,7 @@ class Builder {
         // A task blocked in accept on a blocking listener (exclusive, FIFO); on a
         // non-blocking one it returns at once.
         const std::string t = task_name(o.task);
-        if (tasks_used_ & (1u << (o.task % 4))) return;
+        if (!task_free(o.task)) return;
         const Obj* l = pick(o.a, [](const Obj& ob) { return ob.listener && !ob.closed; });
         if (!l || aliased_) return;
         tasks_used_ |= 1u << (o.task % 4);
@@ -781,7 +1012,7 @@ class Builder {
         // A task writes more than a blocking pipe or socket holds: it sleeps until readers
         // make room. Main writes there no more, so that it never sleeps itself.
         const std::string t = task_name(o.task);
-        if (tasks_used_ & (1u << (o.task % 4))) return;
+        if (!task_free(o.task)) return;
         const Obj* x = pick(o.a, [](const Obj& ob) {
           return ob.blocking && ob.chan >= 0 && (ob.kind == Obj::Kind::kPipeW || ob.kind == Obj::Kind::kSock ||
                                  (ob.kind == Obj::Kind::kEfd && !ob.semaphore));
@@ -859,7 +1090,7 @@ class Builder {
         // A task sends to or receives from a queue (blocking or not): it may sleep there,
         // be handed a message by a pipelined send, or hand one over (pipelined receive).
         const std::string t = task_name(o.task);
-        if (tasks_used_ & (1u << (o.task % 4))) return;
+        if (!task_free(o.task)) return;
         const bool fill_first = o.kind == K::kTaskMqSend && (o.variant & 0x30);
         const Obj* x = fill_first ? pick(o.a, [](const Obj& ob) { return ob.kind == Obj::Kind::kMq && ob.blocking; })
                                   : mq(o.a, false);
@@ -894,6 +1125,9 @@ class Builder {
       case K::kDgramConnect:
         add_dgram_op(o);
         break;
+      case K::kScenario:
+        add_scenario(o);
+        break;
       case K::kUdpSocket:
       case K::kUdpConnect:
       case K::kUdpOpt:
@@ -903,7 +1137,7 @@ class Builder {
       case K::kTaskRead:
       case K::kTaskPoll: {
         const std::string t = task_name(o.task);
-        if (tasks_used_ & (1u << (o.task % 4))) return;  // one pending call per task
+        if (!task_free(o.task)) return;  // one pending call per task
         const Obj* x = o.kind == K::kTaskWait ? epoll(o.a)
                        : o.kind == K::kTaskRead
                            ? pick(o.a, [](const Obj& ob) { return ob.kind != Obj::Kind::kEpoll && ob.blocking; })
@@ -932,6 +1166,8 @@ class Builder {
   std::vector<Obj> objs_;
   std::vector<long> budget_;
   unsigned tasks_used_ = 0;
+  std::unique_ptr<model::ModelExecutor> model_;  // task_free's
+  int rechecks_ = 0;
   bool dgram_made_ = false;  // a SOCK_DGRAM pair exists
   int mq_creates_ = 0;
   int next_ = 0;

@@ -29,6 +29,12 @@ struct FuzzOp {
     // UDP on loopback: a socket (bound, or bound and closed: a port nobody has), a connect
     // to one of them, an option or a bind that conflicts (SO_RCVBUF, SO_SNDBUF, SO_ERROR).
     kUdpSocket, kUdpConnect, kUdpOpt,
+    // A scenario: a deep state in one go (N waiters on one epoll, exclusive registrations
+    // on several epolls each with a waiter, a nested chain with waiters at several levels,
+    // a full pipe or socket with a blocked writer, blocked readers of several types,
+    // dup/fork/close around a registration, a listener with connecting and accepting
+    // tasks, a queue with blocked senders and receivers); variant % 8 chooses.
+    kScenario,
   };
   Kind kind = Kind::kPipe;
   uint8_t a = 0;        // first operand pick (index among candidates, modulo their count)

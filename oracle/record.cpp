@@ -68,7 +68,9 @@ int fill_in_results(Program& p, const RunResult& run) {
     int end = i + 1;
     while (end < static_cast<int>(p.steps.size()) && is_resume(p.steps[static_cast<size_t>(end)])) ++end;
     for (const TaskReturn& ret : run.steps[static_cast<size_t>(i)].returned) {
-      if (ret.step == i) continue;  // returned at once: its own step reports it
+      // A call that returned at once reports it on its own step; a pending call (`...`) that
+      // did gets its resume line after it, as any other (else it would read as still pending).
+      if (ret.step == i && s.kind != Step::Kind::kPendingCall) continue;
       bool written = false;
       for (int j = i + 1; j < end; ++j) written = written || p.steps[static_cast<size_t>(j)].resumes == ret.step;
       if (written) continue;

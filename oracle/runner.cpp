@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "model/executor.h"
 #include "oracle/schedules.h"
 #include "oracle/trace/parser.h"
 #include "oracle/trace/trace_file.h"

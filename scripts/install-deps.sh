@@ -10,6 +10,7 @@ packages=(
   qemu-system-x86 lz4 zstd xz-utils binutils  # `kernels`: guests under TCG, vmlinux out of vmlinuz, strip
   gnuplot-nox  # charts (oracle/plot): gnuplot's SVG terminal
   chromium     # the charts rendered headless (test_chart_render); 23 packages, 124 MB, 23 s to fetch and install here
+  patch  # tests/planted: each planted bug is a patch applied to a copy of one model file
 )
 missing=()
 for p in "${packages[@]}"; do

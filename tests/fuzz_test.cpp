@@ -1,8 +1,10 @@
 // The differential search: generation, diff, and shrinking against a model with a planted
-// bug (level-triggered items not requeued), run against this machine's kernel.
+// bug (level-triggered items not requeued), run against this machine's kernel. Finding and
+// shrinking planted bugs with the CLI's own configuration: tests/planted (ctest planted_bugs_quick).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 #include "model/coverage.h"
@@ -10,6 +12,8 @@
 #include "oracle/diff.h"
 #include "oracle/fuzz.h"
 #include "oracle/fuzz_gen.h"
+#include "oracle/fuzz_judge.h"
+#include "oracle/record.h"
 #include "oracle/trace/parser.h"
 #include "oracle/trace/printer.h"
 #include "real/executor.h"
@@ -17,12 +21,15 @@
 
 namespace {
 
-// Every generated case converts to a program the trace language accepts (printed
-// canonically, parsed back), whatever RapidCheck shrinks it to.
+// Every generated case converts to a program the trace language accepts (the model's
+// results written in, as a divergence is printed with the kernel's; printed canonically,
+// parsed back), whatever RapidCheck shrinks it to.
 TEST(FuzzGen, ProgramsAreValidTraces) {
-  const bool ok = rc::check([] {
+  model::ModelExecutor m(model::KernelProfile{});
+  const bool ok = rc::check([&] {
     const eo::FuzzCase c = *eo::gen_fuzz_case();
-    const eo::Program p = eo::to_program(c);
+    eo::Program p = eo::to_program(c);
+    eo::fill_in_results(p, m.run(p));
     const std::string text = eo::print_trace_canonical(p);
     const eo::ParseResult back = eo::parse_trace(text, "generated");
     if (!back.ok()) RC_FAIL(back.error().str() + "\n" + text);
@@ -43,6 +50,17 @@ TEST(FuzzGen, EveryCallOfTheSchemaIsGenerated) {
     if (!eo::kCallInfos[i]->in_task) continue;
     EXPECT_TRUE(seen[i]) << eo::kCallInfos[i]->name << " is never generated";
   }
+}
+
+// Tasks block again and again within a case: some task makes a second pending call.
+TEST(FuzzGen, TasksBlockAgain) {
+  int again = 0;
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    const eo::FuzzCase c = eo::gen_fuzz_case()(rc::Random(seed), 100).value();
+    std::map<std::string, int> pending;
+    for (const eo::Step& s : eo::to_program(c).steps) again += s.kind == eo::Step::Kind::kPendingCall && ++pending[s.task] == 2;
+  }
+  EXPECT_GT(again, 20);
 }
 
 // The queue rules reach forked children: a child opens a queue by name, registers for
@@ -75,33 +93,61 @@ eo::FuzzOptions planted_bug_search() {
   return opt;
 }
 
-// The planted bug is found and shrunk to a handful of steps.
-TEST(FuzzShrink, PlantedBugIsFoundAndShrunk) {
-  auto broken = make_broken_model();
-  real::KernelExecutor kernel;
-  const eo::FuzzOptions opt = planted_bug_search();
-  std::ostringstream out, err;
-  eo::FuzzStats stats;
-  const int rc = eo::cmd_fuzz(opt, *broken, kernel, nullptr, out, err, &stats);
-  EXPECT_EQ(rc, 1) << out.str();
-  EXPECT_EQ(stats.divergences, 1);
-  // The printed trace: count its steps (lines that are neither directives nor comments).
-  const std::string text = out.str();
-  const auto start = text.find("@title");
-  const auto end = text.find("\n", text.find("# replay:"));
-  ASSERT_NE(start, std::string::npos) << text;
-  ASSERT_NE(end, std::string::npos) << text;
-  const auto parsed = eo::parse_trace(text.substr(start, end - start), "shrunk");
+// A planted deterministic bug followed by an unrelated race (two readers of one eventfd,
+// either may take the count on a kernel): the divergence is judged on the prefix up to
+// the divergent step, so the race after it cannot hide it (issue 13: judged on whole
+// runs, it was reported in 3 of 20 replays). Judged as `fuzz` judges, with the broken
+// model's schedules searched.
+TEST(FuzzJudge, BugBeforeAnUnrelatedRaceIsReportedEveryTime) {
+  const auto parsed = eo::parse_trace(R"(@title planted bug, then a race
+pipe2(0) = [r, w]
+epoll_create1(0) = ep
+epoll_ctl(ep, EPOLL_CTL_ADD, r, EPOLLIN)
+write(w, 1)
+epoll_wait(ep, 8, 0)
+epoll_wait(ep, 8, 0)
+eventfd2(0, 0) = e
+t1: eventfd_read(e) ...
+t2: eventfd_read(e) ...
+eventfd_write(e, 1)
+eventfd_write(e, 1)
+)",
+                                      "race");
   ASSERT_TRUE(parsed.ok()) << parsed.error().str();
-  // Calls, not the resume lines that recording the kernel's results adds.
-  size_t calls = 0;
-  for (const eo::Step& s : parsed.program().steps) {
-    calls += s.kind == eo::Step::Kind::kCall || s.kind == eo::Step::Kind::kPendingCall;
+  const eo::Program& p = parsed.program();
+  auto broken = make_broken_model();
+  const eo::ScheduleSearch schedules = broken_schedule_search(*broken);
+  real::KernelExecutor kernel;
+  int reported = 0;
+  for (int replay = 0; replay < 20; ++replay) {
+    const eo::Judgement j = eo::judge_program(p, *broken, kernel, schedules);
+    if (j.verdict != eo::Judgement::Verdict::kDivergence) continue;
+    ++reported;
+    EXPECT_EQ(j.d->step, 5) << j.d->str(j.judged);  // the second epoll_wait: the level-triggered item is gone
+    EXPECT_TRUE(j.cut);
+    EXPECT_EQ(j.judged.steps.size(), 6u);
   }
-  // Six for a pipe (pipe2, epoll_create1, the waiter, epoll_ctl, write, epoll_wait); seed 7
-  // now meets it first on a UDP socket, whose socket, bind and connect add two.
-  EXPECT_LE(calls, 8u) << text;
-  std::cout << text << "\n";
+  EXPECT_EQ(reported, 20);
+}
+
+// The same race on the correct model is a tolerance, never a divergence: the model's
+// order seeds give the kernel's winner.
+TEST(FuzzJudge, TheRaceAloneIsTolerated) {
+  const auto parsed = eo::parse_trace(R"(@title the race alone
+eventfd2(0, 0) = e
+t1: eventfd_read(e) ...
+t2: eventfd_read(e) ...
+eventfd_write(e, 1)
+eventfd_write(e, 1)
+)",
+                                      "race");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().str();
+  model::ModelExecutor m(model::KernelProfile{});
+  real::KernelExecutor kernel;
+  for (int replay = 0; replay < 20; ++replay) {
+    const eo::Judgement j = eo::judge_program(parsed.program(), m, kernel, eo::schedule_search(m));
+    EXPECT_NE(j.verdict, eo::Judgement::Verdict::kDivergence) << j.d->str(j.judged);
+  }
 }
 
 // --out: a divergence that cannot be written is an error, never "written to".
