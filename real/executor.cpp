@@ -40,6 +40,7 @@
 #include "real/fd.h"
 #include "real/net_rest.h"
 #include "real/raw_calls.h"
+#include "real/settle.h"
 #include "real/mq_names.h"
 
 namespace real {
@@ -703,18 +704,7 @@ class Run {
   // later that was still running (a pipe reader returning wakes the writer); the second
   // snapshot sees it running, returned, or with a new schedstat.
   bool settle(Clock::time_point deadline) {
-    Snapshot prev;
-    auto pause = std::chrono::microseconds(20);
-    for (;;) {
-      Snapshot snap = snapshot();
-      if (snap.settled && prev.settled && snap == prev) return true;
-      if (Clock::now() >= deadline) return false;
-      if (!snap.settled) {
-        std::this_thread::sleep_for(pause);
-        pause = std::min(pause * 2, std::chrono::microseconds(1000));
-      }
-      prev = std::move(snap);
-    }
+    return settle_twice([this] { return snapshot(); }, deadline);
   }
 
   const KernelOptions& o_;

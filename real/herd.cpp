@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "real/fd.h"
+#include "real/settle.h"
 
 namespace real {
 
@@ -369,19 +370,7 @@ class KernelHerd {
   }
 
   bool settle() {
-    const auto deadline = Clock::now() + std::chrono::milliseconds(o_.watchdog_ms);
-    Snapshot prev;
-    auto pause = std::chrono::microseconds(20);
-    for (;;) {
-      Snapshot snap = snapshot();
-      if (snap.settled && prev.settled && snap == prev) return true;
-      if (Clock::now() >= deadline) return false;
-      if (!snap.settled) {
-        std::this_thread::sleep_for(pause);
-        pause = std::min(pause * 2, std::chrono::microseconds(1000));
-      }
-      prev = std::move(snap);
-    }
+    return settle_twice([this] { return snapshot(); }, Clock::now() + std::chrono::milliseconds(o_.watchdog_ms));
   }
 
   int64_t vcsw(int i) {
