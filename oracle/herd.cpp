@@ -252,11 +252,6 @@ int run_scenarios(const Command& c, const std::vector<Scenario>& all, const mode
   }
   if (!write_out(c.csv, csv, "--csv", err) || !write_out(c.json, j.dump(2) + "\n", "--json", err)) return 2;
   if (!c.svg_dir.empty()) {
-    std::string why;
-    if (!prepare_output_dir(c.svg_dir, &why)) {
-      err << "epoll-oracle: --svg " << c.svg_dir << ": " << why << "\n";
-      return 2;
-    }
     for (const Result& r : results) {
       if (r.sc.wait == Wait::kWait14) continue;
       const plot::Chart ch = share_chart(r);
@@ -332,11 +327,6 @@ int run_sweep(const Command& c, Scenario base, const model::KernelProfile& profi
   }
   if (!write_out(c.csv, csv, "--csv", err) || !write_out(c.json, j.dump(2) + "\n", "--json", err)) return 2;
   if (!c.svg_dir.empty()) {
-    std::string why;
-    if (!prepare_output_dir(c.svg_dir, &why)) {
-      err << "epoll-oracle: --svg " << c.svg_dir << ": " << why << "\n";
-      return 2;
-    }
     plot::Chart w{"wakeups per event against workers (" + std::string(name_of(base.source)) + " listener)", "workers",
                   "kernel-level wakeups per event", true, true, plot::Chart::Style::kLinesPoints, {}, wake_series};
     plot::Chart x{"wasted wakeups per event against workers", "workers", "wasted wakeups per event", true, false,
@@ -422,6 +412,11 @@ int cmd_herd(const Command& c, const model::KernelProfile& profile, std::ostream
       err << "epoll-oracle: " << (s.where.empty() ? "the options" : s.where) << ": " << why << "\n";
       return 2;
     }
+  }
+  // Before any run: a sweep takes its time, and should not end in an unwritable --svg.
+  if (std::string why; !c.svg_dir.empty() && !prepare_output_dir(c.svg_dir, &why)) {
+    err << "epoll-oracle: --svg " << c.svg_dir << ": " << why << "\n";
+    return 2;
   }
   if (c.sweep) return run_sweep(c, all.front(), profile, out, err);
   return run_scenarios(c, all, profile, out, err);
